@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""watchkeeper-agent: print this host's state as sections in the Checkmk agent format.
+
+One file, standard library only, Python 3.6 or newer: copy it to a host and run it over
+SSH (or let `watchkeeper` pipe it to `python3 -`), from inetd/systemd socket activation,
+or serve it with `--listen ADDRESS:PORT`. It only reads state; it never changes the host.
+
+Collectors are grouped per operating system; a collector that fails is named in the
+`FailedCollectors:` line of `<<<check_mk>>>` and the others still run.
+"""
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+
+VERSION = "0.1.0"
+COMMAND_TIMEOUT_S = 10
+
+# Filesystems that are not storage (or that may hang on a dead server): neither df nor mounts.
+PSEUDO_FS = frozenset(
+    "proc sysfs cgroup cgroup2 devpts mqueue debugfs tracefs securityfs pstore bpf autofs"
+    " hugetlbfs configfs fusectl binfmt_misc rpc_pipefs nsfs efivarfs selinuxfs ramfs"
+    " fuse.gvfsd-fuse fuse.portal squashfs iso9660 udf".split()
+)
+NETWORK_FS = frozenset(
+    "nfs nfs4 cifs smbfs smb3 ceph fuse.sshfs fuse.mfs fuse.lizardfs glusterfs fuse.glusterfs"
+    " 9p afs ncpfs lustre beegfs gpfs ocfs2".split()
+)
+
+
+def read(path):
+    with open(path, "r", errors="replace") as handle:
+        return handle.read()
+
+
+def run(argv):
+    """Run a helper command with a time limit; None when it is missing, fails or hangs."""
+    try:
+        done = subprocess.run(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            timeout=COMMAND_TIMEOUT_S,
+            universal_newlines=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def unescape_mount_field(field):
+    """/proc/mounts writes space, tab, newline and backslash as octal escapes (\\040)."""
+    return (
+        field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+    )
+
+
+# ---------------------------------------------------------------- Linux
+def linux_check_mk(out):
+    uname = platform.uname()
+    pretty = ""
+    try:
+        for line in read("/etc/os-release").splitlines():
+            if line.startswith("PRETTY_NAME="):
+                pretty = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    out.append("<<<check_mk>>>")
+    out.append("Version: %s" % VERSION)
+    out.append("AgentOS: linux")
+    out.append("Hostname: %s" % socket.gethostname())
+    out.append("OSName: %s" % (pretty or uname.system))
+    out.append("KernelRelease: %s" % uname.release)
+    out.append("Architecture: %s" % uname.machine)
+
+
+def linux_uptime(out):
+    out.append("<<<uptime>>>")
+    out.append(read("/proc/uptime").strip())
+
+
+def linux_cpu(out):
+    out.append("<<<cpu>>>")
+    out.append("%s %d" % (read("/proc/loadavg").strip(), os.cpu_count() or 1))
+
+
+def linux_kernel(out):
+    out.append("<<<kernel>>>")
+    out.append(str(int(time.time())))
+    for line in read("/proc/stat").splitlines():
+        if not line.startswith(("intr ", "softirq ")):  # hundreds of IRQ counters nobody checks here
+            out.append(line)
+
+
+def linux_mem(out):
+    out.append("<<<mem>>>")
+    out.append(read("/proc/meminfo").rstrip("\n"))
+
+
+def _local_mounts():
+    """(device, mountpoint, fstype, options) of local storage filesystems, first mount wins."""
+    seen = set()
+    for line in read("/proc/mounts").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        device, mountpoint, fstype, options = fields[:4]
+        if fstype in PSEUDO_FS or fstype in NETWORK_FS or mountpoint in seen:
+            continue
+        seen.add(mountpoint)
+        yield device, unescape_mount_field(mountpoint), fstype, options
+
+
+def linux_df(out):
+    space, inodes = [], []
+    for device, mountpoint, fstype, _options in _local_mounts():
+        try:
+            st = os.statvfs(mountpoint)
+        except OSError:
+            continue
+        size_kb = st.f_blocks * st.f_frsize // 1024
+        used_kb = (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
+        avail_kb = st.f_bavail * st.f_frsize // 1024
+        if size_kb == 0:
+            continue
+        percent = (100 * used_kb + (used_kb + avail_kb) - 1) // max(used_kb + avail_kb, 1)
+        space.append("%s %s %d %d %d %d%% %s" % (device, fstype, size_kb, used_kb, avail_kb, percent, mountpoint))
+        if st.f_files:
+            iused = st.f_files - st.f_ffree
+            ipercent = (100 * iused + st.f_files - 1) // st.f_files
+            inodes.append(
+                "%s %s %d %d %d %d%% %s" % (device, fstype, st.f_files, iused, st.f_ffree, ipercent, mountpoint)
+            )
+    out.append("<<<df>>>")
+    out.extend(space)
+    out.append("[df_inodes_start]")
+    out.extend(inodes)
+    out.append("[df_inodes_end]")
+
+
+def linux_mounts(out):
+    out.append("<<<mounts>>>")
+    for line in read("/proc/mounts").splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[2] not in PSEUDO_FS:
+            out.append(line)
+
+
+def linux_diskstat(out):
+    out.append("<<<diskstat>>>")
+    out.append(str(int(time.time())))
+    out.append(read("/proc/diskstats").rstrip("\n"))
+
+
+def _sys_net(name, attribute):
+    try:
+        return read("/sys/class/net/%s/%s" % (name, attribute)).strip()
+    except OSError:
+        return ""
+
+
+def linux_interfaces(out):
+    lines = read("/proc/net/dev").splitlines()[2:]
+    out.append("<<<lnx_if>>>")
+    out.append("[start_iplink]")
+    for line in lines:
+        name = line.split(":", 1)[0].strip()
+        flags_hex = _sys_net(name, "flags") or "0"
+        up = int(flags_hex, 16) & 0x1
+        operstate = (_sys_net(name, "operstate") or "unknown").upper()
+        out.append(
+            "%s: %s: <%s> mtu %s state %s"
+            % (_sys_net(name, "ifindex") or "0", name, "UP" if up else "DOWN", _sys_net(name, "mtu") or "0",
+               operstate)
+        )
+        out.append("    link/%s %s" % ("ether", _sys_net(name, "address") or "00:00:00:00:00:00"))
+    out.append("[end_iplink]")
+    out.append("<<<lnx_if:sep(58)>>>")
+    out.extend(lines)
+    for line in lines:
+        name = line.split(":", 1)[0].strip()
+        speed = _sys_net(name, "speed")
+        out.append("[%s]" % name)
+        if speed and speed.lstrip("-").isdigit() and int(speed) > 0:
+            out.append("\tSpeed: %sMb/s" % speed)
+
+
+LSBLK_COLUMNS = "NAME,KNAME,SIZE,SERIAL,WWN,MODEL,TYPE,MOUNTPOINT,FSTYPE,UUID,LABEL"
+
+
+def _sys_block(name, *parts):
+    try:
+        return read(os.path.join("/sys/block", name, *parts)).strip() or None
+    except OSError:
+        return None
+
+
+def _sys_block_devices():
+    """lsblk's JSON shape from /sys, for hosts without util-linux's lsblk (disks only)."""
+    devices = []
+    for name in sorted(os.listdir("/sys/block")):
+        sectors = _sys_block(name, "size")
+        devices.append({
+            "name": name,
+            "kname": name,
+            "size": int(sectors) * 512 if sectors and sectors.isdigit() else None,
+            "serial": _sys_block(name, "serial") or _sys_block(name, "device", "serial"),
+            "wwn": _sys_block(name, "wwid") or _sys_block(name, "device", "wwid"),
+            "model": _sys_block(name, "device", "model"),
+            "type": "loop" if name.startswith("loop") else "disk",
+            "mountpoint": None, "fstype": None, "uuid": None, "label": None,
+        })
+    return {"blockdevices": devices}
+
+
+def linux_blockdevices(out):
+    text = run(["lsblk", "--json", "--bytes", "--output", LSBLK_COLUMNS])
+    if text is None:
+        text = json.dumps(_sys_block_devices())
+    out.append("<<<lsblk:sep(0)>>>")
+    out.extend(line for line in text.splitlines() if line.strip())
+
+
+LINUX = [
+    linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,
+    linux_diskstat, linux_interfaces, linux_blockdevices,
+]
+
+
+# ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
+def freebsd_check_mk(out):
+    uname = platform.uname()
+    out.append("<<<check_mk>>>")
+    out.append("Version: %s" % VERSION)
+    out.append("AgentOS: freebsd")
+    out.append("Hostname: %s" % socket.gethostname())
+    out.append("OSName: %s %s" % (uname.system, uname.release))
+    out.append("KernelRelease: %s" % uname.release)
+    out.append("Architecture: %s" % uname.machine)
+
+
+FREEBSD = [freebsd_check_mk]
+
+COLLECTORS = {"linux": LINUX, "freebsd": FREEBSD}
+
+
+def collect():
+    system = platform.system().lower()
+    collectors = COLLECTORS.get(system, [])
+    out = []
+    failed = []
+    for collector in collectors:
+        part = []
+        try:
+            collector(part)
+        except Exception as exc:  # one broken collector must not silence the others
+            failed.append("%s(%s)" % (collector.__name__, type(exc).__name__))
+            continue
+        out.extend(part)
+    if failed or not collectors:
+        out.append("<<<check_mk>>>")
+        if not collectors:
+            out.append("AgentOS: %s" % system)
+        out.append("FailedCollectors: %s" % " ".join(failed or ["unsupported-os"]))
+    return ("\n".join(out) + "\n").encode("utf-8", "replace")
+
+
+def serve(address, certfile=None, keyfile=None):
+    """Answer every TCP connection with fresh output, one connection at a time."""
+    host, _, port = address.rpartition(":")
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host.strip("[]") or "127.0.0.1", int(port)))
+    listener.listen(8)
+    context = None
+    if certfile:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+    while True:
+        conn, _peer = listener.accept()
+        try:
+            conn.settimeout(30)
+            if context is not None:
+                conn = context.wrap_socket(conn, server_side=True)
+            conn.sendall(collect())
+        except (OSError, ValueError):
+            pass  # a client that went away or spoke no TLS: serve the next one
+        finally:
+            conn.close()
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help"):
+        print("usage: watchkeeper-agent [--listen ADDRESS:PORT [--tls-cert FILE --tls-key FILE]]")
+        return 0
+    if args and args[0] == "--version":
+        print(VERSION)
+        return 0
+    if "--listen" in args:
+        options = dict(zip(args[::2], args[1::2]))
+        serve(options["--listen"], options.get("--tls-cert"), options.get("--tls-key"))
+        return 0
+    output = collect()
+    stream = getattr(sys.stdout, "buffer", sys.stdout)
+    stream.write(output)
+    stream.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

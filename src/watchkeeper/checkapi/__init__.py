@@ -1,0 +1,44 @@
+"""Everything a check plugin may import."""
+
+from watchkeeper.checkapi import render
+from watchkeeper.checkapi.counters import ValueStore, average, derivative, growth_rate, rate, seconds_until
+from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
+from watchkeeper.checkapi.plugin import CheckPlugin, NoParams, ParamsError, build_params
+from watchkeeper.checkapi.results import (
+    CheckResult,
+    DiscoveryResult,
+    Metric,
+    Pending,
+    Result,
+    Service,
+    State,
+    StringTable,
+)
+
+__all__ = [
+    "CheckPlugin",
+    "CheckResult",
+    "DiscoveryResult",
+    "Fixed",
+    "Levels",
+    "LevelsError",
+    "Metric",
+    "NagiosLevels",
+    "NoParams",
+    "ParamsError",
+    "Pending",
+    "Range",
+    "Result",
+    "Service",
+    "State",
+    "StringTable",
+    "ValueStore",
+    "average",
+    "build_params",
+    "check_levels",
+    "derivative",
+    "growth_rate",
+    "rate",
+    "render",
+    "seconds_until",
+]

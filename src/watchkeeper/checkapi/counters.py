@@ -1,0 +1,92 @@
+"""Rates, averages and forecasts over the value store that the engine keeps per service.
+
+The value store is a plain dict of JSON values, persisted between cycles and across
+restarts by the engine; plugins get it as a parameter, so tests pass a dict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping
+
+from watchkeeper.checkapi.results import JSONScalar
+
+ValueStore = MutableMapping[str, list[JSONScalar] | JSONScalar]
+
+
+def _previous(store: ValueStore, key: str, now: float, value: float) -> tuple[float, float] | None:
+    last = store.get(key)
+    store[key] = [now, value]
+    if (
+        isinstance(last, list)
+        and len(last) == 2
+        and isinstance(last[0], int | float)
+        and isinstance(last[1], int | float)
+    ):
+        return float(last[0]), float(last[1])
+    return None
+
+
+def rate(store: ValueStore, key: str, now: float, value: float) -> float | None:
+    """Per-second rate of a counter that only grows; None on a first sample, reset or wrap.
+
+    A wrap looks like a reboot, so both wait one cycle rather than guess.
+    """
+    previous = _previous(store, key, now, value)
+    if previous is None:
+        return None
+    then, old = previous
+    if now <= then or value < old:
+        return None
+    return (value - old) / (now - then)
+
+
+def derivative(store: ValueStore, key: str, now: float, value: float) -> float | None:
+    """Per-second change of a gauge that may fall as well as rise (used bytes, a queue)."""
+    previous = _previous(store, key, now, value)
+    if previous is None:
+        return None
+    then, old = previous
+    if now <= then:
+        return None
+    return (value - old) / (now - then)
+
+
+def average(store: ValueStore, key: str, now: float, value: float, horizon_s: float,
+            initial: float | None = None) -> float:
+    """Exponentially weighted average whose memory is `horizon_s` seconds of wall time.
+
+    The weight of a sample grows with the time since the last one, so an irregular check
+    interval does not skew the average. `initial` seeds the average (default: first value).
+    """
+    last = store.get(key)
+    if isinstance(last, list) and len(last) == 2:
+        then, avg = last
+        if isinstance(then, int | float) and isinstance(avg, int | float):
+            weight = 1.0 - math.exp(-max(now - then, 0.0) / horizon_s)
+            new = avg + (value - avg) * weight
+            store[key] = [now, new]
+            return new
+    start = value if initial is None else initial
+    store[key] = [now, start]
+    return start
+
+
+def growth_rate(store: ValueStore, key: str, now: float, value: float, horizon_s: float) -> float | None:
+    """Smoothed growth per second of a gauge, for forecasts; None until two samples exist.
+
+    The average starts at zero growth and converges over `horizon_s`, so one burst of
+    writes right after start-up does not predict a full disk in minutes.
+    """
+    change = derivative(store, f"{key}.last", now, value)
+    if change is None:
+        store.pop(f"{key}.avg", None)
+        return None
+    return average(store, f"{key}.avg", now, change, horizon_s, initial=0.0)
+
+
+def seconds_until(remaining: float, rate_per_second: float | None) -> float | None:
+    """Time until `remaining` is used up at `rate_per_second`; None when it is not being used up."""
+    if rate_per_second is None or rate_per_second <= 0.0:
+        return None
+    return max(remaining, 0.0) / rate_per_second

@@ -1,0 +1,95 @@
+"""The shape of a check plugin: which section it reads, how it discovers and checks items.
+
+A plugin module defines a `CheckPlugin` as a module-level value; the engine finds it there.
+Importing a plugin registers nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from watchkeeper.checkapi.counters import ValueStore
+from watchkeeper.checkapi.levels import Fixed, LevelsError, NagiosLevels, levels_from_json
+from watchkeeper.checkapi.results import CheckResult, DiscoveryResult, StringTable
+
+SectionT = TypeVar("SectionT")
+ParamsT = TypeVar("ParamsT")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPlugin(Generic[SectionT, ParamsT]):
+    """A check over one agent section.
+
+    `title` names the service; `%s` in it is replaced by the item (`"Filesystem %s"`).
+    `parse` turns the section's rows into a typed value, or None when the section is unusable
+    (then no service is discovered and existing ones report the section as missing).
+    """
+
+    name: str
+    section: str
+    title: str
+    parse: Callable[[StringTable], SectionT | None]
+    discover: Callable[[SectionT], DiscoveryResult]
+    check: Callable[[str, ParamsT, SectionT, ValueStore, float], CheckResult]
+    default_params: ParamsT
+
+    def service_name(self, item: str) -> str:
+        return self.title % item if "%s" in self.title else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class NoParams:
+    """For checks that have nothing to configure."""
+
+
+class ParamsError(ValueError):
+    """Parameters from a rule or from discovery do not fit the plugin's parameter type."""
+
+
+def build_params(defaults: ParamsT, *overrides: Mapping[str, object]) -> ParamsT:
+    """The plugin's default parameters with rule values and discovered facts laid over them.
+
+    Values come from JSON, so each is converted to its field's declared type here, once,
+    and a wrong name or type is reported with the names that are known.
+    """
+    if not overrides or not any(overrides):
+        return defaults
+    if not dataclasses.is_dataclass(defaults) or isinstance(defaults, type):
+        raise ParamsError(f"{type(defaults).__name__} parameters take no overrides")
+    hints = typing.get_type_hints(type(defaults))
+    changes: dict[str, Any] = {}
+    for layer in overrides:
+        for key, value in layer.items():
+            if key not in hints:
+                known = ", ".join(sorted(hints))
+                raise ParamsError(f"unknown parameter {key!r}; this check knows: {known}")
+            changes[key] = _convert(key, hints[key], value)
+    return dataclasses.replace(defaults, **changes)
+
+
+def _convert(key: str, hint: object, value: object) -> object:
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None:
+        if type(None) in options:
+            return None
+        raise ParamsError(f"parameter {key!r} must not be empty")
+    if any(option in (Fixed, NagiosLevels) for option in options):
+        try:
+            return levels_from_json(value)
+        except LevelsError as exc:
+            raise ParamsError(f"parameter {key!r}: {exc}") from None
+    for option in options:
+        if option is bool and isinstance(value, bool):
+            return value
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if option is str and isinstance(value, str):
+            return value
+    raise ParamsError(f"parameter {key!r}: {value!r} is not of type {hint}")

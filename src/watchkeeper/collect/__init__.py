@@ -1,0 +1,1 @@
+"""Fetching agent output and splitting it into sections; never interprets a section."""

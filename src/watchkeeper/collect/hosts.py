@@ -1,0 +1,108 @@
+"""Host addresses as users write them, and the transport each one gets.
+
+    local                     the bundled agent on this machine
+    ssh://user@host[:port]    the agent over one persistent SSH connection (default port 22)
+    tcp://host[:port]         an agent listening on TCP (default port 6556)
+    tls://host[:port]         the same over TLS, verified against the system CAs or `ca_file`
+    file:///path/to/output    a saved agent output, replayed every cycle
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from watchkeeper.collect.local import LocalTransport
+from watchkeeper.collect.replay import FileTransport
+from watchkeeper.collect.ssh import SshTransport
+from watchkeeper.collect.tcp import TcpTransport
+from watchkeeper.collect.transport import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S, AgentTransport
+from watchkeeper.errors import ConfigError
+from watchkeeper.paths import Paths
+
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
+DEFAULT_INTERVAL_S = 60.0
+KNOWN_OPTIONS = {"timeout_s", "max_output_bytes", "agent_command", "ssh_key", "ca_file"}
+
+
+def check_host_name(name: str) -> str:
+    if not HOST_NAME.fullmatch(name):
+        raise ConfigError(f"host name {name!r} is not valid: use letters, digits, '.', '-' and '_' "
+                          "(a DNS name or a short alias), starting with a letter or digit")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    name: str
+    uri: str
+    interval_s: float = DEFAULT_INTERVAL_S
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_host_name(self.name)
+        unknown = set(self.options) - KNOWN_OPTIONS
+        if unknown:
+            raise ConfigError(f"{self.name}: unknown host option(s) {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(sorted(KNOWN_OPTIONS))}")
+        if not 1.0 <= self.interval_s <= 86400.0:
+            raise ConfigError(f"{self.name}: check interval {self.interval_s:g}s is outside 1s..1 day")
+        parse_uri(self.name, self.uri)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    scheme: str
+    address: str = ""
+    port: int = 0
+    user: str = ""
+    path: str = ""
+
+
+def parse_uri(name: str, uri: str) -> Endpoint:
+    if uri == "local":
+        return Endpoint("local")
+    parts = urlsplit(uri)
+    problem = f"{name}: address {uri!r}"
+    if parts.scheme == "file":
+        if not parts.path:
+            raise ConfigError(f"{problem} names no file; write file:///absolute/path")
+        return Endpoint("file", path=unquote(parts.path))
+    if parts.scheme not in ("ssh", "tcp", "tls"):
+        raise ConfigError(f"{problem} is not understood; use local, ssh://user@host:port, "
+                          "tcp://host:port, tls://host:port or file:///path")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{problem} has an invalid port") from None
+    if not parts.hostname:
+        raise ConfigError(f"{problem} names no host")
+    if parts.scheme == "ssh":
+        return Endpoint("ssh", parts.hostname, port or 22, unquote(parts.username or "") or getpass.getuser())
+    return Endpoint(parts.scheme, parts.hostname, port or 6556)
+
+
+def make_transport(host: HostConfig, paths: Paths) -> AgentTransport:
+    endpoint = parse_uri(host.name, host.uri)
+    timeout_s = float(host.options.get("timeout_s", DEFAULT_TIMEOUT_S))
+    max_bytes = int(host.options.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES))
+    command = host.options.get("agent_command")
+    if command is not None and (not isinstance(command, list) or not all(isinstance(a, str) for a in command)):
+        raise ConfigError(f"{host.name}: agent_command must be a list of arguments, not a shell string")
+    if endpoint.scheme == "local":
+        return LocalTransport(host.name, command, timeout_s=timeout_s, max_bytes=max_bytes)
+    if endpoint.scheme == "file":
+        return FileTransport(host.name, Path(endpoint.path), max_bytes=max_bytes)
+    if endpoint.scheme == "ssh":
+        key = Path(host.options.get("ssh_key") or paths.client_key)
+        return SshTransport(host.name, endpoint.address, endpoint.port, endpoint.user,
+                            known_hosts=paths.known_hosts, client_key=key, command=command,
+                            timeout_s=timeout_s, max_bytes=max_bytes)
+    tls = ssl.create_default_context(cafile=host.options.get("ca_file")) if endpoint.scheme == "tls" else None
+    return TcpTransport(host.name, endpoint.address, endpoint.port, tls=tls, timeout_s=timeout_s,
+                        max_bytes=max_bytes)

@@ -1,0 +1,78 @@
+"""Run the agent (or any command printing agent output) as a local process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+from watchkeeper.agent import watchkeeper_agent
+from watchkeeper.collect.transport import (
+    DEFAULT_MAX_OUTPUT_BYTES,
+    DEFAULT_TIMEOUT_S,
+    AgentOutput,
+    elapsed_since,
+    read_limited,
+)
+from watchkeeper.errors import AgentFailed, AgentUnreachable
+
+AGENT_PATH = Path(watchkeeper_agent.__file__)
+
+
+def default_agent_command() -> list[str]:
+    """The bundled agent, run by path so that it is the same file that is copied to hosts."""
+    return [sys.executable, "-I", str(AGENT_PATH)]
+
+
+class LocalTransport:
+    def __init__(self, name: str, command: list[str] | None = None, *,
+                 timeout_s: float = DEFAULT_TIMEOUT_S, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> None:
+        self.name = name
+        self.command = command or default_agent_command()
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+
+    async def fetch(self) -> AgentOutput:
+        start = asyncio.get_running_loop().time()
+        try:
+            # A list of arguments, never a shell; its own session, so a timeout kills the group.
+            proc = await asyncio.create_subprocess_exec(
+                *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            raise AgentFailed(f"{self.name}: cannot start the agent {self.command[0]!r}: {exc.strerror}. "
+                              "Is it installed and executable?") from exc
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                data, truncated = await read_limited(proc.stdout, self.max_bytes)
+                if truncated:
+                    _kill_group(proc)
+                stderr = await proc.stderr.read(4096)
+                code = await proc.wait()
+        except TimeoutError:
+            _kill_group(proc)
+            await proc.wait()
+            raise AgentUnreachable(f"{self.name}: the local agent gave no complete output within "
+                                   f"{self.timeout_s:g}s and was killed. Run {self.command[-1]!r} by hand "
+                                   "to see where it hangs.") from None
+        finally:
+            if proc.returncode is None:
+                _kill_group(proc)
+                with contextlib.suppress(ProcessLookupError):
+                    await proc.wait()
+        if code != 0 and not truncated and not data.strip():
+            reason = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            raise AgentFailed(f"{self.name}: the local agent exited with status {code}: {reason[0]}")
+        return AgentOutput(data, truncated, self.max_bytes, elapsed_since(start))
+
+    async def close(self) -> None:
+        return None
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)

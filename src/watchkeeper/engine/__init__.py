@@ -1,0 +1,1 @@
+"""Synchronous heart: agent output in, service outcomes out. No I/O here."""

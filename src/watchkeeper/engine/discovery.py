@@ -1,0 +1,41 @@
+"""Comparing what discovery finds with what is monitored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from watchkeeper.collect.sections import split_sections
+from watchkeeper.engine.catalog import AnyPlugin, builtin_plugins
+from watchkeeper.engine.checking import discover_services, parse_host
+from watchkeeper.engine.model import ServiceSpec
+
+
+@dataclass(slots=True)
+class DiscoveryDiff:
+    new: list[ServiceSpec] = field(default_factory=list)
+    vanished: list[ServiceSpec] = field(default_factory=list)
+    changed: list[tuple[ServiceSpec, ServiceSpec]] = field(default_factory=list)
+    """(monitored, found) pairs whose discovered facts differ, such as a disk's serial."""
+    unchanged: int = 0
+
+
+def discover_in_output(data: bytes, host: str = "", plugins: Sequence[AnyPlugin] | None = None) -> list[ServiceSpec]:
+    plugins = builtin_plugins() if plugins is None else plugins
+    return discover_services(plugins, parse_host(plugins, split_sections(data), host), host)
+
+
+def diff_services(monitored: Sequence[ServiceSpec], found: Sequence[ServiceSpec]) -> DiscoveryDiff:
+    diff = DiscoveryDiff()
+    known = {spec.name: spec for spec in monitored}
+    seen = {spec.name for spec in found}
+    for spec in found:
+        before = known.get(spec.name)
+        if before is None:
+            diff.new.append(spec)
+        elif before.facts != spec.facts or before.plugin != spec.plugin:
+            diff.changed.append((before, spec))
+        else:
+            diff.unchanged += 1
+    diff.vanished = [spec for spec in monitored if spec.name not in seen]
+    return diff

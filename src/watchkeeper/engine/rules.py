@@ -1,0 +1,32 @@
+"""Rules: check parameters for the services of matching hosts and items (shell-style globs)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: int
+    plugin: str
+    host_glob: str
+    item_glob: str
+    params: dict[str, Any]
+    comment: str
+
+
+def rules_for_host(rules: Iterable[Rule], host: str) -> list[Rule]:
+    return [rule for rule in rules if fnmatch.fnmatchcase(host, rule.host_glob)]
+
+
+def params_from_rules(rules: Iterable[Rule], plugin: str, item: str) -> dict[str, Any]:
+    """Parameters for one service: for each parameter the first matching rule wins."""
+    params: dict[str, Any] = {}
+    for rule in rules:
+        if rule.plugin == plugin and fnmatch.fnmatchcase(item, rule.item_glob):
+            for key, value in rule.params.items():
+                params.setdefault(key, value)
+    return params

@@ -1,0 +1,74 @@
+"""CPU load from `<<<cpu>>>`: /proc/loadavg plus the number of CPUs (old agents omit it).
+
+    0.79 0.39 0.17 3/114 8933 2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watchkeeper.checkapi import (
+    CheckPlugin,
+    CheckResult,
+    DiscoveryResult,
+    Fixed,
+    Levels,
+    Metric,
+    Service,
+    StringTable,
+    ValueStore,
+    check_levels,
+    render,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    load1: float
+    load5: float
+    load15: float
+    cpus: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadParams:
+    per_core_load15: Levels | None = Fixed(warn=5.0, crit=10.0)
+
+
+def parse_cpu_load(table: StringTable) -> Load | None:
+    if not table or len(table[0]) < 3:
+        return None
+    row = table[0]
+    try:
+        load1, load5, load15 = float(row[0]), float(row[1]), float(row[2])
+    except ValueError:
+        return None
+    cpus = int(row[5]) if len(row) > 5 and row[5].isdecimal() and int(row[5]) > 0 else 1
+    return Load(load1, load5, load15, cpus)
+
+
+def discover_cpu_load(section: Load) -> DiscoveryResult:
+    yield Service()
+
+
+def check_cpu_load(item: str, params: LoadParams, section: Load, store: ValueStore, now: float) -> CheckResult:
+    yield from check_levels(
+        section.load15 / section.cpus,
+        levels_upper=params.per_core_load15,
+        label=f"15 min load per core ({section.cpus} cores)",
+        render_func=render.number,
+    )
+    yield from check_levels(section.load1, metric_name="load1", label="1 min load", render_func=render.number)
+    yield from check_levels(section.load5, metric_name="load5", label="5 min load", render_func=render.number)
+    yield Metric("load15", section.load15)
+
+
+cpu_load = CheckPlugin(
+    name="cpu_load",
+    section="cpu",
+    title="CPU load",
+    parse=parse_cpu_load,
+    discover=discover_cpu_load,
+    check=check_cpu_load,
+    default_params=LoadParams(),
+)

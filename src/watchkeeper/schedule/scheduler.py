@@ -1,0 +1,224 @@
+"""When to check which host. Knows nothing about what a check does.
+
+Each host is due every `interval_s`, at a fixed offset inside the interval derived from its
+name, so a thousand hosts with the same interval spread out instead of arriving together.
+Fetches run concurrently up to a bound; parsing and checking run synchronously in the
+loop; results are written in batches by one writer. A host or plugin that misbehaves costs
+its own services only: the daemon keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeeper.collect.hosts import HostConfig, make_transport
+from watchkeeper.collect.transport import AgentOutput, AgentTransport
+from watchkeeper.engine.cycle import run_host_cycle
+from watchkeeper.engine.model import HostCycle
+from watchkeeper.engine.rules import Rule, rules_for_host
+from watchkeeper.errors import CollectError, ConfigError, StoreError
+from watchkeeper.paths import Paths
+from watchkeeper.store.database import Store
+
+log = logging.getLogger(__name__)
+
+RELOAD_INTERVAL_S = 10.0
+FLUSH_INTERVAL_S = 1.0
+FLUSH_OUTCOMES = 20_000
+MAX_UNWRITTEN_CYCLES = 100_000
+
+
+@dataclass(slots=True)
+class HostRuntime:
+    config: HostConfig
+    transport: AgentTransport
+    due: float
+    last_ok: float | None
+    value_stores: dict[str, dict[str, Any]] | None = None
+    running: bool = False
+    up: bool | None = None
+
+
+@dataclass(slots=True)
+class Stats:
+    cycles: int = 0
+    services_checked: int = 0
+    fetch_errors: int = 0
+    start_delays: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+
+
+class Scheduler:
+    def __init__(self, store: Store, paths: Paths, *, concurrency: int = 64, auto_accept: bool = True,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.paths = paths
+        self.gate = asyncio.Semaphore(concurrency)
+        self.auto_accept = auto_accept
+        self.clock = clock
+        self.hosts: dict[str, HostRuntime] = {}
+        self.rules: list[Rule] = []
+        self.stats = Stats()
+        self._unwritten: list[HostCycle] = []
+        self._unwritten_outcomes = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ configuration
+    async def reload(self) -> None:
+        """Pick up hosts and rules added or changed by the CLI while the daemon runs."""
+        rows = {row.config.name: row for row in self.store.hosts()}
+        self.rules = self.store.rules()
+        now = self.clock()
+        for name in list(self.hosts):
+            runtime = self.hosts[name]
+            if name not in rows or rows[name].config != runtime.config:
+                await runtime.transport.close()
+                del self.hosts[name]
+        for name, row in rows.items():
+            if name in self.hosts:
+                continue
+            try:
+                transport = make_transport(row.config, self.paths)
+            except ConfigError as exc:
+                log.error("%s is not checked: %s", name, exc)
+                continue
+            # A host never fetched is due now, so a new installation shows data at once.
+            due = now if row.last_fetch is None else _first_due(name, row.config.interval_s, now)
+            self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
+        self._wake.set()
+
+    # ------------------------------------------------------------------ one host
+    async def check_host(self, runtime: HostRuntime) -> HostCycle:
+        """Fetch, parse, check; the cycle is queued for the writer and returned."""
+        name = runtime.config.name
+        started = self.clock()
+        async with self.gate:
+            try:
+                fetched: AgentOutput | CollectError = await runtime.transport.fetch()
+            except CollectError as err:
+                fetched = err  # this host's result, not a crash of the scheduler
+        if isinstance(fetched, CollectError):
+            self.stats.fetch_errors += 1
+        if runtime.value_stores is None:
+            runtime.value_stores = self.store.value_stores(name)
+        specs = self.store.service_specs(name)
+        result = run_host_cycle(name, fetched, specs, rules_for_host(self.rules, name), runtime.value_stores,
+                                started, runtime.last_ok)
+        cycle = result.cycle
+        if cycle.up:
+            runtime.last_ok = started
+            if not specs and result.discovered and self.auto_accept:
+                self.store.accept_services(name, result.discovered)
+                log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
+        self._log_host_change(runtime, cycle)
+        self.stats.cycles += 1
+        self.stats.services_checked += len(cycle.outcomes)
+        self._unwritten.append(cycle)
+        self._unwritten_outcomes += len(cycle.outcomes)
+        if self._unwritten_outcomes >= FLUSH_OUTCOMES:
+            self.flush()
+        return cycle
+
+    def _log_host_change(self, runtime: HostRuntime, cycle: HostCycle) -> None:
+        if cycle.up == runtime.up:
+            return
+        runtime.up = cycle.up
+        if cycle.up:
+            log.info("%s is UP: %d services checked", cycle.host, len(cycle.outcomes))
+        else:
+            log.warning("%s is DOWN: %s", cycle.host, cycle.error)
+
+    # ------------------------------------------------------------------ writing
+    def flush(self) -> None:
+        if not self._unwritten:
+            return
+        batch = self._unwritten
+        try:
+            self.store.write_cycles(batch)
+        except StoreError as exc:
+            if len(batch) > MAX_UNWRITTEN_CYCLES:  # bounded: keep the newest, say what was dropped
+                log.error("dropping %d unwritten cycles, the store has failed for too long",
+                          len(batch) - MAX_UNWRITTEN_CYCLES)
+                del batch[: len(batch) - MAX_UNWRITTEN_CYCLES]
+            log.error("%s (%d cycles wait in memory)", exc, len(batch))
+            return
+        log.debug("stored %d host cycles", len(batch))
+        self._unwritten = []
+        self._unwritten_outcomes = 0
+
+    # ------------------------------------------------------------------ the loop
+    async def run(self, stop: asyncio.Event, on_flush: Callable[[int], None] | None = None) -> None:
+        await self.reload()
+        next_reload = self.clock() + RELOAD_INTERVAL_S
+        next_flush = self.clock() + FLUSH_INTERVAL_S
+        try:
+            while not stop.is_set():
+                now = self.clock()
+                if now >= next_reload:
+                    await self.reload()
+                    next_reload = now + RELOAD_INTERVAL_S
+                if now >= next_flush:
+                    written = len(self._unwritten)
+                    self.flush()
+                    if on_flush is not None and written and not self._unwritten:
+                        on_flush(written)
+                    next_flush = now + FLUSH_INTERVAL_S
+                wake_at = min(next_reload, next_flush, self._start_due(now))
+                self._wake.clear()
+                stopping = asyncio.ensure_future(stop.wait())
+                waking = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait({stopping, waking}, timeout=max(wake_at - self.clock(), 0.0),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                waking.cancel()
+        finally:
+            await self._shutdown()
+
+    def _start_due(self, now: float) -> float:
+        """Start every host that is due; return when the next one will be."""
+        queue = [(runtime.due, name) for name, runtime in self.hosts.items() if not runtime.running]
+        heapq.heapify(queue)
+        while queue and queue[0][0] <= now:
+            due, name = heapq.heappop(queue)
+            runtime = self.hosts[name]
+            self.stats.start_delays.append(now - due)
+            interval = runtime.config.interval_s
+            runtime.due = due + interval if now - due < interval else now + interval  # late: skip, no burst
+            runtime.running = True
+            task = asyncio.create_task(self._guarded(runtime))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return queue[0][0] if queue else now + 1.0
+
+    async def _guarded(self, runtime: HostRuntime) -> None:
+        try:
+            await self.check_host(runtime)
+        except StoreError as exc:
+            log.error("%s: %s", runtime.config.name, exc)
+        except Exception:  # our own bug: log it with its traceback, keep every other host going
+            log.exception("%s: the check cycle failed", runtime.config.name)
+        finally:
+            runtime.running = False
+            self._wake.set()
+
+    async def _shutdown(self) -> None:
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=30.0)
+        self.flush()
+        for runtime in self.hosts.values():
+            await runtime.transport.close()
+
+
+def _first_due(name: str, interval_s: float, now: float) -> float:
+    """A stable offset in the interval per host name: restarts do not bunch hosts up."""
+    offset = (zlib.crc32(name.encode()) / 2**32) * interval_s
+    due = now - now % interval_s + offset
+    return due if due >= now else due + interval_s

@@ -1,0 +1,2 @@
+"""Persistence: SQLite in WAL mode, the embedded default store."""
+

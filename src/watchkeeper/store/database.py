@@ -1,0 +1,303 @@
+"""The embedded store: hosts, rules, discovered services, current state, state history, value
+stores and metric history, in one SQLite database in WAL mode.
+
+Writes come in batches (`write_cycles`): one transaction for many hosts' cycles, so the
+daemon commits a few times a second however many services it checks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watchkeeper.collect.hosts import HostConfig
+from watchkeeper.engine.rules import Rule
+from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
+from watchkeeper.errors import ConfigError, StoreError
+from watchkeeper.store.schema import METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
+
+INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
+INTERNAL_PLUGIN = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    config: HostConfig
+    state: str
+    state_since: float | None
+    last_fetch: float | None
+    last_ok: float | None
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    host: str
+    name: str
+    plugin: str
+    item: str
+    state: int
+    stale: bool
+    summary: str
+    details: str
+    last_check: float | None
+    last_change: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    ts: float
+    state: int
+    stale: bool
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    ts: float
+    avg: float
+    lo: float
+    hi: float
+
+
+def _translate(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
+    message = str(exc)
+    hint = ""
+    if "full" in message:
+        hint = " Free space on that filesystem; results are kept in memory and written when it works again."
+    elif "locked" in message or "busy" in message:
+        hint = " Another process holds a long write lock; is a second daemon running on the same store?"
+    elif "malformed" in message or "not a database" in message:
+        hint = " The file is damaged: restore it from a backup, or move it away to start afresh."
+    return StoreError(f"store {path}: {doing} failed: {message}.{hint}")
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise _translate(exc, path, "opening") from exc
+        except OSError as exc:
+            raise StoreError(f"store {path}: cannot create its directory: {exc.strerror}") from exc
+        self._series: dict[tuple[str, str, str], int] = {}
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise _translate(exc, self.path, doing) from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path, "reading") from exc
+
+    # ------------------------------------------------------------------ hosts
+    def add_host(self, host: HostConfig) -> None:
+        now = time.time()
+        with self._transaction(f"adding host {host.name}") as db:
+            if db.execute("SELECT 1 FROM hosts WHERE name = ?", (host.name,)).fetchone():
+                raise ConfigError(f"host {host.name} exists already; remove it first or pick another name")
+            db.execute("INSERT INTO hosts (name, uri, interval_s, options, created) VALUES (?, ?, ?, ?, ?)",
+                       (host.name, host.uri, host.interval_s, json.dumps(host.options), now))
+            db.executemany("INSERT INTO services (host, name, plugin, item, accepted) VALUES (?, ?, ?, '', ?)",
+                           [(host.name, name, INTERNAL_PLUGIN, now) for name in INTERNAL_SERVICES])
+
+    def remove_host(self, name: str) -> None:
+        with self._transaction(f"removing host {name}") as db:
+            if db.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount == 0:
+                raise ConfigError(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
+            db.execute("DELETE FROM services WHERE host = ?", (name,))
+            db.execute("DELETE FROM value_store WHERE host = ?", (name,))
+            db.execute("DELETE FROM state_history WHERE host = ?", (name,))
+            series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
+            db.executemany("DELETE FROM metric_points WHERE series = ?", [(s,) for s in series])
+            db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
+        self._series = {key: value for key, value in self._series.items() if key[0] != name}
+
+    def hosts(self) -> list[HostRow]:
+        rows = self._query("SELECT name, uri, interval_s, options, state, state_since, last_fetch, last_ok, "
+                           "last_error FROM hosts ORDER BY name")
+        return [HostRow(HostConfig(r[0], r[1], r[2], json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
+                for r in rows]
+
+    def host(self, name: str) -> HostRow:
+        for row in self.hosts():
+            if row.config.name == name:
+                return row
+        raise ConfigError(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
+
+    # ------------------------------------------------------------------ services
+    def service_specs(self, host: str) -> list[ServiceSpec]:
+        rows = self._query("SELECT name, plugin, item, facts FROM services WHERE host = ? AND plugin != ? "
+                           "ORDER BY name", (host, INTERNAL_PLUGIN))
+        return [ServiceSpec(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def accept_services(self, host: str, add: Iterable[ServiceSpec], remove: Iterable[str] = ()) -> None:
+        now = time.time()
+        with self._transaction(f"accepting services of {host}") as db:
+            db.executemany(
+                "INSERT INTO services (host, name, plugin, item, facts, accepted) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (host, name) DO UPDATE SET plugin = excluded.plugin, item = excluded.item, "
+                "facts = excluded.facts, accepted = excluded.accepted",
+                [(host, s.name, s.plugin, s.item, json.dumps(s.facts), now) for s in add])
+            names = [(host, name) for name in remove if name not in INTERNAL_SERVICES]
+            db.executemany("DELETE FROM services WHERE host = ? AND name = ?", names)
+            db.executemany("DELETE FROM value_store WHERE host = ? AND service = ?", names)
+
+    def services(self, host: str | None = None) -> list[ServiceRow]:
+        sql = ("SELECT host, name, plugin, item, state, stale, summary, details, last_check, last_change "
+               "FROM services")
+        rows = self._query(sql + (" WHERE host = ?" if host else "") + " ORDER BY host, name",
+                           (host,) if host else ())
+        return [ServiceRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
+
+    def history(self, host: str, service: str, limit: int = 100) -> list[HistoryRow]:
+        rows = self._query("SELECT ts, state, stale, summary FROM state_history WHERE host = ? AND service = ? "
+                           "ORDER BY ts DESC, id DESC LIMIT ?", (host, service, limit))
+        return [HistoryRow(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    def value_stores(self, host: str) -> dict[str, dict[str, Any]]:
+        rows = self._query("SELECT service, data FROM value_store WHERE host = ?", (host,))
+        stores: dict[str, dict[str, Any]] = {}
+        for service, data in rows:
+            try:
+                loaded = json.loads(data)
+            except ValueError:
+                continue  # a damaged value store only costs one cycle of rates: start afresh
+            if isinstance(loaded, dict):
+                stores[service] = loaded
+        return stores
+
+    # ------------------------------------------------------------------ rules
+    def add_rule(self, plugin: str, params: dict[str, Any], host_glob: str = "*", item_glob: str = "*",
+                 comment: str = "") -> int:
+        with self._transaction("adding a rule") as db:
+            cursor = db.execute("INSERT INTO rules (plugin, host_glob, item_glob, params, comment, created) "
+                                "VALUES (?, ?, ?, ?, ?, ?)",
+                                (plugin, host_glob, item_glob, json.dumps(params), comment, time.time()))
+            return int(cursor.lastrowid or 0)
+
+    def remove_rule(self, rule_id: int) -> None:
+        with self._transaction("removing a rule") as db:
+            if db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount == 0:
+                raise ConfigError(f"there is no rule {rule_id}; `watchkeeper rule list` shows them")
+
+    def rules(self) -> list[Rule]:
+        rows = self._query("SELECT id, plugin, host_glob, item_glob, params, comment FROM rules ORDER BY id")
+        return [Rule(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    # ------------------------------------------------------------------ cycles
+    def write_cycles(self, cycles: Sequence[HostCycle]) -> None:
+        """Store many host cycles in one transaction: states, changes, value stores, metrics."""
+        if not cycles:
+            return
+        with self._transaction(f"storing {len(cycles)} host cycles") as db:
+            updates: list[tuple[object, ...]] = []
+            changes: list[tuple[object, ...]] = []
+            stores: list[tuple[str, str, str]] = []
+            points: list[tuple[object, ...]] = []
+            for cycle in cycles:
+                self._write_host_state(db, cycle, changes)
+                previous = {name: (state, stale) for name, state, stale in db.execute(
+                    "SELECT name, state, stale FROM services WHERE host = ?", (cycle.host,))}
+                now = cycle.started
+                for outcome in cycle.outcomes:
+                    before = previous.get(outcome.name)
+                    if before is None:
+                        continue  # removed by discovery while this cycle ran
+                    changed = before != (outcome.state, int(outcome.stale))
+                    updates.append((outcome.state, int(outcome.stale), outcome.summary, outcome.details, now,
+                                    now if changed else None, cycle.host, outcome.name))
+                    if changed:
+                        changes.append((cycle.host, outcome.name, now, outcome.state, int(outcome.stale),
+                                        outcome.summary))
+                    for metric in outcome.metrics:
+                        if math.isfinite(metric.value):
+                            series = self._series_id(db, cycle.host, outcome.name, metric.name)
+                            for tier, (step, slots) in enumerate(METRIC_TIERS):
+                                bucket = int(now // step)
+                                points.append((series, tier, bucket % slots, bucket, metric.value,
+                                               metric.value, metric.value))
+                for service, data in cycle.value_stores.items():
+                    stores.append((cycle.host, service, json.dumps(data, separators=(",", ":"))))
+            db.executemany("UPDATE services SET state = ?, stale = ?, summary = ?, details = ?, last_check = ?, "
+                           "last_change = coalesce(?, last_change) WHERE host = ? AND name = ?", updates)
+            db.executemany("INSERT INTO state_history (host, service, ts, state, stale, summary) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", changes)
+            db.executemany("INSERT INTO value_store (host, service, data) VALUES (?, ?, ?) "
+                           "ON CONFLICT (host, service) DO UPDATE SET data = excluded.data", stores)
+            db.executemany(UPSERT_POINT, points)
+
+    def _write_host_state(self, db: sqlite3.Connection, cycle: HostCycle,
+                          changes: list[tuple[object, ...]]) -> None:
+        state = "UP" if cycle.up else "DOWN"
+        row = db.execute("SELECT state FROM hosts WHERE name = ?", (cycle.host,)).fetchone()
+        if row is None:
+            return
+        changed = row[0] != state
+        db.execute("UPDATE hosts SET state = ?, state_since = CASE WHEN ? THEN ? ELSE state_since END, "
+                   "last_fetch = ?, last_ok = CASE WHEN ? THEN ? ELSE last_ok END, last_error = ? "
+                   "WHERE name = ?", (state, changed, cycle.started, cycle.started, cycle.up, cycle.started,
+                                      cycle.error, cycle.host))
+        if changed:
+            changes.append((cycle.host, "", cycle.started, 0 if cycle.up else 2, 0,
+                            f"host {state}" + (f": {cycle.error}" if cycle.error else "")))
+
+    def _series_id(self, db: sqlite3.Connection, host: str, service: str, metric: str) -> int:
+        key = (host, service, metric)
+        series = self._series.get(key)
+        if series is None:
+            db.execute("INSERT OR IGNORE INTO metric_series (host, service, metric) VALUES (?, ?, ?)", key)
+            series = int(db.execute("SELECT id FROM metric_series WHERE host = ? AND service = ? AND metric = ?",
+                                    key).fetchone()[0])
+            self._series[key] = series
+        return series
+
+    # ------------------------------------------------------------------ metrics
+    def metric_names(self, host: str, service: str) -> list[str]:
+        return [r[0] for r in self._query("SELECT metric FROM metric_series WHERE host = ? AND service = ? "
+                                          "ORDER BY metric", (host, service))]
+
+    def metric_points(self, host: str, service: str, metric: str, start: float, end: float) -> list[MetricPoint]:
+        """Points between start and end from the finest tier that still covers `start`."""
+        now = time.time()
+        tier = next((index for index, (step, slots) in enumerate(METRIC_TIERS) if now - start <= step * slots),
+                    len(METRIC_TIERS) - 1)
+        step = METRIC_TIERS[tier][0]
+        rows = self._query(
+            "SELECT p.bucket, p.total / p.n, p.lo, p.hi FROM metric_points p JOIN metric_series s "
+            "ON s.id = p.series WHERE s.host = ? AND s.service = ? AND s.metric = ? AND p.tier = ? "
+            "AND p.bucket BETWEEN ? AND ? ORDER BY p.bucket",
+            (host, service, metric, tier, int(start // step), int(end // step)))
+        return [MetricPoint(bucket * step, avg, lo, hi) for bucket, avg, lo, hi in rows]

@@ -1,0 +1,103 @@
+"""The SQLite schema. WAL mode: readers (CLI, web) never block the daemon's writes, and a
+killed daemon loses only the transaction it had not committed."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+METRIC_TIERS = ((60, 2 * 24 * 60), (300, 60 * 24 * 12), (3600, 2 * 365 * 24))
+"""(step seconds, slots): 1-minute points for 48 h, 5-minute for 60 days, 1-hour for 2 years.
+
+Each tier is a ring: a point goes to slot (time // step) % slots, so a series never holds
+more than the sum of the slots (37,200 rows), however long it is recorded."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hosts (
+    name        TEXT PRIMARY KEY,
+    uri         TEXT NOT NULL,
+    interval_s  REAL NOT NULL,
+    options     TEXT NOT NULL DEFAULT '{}',
+    created     REAL NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'PENDING',
+    state_since REAL,
+    last_fetch  REAL,
+    last_ok     REAL,
+    last_error  TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS services (
+    host        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    plugin      TEXT NOT NULL,
+    item        TEXT NOT NULL,
+    facts       TEXT NOT NULL DEFAULT '{}',
+    accepted    REAL NOT NULL,
+    state       INTEGER NOT NULL DEFAULT -1,
+    stale       INTEGER NOT NULL DEFAULT 0,
+    summary     TEXT NOT NULL DEFAULT 'not checked yet',
+    details     TEXT NOT NULL DEFAULT '',
+    last_check  REAL,
+    last_change REAL,
+    PRIMARY KEY (host, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_history (
+    id      INTEGER PRIMARY KEY,
+    host    TEXT NOT NULL,
+    service TEXT NOT NULL,
+    ts      REAL NOT NULL,
+    state   INTEGER NOT NULL,
+    stale   INTEGER NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS state_history_by_service ON state_history (host, service, ts);
+CREATE TABLE IF NOT EXISTS value_store (
+    host    TEXT NOT NULL,
+    service TEXT NOT NULL,
+    data    TEXT NOT NULL,
+    PRIMARY KEY (host, service)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS metric_series (
+    id      INTEGER PRIMARY KEY,
+    host    TEXT NOT NULL,
+    service TEXT NOT NULL,
+    metric  TEXT NOT NULL,
+    UNIQUE (host, service, metric)
+);
+CREATE TABLE IF NOT EXISTS metric_points (
+    series INTEGER NOT NULL,
+    tier   INTEGER NOT NULL,
+    slot   INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    n      INTEGER NOT NULL,
+    total  REAL NOT NULL,
+    lo     REAL NOT NULL,
+    hi     REAL NOT NULL,
+    PRIMARY KEY (series, tier, slot)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rules (
+    id        INTEGER PRIMARY KEY,
+    plugin    TEXT NOT NULL,
+    host_glob TEXT NOT NULL DEFAULT '*',
+    item_glob TEXT NOT NULL DEFAULT '*',
+    params    TEXT NOT NULL,
+    comment   TEXT NOT NULL DEFAULT '',
+    created   REAL NOT NULL
+);
+"""
+
+# In an upsert's SET, column names are the row's old values and `excluded.` the new point:
+# the same bucket accumulates, a newer bucket replaces what the ring slot held.
+UPSERT_POINT = """
+INSERT INTO metric_points (series, tier, slot, bucket, n, total, lo, hi)
+VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+ON CONFLICT (series, tier, slot) DO UPDATE SET
+    n     = CASE WHEN bucket = excluded.bucket THEN n + 1 ELSE 1 END,
+    total = CASE WHEN bucket = excluded.bucket THEN total + excluded.total ELSE excluded.total END,
+    lo    = CASE WHEN bucket = excluded.bucket THEN min(lo, excluded.lo) ELSE excluded.lo END,
+    hi    = CASE WHEN bucket = excluded.bucket THEN max(hi, excluded.hi) ELSE excluded.hi END,
+    bucket = excluded.bucket
+WHERE excluded.bucket >= bucket
+"""
