@@ -42,6 +42,8 @@ class Range:
         spec = text.strip()
         inside = spec.startswith("@")
         body = spec[1:] if inside else spec
+        if not body:
+            raise LevelsError(f"threshold {text!r} is empty; use N, N:, ~:N, N:M or @N:M")
         if ":" in body:
             low_text, high_text = body.split(":", 1)
         else:

@@ -391,7 +391,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         scheduler = Scheduler(store, paths, concurrency=args.concurrency)
-        await scheduler.run(stop, on_flush=lambda n: log.debug("stored %d host cycles", n))
+        await scheduler.run(stop)
         log.info("stopped cleanly after %d host cycles", scheduler.stats.cycles)
 
     asyncio.run(main())

@@ -252,7 +252,7 @@ class Store:
                 for service, data in cycle.value_stores.items():
                     stores.append((cycle.host, service, json.dumps(data, separators=(",", ":"))))
             db.executemany("UPDATE services SET state = ?, stale = ?, summary = ?, details = ?, last_check = ?, "
-                           "last_change = coalesce(?, last_change) WHERE host = ? AND name = ?", updates)
+                           "last_change = coalesce(?, last_change, last_check) WHERE host = ? AND name = ?", updates)
             db.executemany("INSERT INTO state_history (host, service, ts, state, stale, summary) "
                            "VALUES (?, ?, ?, ?, ?, ?)", changes)
             db.executemany("INSERT INTO value_store (host, service, data) VALUES (?, ?, ?) "
