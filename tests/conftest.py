@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import Metric, Pending, Result, StringTable
 from watchkeeper.collect.sections import split_sections
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,3 +41,8 @@ def section_from_file(relative: str, name: str, header_options: str = "") -> Str
 def agent_section(relative: str, name: str) -> StringTable:
     """One section of a real agent output in the corpus, through the production splitter."""
     return split_sections(corpus(relative).read_bytes()).sections[name]
+
+
+def results(outputs: Iterable[Result | Metric | Pending]) -> list[Result]:
+    """Only the judgements of a check's output, in order."""
+    return [output for output in outputs if isinstance(output, Result)]

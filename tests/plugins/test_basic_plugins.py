@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import agent_section, section_from_file
 from watchkeeper.checkapi import Metric, Pending, Result, State, ValueStore
 from watchkeeper.checkapi.plugin import NoParams
 from watchkeeper.plugins.agent_info.agent_info import check_agent_info, parse_check_mk
@@ -13,8 +14,6 @@ from watchkeeper.plugins.cpu.utilization import (
 )
 from watchkeeper.plugins.mem.mem import MemInfo, MemParams, check_mem, parse_mem
 from watchkeeper.plugins.uptime.uptime import parse_uptime
-
-from tests.conftest import agent_section, section_from_file
 
 OLD_AGENT = "checkmk_agent/linux_1.4.0i2_debian12_vm.txt"
 NEW_AGENT = "checkmk_agent/linux_2.3.0b1_debian12_vm.txt"

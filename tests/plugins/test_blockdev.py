@@ -7,12 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import results, section_from_file
 from watchkeeper.checkapi import Result, State, build_params
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.plugins.blockdev.identity import IdentityParams, check_identity, discover_identity
-from watchkeeper.plugins.blockdev.lsblk import parse_lsblk
-
-from tests.conftest import section_from_file
+from watchkeeper.plugins.blockdev.lsblk import BlockDevice, parse_lsblk
 
 
 @pytest.mark.parametrize("sample", ["lsblk_json/debian12_vm.txt", "lsblk_json/with_loop_ext4_label.txt"])
@@ -22,37 +21,37 @@ def test_real_lsblk_json_discovers_disks_but_not_loop_or_empty_zram(sample: str)
     assert [s.item for s in discover_identity(section)] == ["vda"]
 
 
-def discovered_vda() -> tuple[IdentityParams, dict[str, object]]:
+def discovered_vda() -> tuple[IdentityParams, dict[str, BlockDevice]]:
     section = parse_lsblk(section_from_file("lsblk_json/debian12_vm.txt", "lsblk", ":sep(0)"))
     assert section is not None
     service = next(iter(discover_identity(section)))
-    return build_params(IdentityParams(), service.facts), section  # type: ignore[return-value]
+    return build_params(IdentityParams(), service.facts), section
 
 
 def test_unchanged_device_is_ok() -> None:
     params, section = discovered_vda()
-    assert next(iter(check_identity("vda", params, section, {}, 0.0))).state is State.OK  # type: ignore[arg-type]
+    assert results(check_identity("vda", params, section, {}, 0.0))[0].state is State.OK
 
 
 def test_device_name_pointing_at_another_disk_is_crit_and_says_what_it_was_and_is() -> None:
     params, section = discovered_vda()
-    swapped = {"vda": replace(section["vda"], size_bytes=500 * 1024**3, serial="WD-123")}  # type: ignore[type-var]
-    result = next(iter(check_identity("vda", params, swapped, {}, 0.0)))
+    swapped = {"vda": replace(section["vda"], size_bytes=500 * 1024**3, serial="WD-123")}
+    result = results(check_identity("vda", params, swapped, {}, 0.0))[0]
     assert result == Result(State.CRIT, "vda now points at a different device: it was size 256.00 GiB, no serial "
                             "and is now size 500.00 GiB, serial WD-123")
 
 
 def test_a_new_label_or_filesystem_on_a_device_is_crit() -> None:
     params, section = discovered_vda()
-    written = {"vda": replace(section["vda"], label="debian-installer", fs_type="ext4")}  # type: ignore[type-var]
-    result = next(iter(check_identity("vda", params, written, {}, 0.0)))
-    assert result.state is State.CRIT and "overwritten or reformatted" in result.summary  # type: ignore[union-attr]
-    assert "label debian-installer" in result.summary  # type: ignore[union-attr]
+    written = {"vda": replace(section["vda"], label="debian-installer", fs_type="ext4")}
+    result = results(check_identity("vda", params, written, {}, 0.0))[0]
+    assert result.state is State.CRIT and "overwritten or reformatted" in result.summary
+    assert "label debian-installer" in result.summary
 
 
 def test_vanished_device_is_crit() -> None:
     params, _ = discovered_vda()
-    assert next(iter(check_identity("vda", params, {}, {}, 0.0))).state is State.CRIT
+    assert results(check_identity("vda", params, {}, {}, 0.0))[0].state is State.CRIT
 
 
 def test_nested_children_and_string_sizes_of_older_lsblk() -> None:

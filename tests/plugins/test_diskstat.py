@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import agent_section, results, section_from_file
 from watchkeeper.checkapi import Metric, Pending, ValueStore
 from watchkeeper.plugins.diskstat.diskstat import (
     DiskParams,
@@ -15,8 +15,6 @@ from watchkeeper.plugins.diskstat.diskstat import (
     discover_diskstat,
     parse_diskstat,
 )
-
-from tests.conftest import agent_section, section_from_file
 
 
 def test_proc_diskstats_discovers_whole_disks_only() -> None:
@@ -48,8 +46,7 @@ def test_rates_latency_and_utilisation_between_two_real_samples() -> None:
 
 
 def test_vanished_disk_is_reported() -> None:
-    results = list(check_diskstat("sdz", DiskParams(), Diskstats(None, {}), {}, 0.0))
-    assert "missing" in results[0].summary  # type: ignore[union-attr]
+    assert "missing" in results(check_diskstat("sdz", DiskParams(), Diskstats(None, {}), {}, 0.0))[0].summary
 
 
 @given(st.lists(st.lists(st.one_of(st.text(max_size=6), st.integers(0, 99).map(str)), min_size=1, max_size=20)))

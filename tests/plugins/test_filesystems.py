@@ -6,13 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import agent_section, corpus, results, section_from_file
 from watchkeeper.checkapi import Metric, Result, State, ValueStore
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.plugins.filesystems.df import Filesystem, parse_df
 from watchkeeper.plugins.filesystems.inodes import InodeParams, check_inodes, discover_inodes
 from watchkeeper.plugins.filesystems.space import SpaceParams, check_space, discover_space
-
-from tests.conftest import agent_section, corpus, section_from_file
 
 GiB = 1024**3
 
@@ -90,12 +89,12 @@ def test_free_space_lower_levels_for_big_filesystems() -> None:
 
 
 def test_unmounted_filesystem_is_crit() -> None:
-    assert next(iter(check_space("/gone", SpaceParams(), fs(1), {}, 0.0))).state is State.CRIT
+    assert results(check_space("/gone", SpaceParams(), fs(1), {}, 0.0))[0].state is State.CRIT
 
 
 def test_inodes_above_warn() -> None:
     section = {"/": Filesystem("/dev/sda1", "ext4", 1, 1, 0, 100, 92)}
-    assert next(iter(check_inodes("/", InodeParams(), section, {}, 0.0))).state is State.WARN
+    assert results(check_inodes("/", InodeParams(), section, {}, 0.0))[0].state is State.WARN
 
 
 df_row = st.lists(st.one_of(st.sampled_from(["ext4", "/", "12", "0%", "[df_inodes_start]"]), st.text(max_size=8)),

@@ -3,12 +3,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import agent_section, corpus
 from watchkeeper.checkapi import Metric, Result, State, ValueStore
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.plugins.interfaces.lnx_if import Interface, Interfaces, parse_lnx_if
 from watchkeeper.plugins.interfaces.traffic import TrafficParams, check_traffic, discover_traffic
-
-from tests.conftest import agent_section, corpus
 
 
 def test_checkmk_lnx_if_with_iplink_and_address_blocks() -> None:

@@ -3,10 +3,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watchkeeper.checkapi import Result, State
+from tests.conftest import agent_section, results, section_from_file
+from watchkeeper.checkapi import Result, State, build_params
 from watchkeeper.plugins.mounts.mounts import MountParams, check_mounts, discover_mounts, parse_mounts
-
-from tests.conftest import agent_section, section_from_file
 
 UNSAFE = "proc_mounts/ext4_loop_barrier0_data_writeback.txt"
 
@@ -15,14 +14,14 @@ def test_healthy_mounts_are_discovered_and_ok() -> None:
     section = parse_mounts(section_from_file("proc_mounts/debian12_vm.txt", "mounts"))
     services = list(discover_mounts(section))
     assert [s.item for s in services] == ["/"]
-    results = list(check_mounts("/", MountParams(**services[0].facts), section, {}, 0.0))  # type: ignore[arg-type]
-    assert {r.state for r in results if isinstance(r, Result)} == {State.OK}
+    params = build_params(MountParams(), services[0].facts)
+    assert {r.state for r in results(check_mounts("/", params, section, {}, 0.0))} == {State.OK}
 
 
 def test_nobarrier_and_data_writeback_each_warn_naming_mount_and_option() -> None:
     section = parse_mounts(section_from_file(UNSAFE, "mounts"))
-    results = [r for r in check_mounts("/mnt/wbtest", MountParams(), section, {}, 0.0) if isinstance(r, Result)]
-    warnings = [r.summary for r in results if r.state is State.WARN]
+    warnings = [r.summary for r in results(check_mounts("/mnt/wbtest", MountParams(), section, {}, 0.0))
+                if r.state is State.WARN]
     assert len(warnings) == 2
     assert warnings[0].startswith("unsafe option nobarrier on /mnt/wbtest: write barriers are off")
     assert warnings[1].startswith("unsafe option data=writeback on /mnt/wbtest")
@@ -36,12 +35,12 @@ def test_barrier_zero_is_unsafe_too() -> None:
 
 def test_filesystem_remounted_read_only_after_errors_is_crit() -> None:
     section = parse_mounts([["/dev/sdb1", "/data", "ext4", "ro,relatime", "0", "0"]])
-    results = list(check_mounts("/data", MountParams(options="rw,relatime"), section, {}, 0.0))
-    assert any(isinstance(r, Result) and r.state is State.CRIT and "read-only" in r.summary for r in results)
+    checked = results(check_mounts("/data", MountParams(options="rw,relatime"), section, {}, 0.0))
+    assert any(r.state is State.CRIT and "read-only" in r.summary for r in checked)
 
 
 def test_unmounted_filesystem_is_crit() -> None:
-    assert next(iter(check_mounts("/data", MountParams(), {}, {}, 0.0))).state is State.CRIT
+    assert results(check_mounts("/data", MountParams(), {}, {}, 0.0))[0].state is State.CRIT
 
 
 def test_octal_escaped_mount_points_are_unescaped() -> None:

@@ -255,7 +255,7 @@ def collect():
     out = []
     failed = []
     for collector in collectors:
-        part = []
+        part = []  # type: list[str]
         try:
             collector(part)
         except Exception as exc:  # one broken collector must not silence the others
@@ -305,7 +305,7 @@ def main(argv=None):
         print(VERSION)
         return 0
     if "--listen" in args:
-        options = dict(zip(args[::2], args[1::2]))
+        options = dict(zip(args[::2], args[1::2]))  # noqa: B905 - zip(strict=) needs Python 3.10
         serve(options["--listen"], options.get("--tls-cert"), options.get("--tls-key"))
         return 0
     output = collect()

@@ -16,8 +16,8 @@ from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import AnyPlugin, builtin_plugins
 from watchkeeper.engine.checking import check_service, discover_services, parse_host
 from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
-from watchkeeper.errors import CollectError
 from watchkeeper.engine.rules import Rule, params_from_rules
+from watchkeeper.errors import CollectError
 
 
 @dataclass(slots=True)

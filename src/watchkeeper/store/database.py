@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.rules import Rule
 from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
+from watchkeeper.engine.rules import Rule
 from watchkeeper.errors import ConfigError, StoreError
 from watchkeeper.store.schema import METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
 

@@ -7,6 +7,7 @@ run would then hit the wrong device (the installer that wrote over a VM's LUN).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from watchkeeper.checkapi import (
@@ -60,7 +61,7 @@ def _show(field: str, value: object) -> str:
     return f"{field.replace('_', ' ')} {value}"
 
 
-def _describe(values: dict[str, object]) -> str:
+def _describe(values: Mapping[str, object]) -> str:
     return ", ".join(_show(name, value) for name, value in values.items())
 
 

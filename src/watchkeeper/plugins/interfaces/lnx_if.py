@@ -6,7 +6,7 @@ counters of /proc/net/dev under `sep(58)`, then optional per-interface attribute
     [end_iplink]
       eth0: 54408806    1570    0    0    0     0          0         0    89152     919 ...
     [eth0]
-    	Speed: 1000Mb/s
+            Speed: 1000Mb/s      (a tab before Speed in the real output)
 
 Counters: receive bytes packets errs drop fifo frame compressed multicast, then transmit
 bytes packets errs drop fifo colls carrier compressed.
