@@ -277,6 +277,8 @@ def serve(address, certfile=None, keyfile=None):
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host.strip("[]") or "127.0.0.1", int(port)))
     listener.listen(8)
+    sys.stderr.write("listening on %s:%d\n" % listener.getsockname()[:2])
+    sys.stderr.flush()
     context = None
     if certfile:
         import ssl
