@@ -15,11 +15,10 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from tests.conftest import missing
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.errors import AgentAuthFailed, AgentUnreachable, HostKeyRejected
-
-from tests.conftest import missing
 
 pytestmark = pytest.mark.slow
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import corpus
 from watchkeeper.checkapi import CheckPlugin, CheckResult, NoParams, Result, Service, State, StringTable
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import builtin_plugins
@@ -11,8 +12,6 @@ from watchkeeper.engine.cycle import run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
 from watchkeeper.engine.model import AGENT_SERVICE, PENDING, Outcome
 from watchkeeper.errors import AgentUnreachable
-
-from tests.conftest import corpus
 
 REAL = corpus("checkmk_agent/linux_1.4.0i2_debian12_vm.txt").read_bytes()
 SPECS = discover_in_output(REAL)

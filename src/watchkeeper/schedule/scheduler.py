@@ -112,12 +112,15 @@ class Scheduler:
         specs = self.store.service_specs(name)
         result = run_host_cycle(name, fetched, specs, rules_for_host(self.rules, name), runtime.value_stores,
                                 started, runtime.last_ok)
+        if not specs and result.discovered and self.auto_accept:
+            self.store.accept_services(name, result.discovered)
+            log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
+            # Check them at once from the same output, so a new host shows values, not PENDING.
+            result = run_host_cycle(name, fetched, self.store.service_specs(name), rules_for_host(self.rules, name),
+                                    runtime.value_stores, started, runtime.last_ok)
         cycle = result.cycle
         if cycle.up:
             runtime.last_ok = started
-            if not specs and result.discovered and self.auto_accept:
-                self.store.accept_services(name, result.discovered)
-                log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
         self._log_host_change(runtime, cycle)
         self.stats.cycles += 1
         self.stats.services_checked += len(cycle.outcomes)

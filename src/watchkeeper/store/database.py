@@ -7,6 +7,7 @@ daemon commits a few times a second however many services it checks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -104,13 +105,13 @@ class Store:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite has already rolled back after some errors (disk full)
+                    with contextlib.suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
             raise _translate(exc, self.path, doing) from exc
 
     def close(self) -> None:
@@ -227,16 +228,22 @@ class Store:
             changes: list[tuple[object, ...]] = []
             stores: list[tuple[str, str, str]] = []
             points: list[tuple[object, ...]] = []
+            # A batch may hold several cycles of one host: compare each with the one before it.
+            current: dict[str, dict[str, tuple[int, int]]] = {}
             for cycle in cycles:
                 self._write_host_state(db, cycle, changes)
-                previous = {name: (state, stale) for name, state, stale in db.execute(
-                    "SELECT name, state, stale FROM services WHERE host = ?", (cycle.host,))}
+                previous = current.get(cycle.host)
+                if previous is None:
+                    previous = current[cycle.host] = {name: (state, stale) for name, state, stale in db.execute(
+                        "SELECT name, state, stale FROM services WHERE host = ?", (cycle.host,))}
                 now = cycle.started
                 for outcome in cycle.outcomes:
                     before = previous.get(outcome.name)
                     if before is None:
                         continue  # removed by discovery while this cycle ran
-                    changed = before != (outcome.state, int(outcome.stale))
+                    after = (outcome.state, int(outcome.stale))
+                    changed = before != after
+                    previous[outcome.name] = after
                     updates.append((outcome.state, int(outcome.stale), outcome.summary, outcome.details, now,
                                     now if changed else None, cycle.host, outcome.name))
                     if changed:
