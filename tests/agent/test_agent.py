@@ -54,6 +54,6 @@ def test_a_failing_collector_is_named_and_the_others_still_run(monkeypatch: pyte
     monkeypatch.setattr(watchkeeper_agent, "LINUX", [broken if c.__name__ == "linux_mem" else c
                                                       for c in watchkeeper_agent.LINUX])
     monkeypatch.setitem(watchkeeper_agent.COLLECTORS, "linux", watchkeeper_agent.LINUX)
-    split = split_sections(watchkeeper_agent.collect())
+    split = split_sections(watchkeeper_agent.collect())  # type: ignore[no-untyped-call]
     assert "mem" not in split.sections and "df" in split.sections
     assert ["FailedCollectors:", "linux_mem(PermissionError)"] in split.sections["check_mk"]

@@ -36,9 +36,9 @@ RESET = "\033[0m"
 class Console:
     """Output that uses colour only on a terminal (and never with NO_COLOR set)."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
-        self.colour = stream.isatty() and not os.environ.get("NO_COLOR")
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.colour = self.stream.isatty() and not os.environ.get("NO_COLOR")
 
     def state(self, state: int, stale: bool = False) -> str:
         text = STATE_NAMES.get(state, "?") + ("*" if stale else "")
