@@ -7,6 +7,7 @@ Importing a plugin registers nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -61,7 +62,7 @@ def build_params(defaults: ParamsT, *overrides: Mapping[str, object]) -> ParamsT
         return defaults
     if not dataclasses.is_dataclass(defaults) or isinstance(defaults, type):
         raise ParamsError(f"{type(defaults).__name__} parameters take no overrides")
-    hints = typing.get_type_hints(type(defaults))
+    hints = _field_types(type(defaults))
     changes: dict[str, Any] = {}
     for layer in overrides:
         for key, value in layer.items():
@@ -70,6 +71,12 @@ def build_params(defaults: ParamsT, *overrides: Mapping[str, object]) -> ParamsT
                 raise ParamsError(f"unknown parameter {key!r}; this check knows: {known}")
             changes[key] = _convert(key, hints[key], value)
     return dataclasses.replace(defaults, **changes)
+
+
+@functools.cache
+def _field_types(params_type: type) -> dict[str, Any]:
+    """Resolving annotations is slow and they never change: once per parameter class."""
+    return typing.get_type_hints(params_type)
 
 
 def _convert(key: str, hint: object, value: object) -> object:
