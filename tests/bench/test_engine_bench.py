@@ -1,0 +1,22 @@
+"""The engine benchmark keeps working: a tiny run prints the figures docs/benchmarks.md quotes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.mark.slow
+def test_engine_benchmark_runs_and_prints_its_figures() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "engine.py"), "--hosts", "5", "--interval", "1",
+                           "--seconds", "1", "--rounds", "1"], check=True, capture_output=True, text=True,
+                          timeout=120)
+    figures = json.loads(done.stdout)
+    assert figures["capacity"]["services"] == 5 * figures["services_per_host"]
+    assert figures["scheduled"]["start_delay_p95_seconds"] is not None
+    assert figures["peak_rss_bytes"] > 0
