@@ -80,7 +80,7 @@ async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int
             "cpu_seconds_per_1000_services": round(1000 * cpu / services, 3)}
 
 
-async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: float) -> dict[str, float]:
+async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: float) -> dict[str, float | None]:
     scheduler = Scheduler(store, Paths(home))
     stop = asyncio.Event()
 
@@ -104,7 +104,7 @@ async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: f
             "cpu_seconds_per_1000_services": round(1000 * cpu / max(services, 1), 3),
             "start_delay_p50_seconds": round(statistics.median(delays), 3) if delays else None,
             "start_delay_p95_seconds": round(delays[int(0.95 * (len(delays) - 1))], 3) if delays else None,
-            "start_delay_max_seconds": round(delays[-1], 3) if delays else None}  # type: ignore[dict-item]
+            "start_delay_max_seconds": round(delays[-1], 3) if delays else None}
 
 
 def fork_exec_per_check(count: int) -> dict[str, float]:
