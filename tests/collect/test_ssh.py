@@ -165,3 +165,22 @@ async def test_agent_command_arguments_never_reach_a_remote_shell_unquoted(sshd:
         await ssh.close()
     assert output.data.decode() == hostile
     assert not marker.exists()
+
+
+def test_cli_trusts_the_host_key_then_checks_the_host_over_ssh(
+        sshd: SshServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from watchkeeper.cli.main import main
+
+    home = str(tmp_path / "home")
+    address = f"ssh://{getpass.getuser()}@127.0.0.1:{sshd.port}"
+    assert main(["--home", home, "init", "--no-local"]) == 0
+    assert main(["--home", home, "host", "add", "web1", address, "--option", f"ssh_key={sshd.client_key}"]) == 0
+    assert "host key of 127.0.0.1" in capsys.readouterr().err  # not trusted yet: nothing discovered
+    assert main(["--home", home, "host", "trust", "web1", "--yes"]) == 0
+    fingerprint = subprocess.run(["ssh-keygen", "-lf", str(sshd.directory / "host_key.pub")], check=True,
+                                 capture_output=True, text=True).stdout.split()[1]
+    assert fingerprint in capsys.readouterr().out
+    assert main(["--home", home, "discover", "web1"]) == 0
+    assert "+ Memory" in capsys.readouterr().out
+    assert main(["--home", home, "check", "web1"]) in (0, 1)
+    assert "RAM used" in capsys.readouterr().out

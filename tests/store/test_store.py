@@ -106,3 +106,8 @@ def test_the_store_is_in_wal_mode(store: Store) -> None:
 def test_several_cycles_of_one_host_in_one_batch_record_each_change_once(store: Store) -> None:
     store.write_cycles([cycle(60.0, 0), cycle(120.0, 0), cycle(180.0, 2), cycle(240.0, 2)])
     assert [(h.ts, h.state) for h in reversed(store.history("web1", "Memory"))] == [(60.0, 0), (180.0, 2)]
+
+
+def test_a_service_that_starts_pending_has_a_time_in_state(store: Store) -> None:
+    store.write_cycles([cycle(60.0, -1), cycle(120.0, -1)])
+    assert next(s for s in store.services("web1") if s.name == "Memory").last_change == 60.0

@@ -245,7 +245,7 @@ class Store:
                     changed = before != after
                     previous[outcome.name] = after
                     updates.append((outcome.state, int(outcome.stale), outcome.summary, outcome.details, now,
-                                    now if changed else None, cycle.host, outcome.name))
+                                    now if changed else None, now, cycle.host, outcome.name))
                     if changed:
                         changes.append((cycle.host, outcome.name, now, outcome.state, int(outcome.stale),
                                         outcome.summary))
@@ -259,7 +259,7 @@ class Store:
                 for service, data in cycle.value_stores.items():
                     stores.append((cycle.host, service, json.dumps(data, separators=(",", ":"))))
             db.executemany("UPDATE services SET state = ?, stale = ?, summary = ?, details = ?, last_check = ?, "
-                           "last_change = coalesce(?, last_change, last_check) WHERE host = ? AND name = ?", updates)
+                           "last_change = coalesce(?, last_change, ?) WHERE host = ? AND name = ?", updates)
             db.executemany("INSERT INTO state_history (host, service, ts, state, stale, summary) "
                            "VALUES (?, ?, ?, ?, ?, ?)", changes)
             db.executemany("INSERT INTO value_store (host, service, data) VALUES (?, ?, ?) "
