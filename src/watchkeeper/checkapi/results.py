@@ -25,10 +25,6 @@ class State(enum.IntEnum):
         """CRIT beats UNKNOWN beats WARN beats OK: a known outage outranks a missing verdict."""
         return max(states, key=_SEVERITY.__getitem__, default=State.OK)
 
-    @property
-    def short(self) -> str:
-        return self.name
-
 
 _SEVERITY = {State.OK: 0, State.WARN: 1, State.UNKNOWN: 2, State.CRIT: 3}
 

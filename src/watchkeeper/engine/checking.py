@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import Metric, Pending, Result, State, build_params, render
+from watchkeeper.checkapi import Metric, Pending, Result, State, build_params
 from watchkeeper.collect.sections import SplitOutput
 from watchkeeper.engine.catalog import AnyPlugin
 from watchkeeper.engine.model import PENDING, Outcome, ServiceSpec
@@ -127,6 +127,3 @@ def collapse(name: str, results: Iterable[Result | Metric | Pending]) -> Outcome
                        metrics=metrics)
     return Outcome(name, int(state), ", ".join(summaries + pending), "\n".join(details), metrics)
 
-
-def describe_fetch(size: int, seconds: float, sections: int) -> str:
-    return f"fetched {render.bytes_(size)} in {seconds:.2f} s, {sections} sections"
