@@ -53,6 +53,28 @@ def run(argv):
     return done.stdout if done.returncode == 0 else None
 
 
+def run_capture(argv, timeout_s=COMMAND_TIMEOUT_S):
+    """(stdout, error): stdout even when the exit code is not 0; error says why it failed."""
+    try:
+        done = subprocess.run(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout_s,
+            universal_newlines=True,
+            errors="replace",
+        )
+    except subprocess.TimeoutExpired:
+        return "", "%s did not answer within %ss" % (argv[0], timeout_s)
+    except OSError as exc:
+        return "", "cannot run %s: %s" % (argv[0], exc.strerror or exc)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        return done.stdout, "%s exited with %d: %s" % (argv[0], done.returncode, lines[-1] if lines else "")
+    return done.stdout, None
+
+
 def unescape_mount_field(field):
     """/proc/mounts writes space, tab, newline and backslash as octal escapes (\\040)."""
     return (
@@ -231,6 +253,173 @@ LINUX = [
     linux_diskstat, linux_interfaces, linux_blockdevices,
 ]
 
+# ---------------------------------------------------------------- distributed storage (any OS)
+# Configured in the agent's JSON file (--config FILE, $WATCHKEEPER_AGENT_CONFIG or
+# /etc/watchkeeper/agent.json), e.g.
+#   {"moosefs": {"master": "mfsmaster:9421", "command_prefix": ["nsenter", "--net=/run/netns/x", "--"],
+#                "paths": ["/mnt/mfs/vm-images"], "max_files": 10000, "max_seconds": 20}}
+# Without a "moosefs" entry the section is printed only where a MooseFS master runs.
+CONFIG = {}  # type: dict[str, object]
+TAB_FREE = str.maketrans("\t\n", "  ")
+
+
+def _config(name):
+    value = CONFIG.get(name)
+    return value if isinstance(value, dict) else None
+
+
+def _local_master_config():
+    """Config file of an mfsmaster running in this network namespace, "" for the default; None if none runs."""
+    try:
+        own = os.readlink("/proc/self/ns/net")
+        pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            if read("/proc/%s/comm" % pid).strip() != "mfsmaster" or os.readlink("/proc/%s/ns/net" % pid) != own:
+                continue  # a master in another namespace (a container, a test lab) is not ours to ask
+            argv = read("/proc/%s/cmdline" % pid).split("\0")
+        except OSError:
+            continue
+        return argv[argv.index("-c") + 1] if "-c" in argv[:-1] else ""
+    return None
+
+
+def _mfs_master_port(config):
+    try:
+        for line in read(config or "/etc/mfs/mfsmaster.cfg").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "MATOCL_LISTEN_PORT" and value.strip().isdigit():
+                return value.strip()
+    except OSError:
+        pass
+    return "9421"
+
+
+def _moosefs_settings():
+    settings = _config("moosefs")
+    if settings is None:
+        config = _local_master_config()
+        if config is None:
+            return None
+        settings = {"master": "127.0.0.1:%s" % _mfs_master_port(config)}
+    host, _, port = str(settings.get("master") or "mfsmaster:9421").rpartition(":")
+    prefix = [str(part) for part in settings.get("command_prefix") or []]
+    timeout_s = float(settings.get("timeout_s") or COMMAND_TIMEOUT_S)
+    return settings, host or "mfsmaster", port, prefix, timeout_s
+
+
+def storage_moosefs(out):
+    found = _moosefs_settings()
+    if found is None:
+        return
+    settings, host, port, prefix, timeout_s = found
+    mfscli = prefix + [str(settings.get("mfscli") or "mfscli"), "-H", host, "-P", port]
+    out.append("<<<moosefs:sep(9)>>>")
+    out.append("watchkeeper:\tmaster\t%s:%s" % (host, port))
+    started = time.time()
+    # two calls: mfscli costs a Python start-up each, and -m1 switches every matrix to "regular"
+    for args in (["-SIN,CS,HD,IL,MO"], ["-m1", "-SIC"]):
+        text, error = run_capture(mfscli + args, timeout_s)
+        if error is None and args[0].startswith("-SIN") and "master info:" not in text:
+            first = [line for line in text.splitlines() if line.strip()][:1]
+            error = "no master info from %s:%s: %s" % (host, port, first[0] if first else "empty output")
+        if error is not None:
+            out.append("watchkeeper:\terror\t%s" % error.translate(TAB_FREE))
+            break
+        out.extend(line for line in text.splitlines() if line.strip())
+    out.append("watchkeeper:\tseconds\t%.3f" % (time.time() - started))
+
+
+def _mfs_goals(prefix, files, timeout_s):
+    text, _error = run_capture(prefix + ["mfsgetgoal"] + files, timeout_s)
+    goals = {}
+    for line in text.splitlines():
+        path, _, goal = line.rpartition(": ")
+        if goal.strip().isdigit():
+            goals[path] = int(goal)
+    return goals
+
+
+def _mfs_copies(prefix, files, timeout_s):
+    """{file: {copies: chunks}} from mfscheckfile; a file with no chunks has an empty dict."""
+    text, _error = run_capture(prefix + ["mfscheckfile"] + files, timeout_s)
+    wanted = set(files)
+    copies = {}  # type: dict[str, dict[str, int]]
+    current = None
+    for line in text.splitlines():
+        if line.endswith(":") and line[:-1] in wanted:
+            current = copies.setdefault(line[:-1], {})
+        elif current is not None and line.startswith(" chunks with "):
+            words = line.replace(":", " ").split()
+            # " chunks with 2 copies:            1" / " chunks with 0 copies: ..."
+            if len(words) >= 5 and words[2].isdigit() and words[-1].isdigit():
+                current[words[2]] = current.get(words[2], 0) + int(words[-1])
+    return copies
+
+
+def _check_mfs_path(root, prefix, max_files, max_seconds, batch=200):
+    started = time.time()
+    report = {"path": root, "files": 0, "checked": 0, "complete": True, "under_goal": 0,
+              "zero_copies": 0, "examples": [], "errors": []}
+    if not os.path.isdir(root):
+        report["errors"].append("not a directory (is the MooseFS mount there?)")
+        return report
+    files = []
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                files.append(path)
+        if len(files) >= max_files or time.time() - started > max_seconds / 2:
+            report["complete"] = False
+            break
+    files = files[:max_files]
+    report["files"] = len(files)
+    for index in range(0, len(files), batch):
+        left = max_seconds - (time.time() - started)
+        if left <= 0:
+            report["complete"] = False
+            break
+        chunk = files[index:index + batch]
+        goals = _mfs_goals(prefix, chunk, max(left, 1.0))
+        copies = _mfs_copies(prefix, chunk, max(left, 1.0))
+        for path in chunk:
+            if path not in goals or path not in copies:
+                if len(report["errors"]) < 20:
+                    report["errors"].append("%s: no goal or copies from the MooseFS tools" % path)
+                continue
+            report["checked"] += 1
+            goal, by_copies = goals[path], copies[path]
+            lowest = min((int(count) for count in by_copies), default=goal)
+            if lowest >= goal:
+                continue
+            report["under_goal"] += 1
+            if lowest == 0:
+                report["zero_copies"] += 1
+            if len(report["examples"]) < 50 or lowest == 0 and len(report["examples"]) < 100:
+                report["examples"].append({"file": os.path.relpath(path, root), "goal": goal, "copies": by_copies})
+    report["seconds"] = round(time.time() - started, 3)
+    return report
+
+
+def storage_moosefs_files(out):
+    settings = _config("moosefs") or {}
+    paths = settings.get("paths") or []
+    if not paths:
+        return
+    prefix = [str(part) for part in settings.get("command_prefix") or []]
+    max_files = int(settings.get("max_files") or 10000)
+    max_seconds = float(settings.get("max_seconds") or 20)
+    out.append("<<<moosefs_files:sep(0)>>>")
+    for path in paths:
+        out.append(json.dumps(_check_mfs_path(str(path), prefix, max_files, max_seconds / len(paths))))
+
+
+STORAGE = [storage_moosefs, storage_moosefs_files]
+
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
 def freebsd_check_mk(out):
@@ -246,14 +435,14 @@ def freebsd_check_mk(out):
 
 FREEBSD = [freebsd_check_mk]
 
-COLLECTORS = {"linux": LINUX, "freebsd": FREEBSD}
+COLLECTORS = {"linux": LINUX + STORAGE, "freebsd": FREEBSD + STORAGE}
 
 
 def collect():
     system = platform.system().lower()
     collectors = COLLECTORS.get(system, [])
     out = []
-    failed = []
+    failed = list(CONFIG_ERRORS)
     for collector in collectors:
         part = []  # type: list[str]
         try:
@@ -298,16 +487,40 @@ def serve(address, certfile=None, keyfile=None):
             conn.close()
 
 
+DEFAULT_CONFIG = "/etc/watchkeeper/agent.json"
+CONFIG_ERRORS = []  # type: list[str]
+
+
+def load_config(path):
+    """Read the JSON configuration; a missing default file is no error, a broken one is reported."""
+    explicit = path or os.environ.get("WATCHKEEPER_AGENT_CONFIG")
+    try:
+        with open(explicit or DEFAULT_CONFIG) as handle:
+            loaded = json.load(handle)
+    except FileNotFoundError:
+        if explicit:
+            CONFIG_ERRORS.append("config(missing)")
+        return
+    except (OSError, ValueError):
+        CONFIG_ERRORS.append("config(unreadable)")
+        return
+    if isinstance(loaded, dict):
+        CONFIG.update(loaded)
+    else:
+        CONFIG_ERRORS.append("config(not-an-object)")
+
+
 def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):
-        print("usage: watchkeeper-agent [--listen ADDRESS:PORT [--tls-cert FILE --tls-key FILE]]")
+        print("usage: watchkeeper-agent [--config FILE] [--listen ADDRESS:PORT [--tls-cert FILE --tls-key FILE]]")
         return 0
     if args and args[0] == "--version":
         print(VERSION)
         return 0
-    if "--listen" in args:
-        options = dict(zip(args[::2], args[1::2]))  # noqa: B905 - zip(strict=) needs Python 3.10
+    options = dict(zip(args[::2], args[1::2]))  # noqa: B905 - zip(strict=) needs Python 3.10
+    load_config(options.get("--config"))
+    if "--listen" in options:
         serve(options["--listen"], options.get("--tls-cert"), options.get("--tls-key"))
         return 0
     output = collect()
@@ -315,7 +528,6 @@ def main(argv=None):
     stream.write(output)
     stream.flush()
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,6 +32,11 @@ def number(value: float) -> str:
     return f"{value:.2f}"
 
 
+def count(value: float) -> str:
+    """A whole count, as people write it in a summary: `9287`."""
+    return str(round(value))
+
+
 def per_second(value: float) -> str:
     return f"{value:.2f}/s"
 

@@ -1,0 +1,1 @@
+"""MooseFS: chunk redundancy per goal, chunkservers and their disks, cluster space, per-path guarantees."""

@@ -1,0 +1,143 @@
+"""Per-path guarantees: every file below a configured path has its goal's copies.
+
+The agent walks the path (bounded in files and time), asks `mfsgetgoal` and `mfscheckfile`
+in batches, and reports the files below their goal (a capped list) as one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from watchkeeper.checkapi import (
+    CheckPlugin,
+    CheckResult,
+    DiscoveryResult,
+    Metric,
+    NoParams,
+    Result,
+    Service,
+    State,
+    StringTable,
+    ValueStore,
+)
+
+SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FileCopies:
+    file: str
+    goal: int
+    copies: dict[int, int]
+    """Chunks of the file by their number of valid copies."""
+
+    @property
+    def lowest(self) -> int:
+        return min(self.copies, default=self.goal)
+
+
+@dataclass(frozen=True, slots=True)
+class PathReport:
+    path: str
+    files: int = 0
+    checked: int = 0
+    complete: bool = True
+    under_goal: int = 0
+    zero_copies: int = 0
+    examples: list[FileCopies] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _int(value: object, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _report(raw: object) -> PathReport | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
+        return None
+    examples = []
+    for entry in raw.get("examples") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            continue
+        copies = entry.get("copies")
+        counts = {int(key): _int(value) for key, value in copies.items()
+                  if str(key).isdigit()} if isinstance(copies, dict) else {}
+        examples.append(FileCopies(entry["file"], _int(entry.get("goal")), counts))
+    errors = [str(error) for error in raw.get("errors") or []][:20]
+    seconds = raw.get("seconds")
+    return PathReport(
+        path=raw["path"], files=_int(raw.get("files")), checked=_int(raw.get("checked")),
+        complete=raw.get("complete") is not False, under_goal=_int(raw.get("under_goal")),
+        zero_copies=_int(raw.get("zero_copies")), examples=examples, errors=errors,
+        seconds=float(seconds) if isinstance(seconds, int | float) else 0.0,
+    )
+
+
+def parse_moosefs_files(table: StringTable) -> dict[str, PathReport]:
+    reports = {}
+    for line in table:
+        try:
+            report = _report(json.loads(line[0])) if line else None
+        except ValueError:
+            continue  # a line cut short (output limit) loses only its own path
+        if report is not None:
+            reports[report.path] = report
+    return reports
+
+
+def discover_files(section: dict[str, PathReport]) -> DiscoveryResult:
+    for path in section:
+        yield Service(path)
+
+
+def _names(files: list[FileCopies]) -> str:
+    shown = ", ".join(entry.file for entry in files[:SHOWN])
+    return shown + (f" and {len(files) - SHOWN} more" if len(files) > SHOWN else "")
+
+
+def check_files(item: str, params: NoParams, section: dict[str, PathReport], store: ValueStore,
+                now: float) -> CheckResult:
+    report = section.get(item)
+    if report is None:
+        yield Result(State.UNKNOWN, f"{item} was not checked by the agent (is it still in its moosefs paths?)")
+        return
+    zero = [entry for entry in report.examples if entry.lowest == 0]
+    low = [entry for entry in report.examples if entry.lowest > 0]
+    if report.zero_copies:
+        yield Result(State.CRIT, f"{report.zero_copies} files have chunks with 0 copies: {_names(zero)}")
+        yield Result(State.OK, "", details=(
+            "Their data is unreadable until the chunkserver or disk that held the copies returns. "
+            "Do not run mfsfilerepair on them: it replaces the missing chunks with zeros for good."))
+    below = report.under_goal - report.zero_copies
+    if below:
+        yield Result(State.WARN, f"{below} files have fewer copies than their goal: {_names(low)}")
+    if not report.under_goal:
+        yield Result(State.OK, f"all {report.checked} files have their goal's copies")
+    if not report.complete:
+        yield Result(State.OK, f"checked {report.checked} of at least {report.files} files "
+                     "(the agent's time or file limit)")
+    if report.errors:
+        yield Result(State.WARN if report.checked == 0 else State.OK,
+                     f"{len(report.errors)} errors, first: {report.errors[0]}")
+    yield Metric("mfs_files_checked", report.checked)
+    yield Metric("mfs_files_under_goal", report.under_goal)
+    yield Metric("mfs_files_zero_copies", report.zero_copies)
+    yield Metric("mfs_files_check_seconds", report.seconds)
+    lines = [f"{entry.file}: goal {entry.goal}, chunks by copies "
+             + ", ".join(f"{copies}:{chunks}" for copies, chunks in sorted(entry.copies.items()))
+             for entry in report.examples]
+    if lines:
+        yield Result(State.OK, "", details="Files below goal (capped list):\n" + "\n".join(lines))
+
+
+moosefs_files = CheckPlugin(
+    name="moosefs_files",
+    section="moosefs_files",
+    title="MooseFS files %s",
+    parse=parse_moosefs_files,
+    discover=discover_files,
+    check=check_files,
+    default_params=NoParams(),
+)
