@@ -418,7 +418,42 @@ def storage_moosefs_files(out):
         out.append(json.dumps(_check_mfs_path(str(path), prefix, max_files, max_seconds / len(paths))))
 
 
-STORAGE = [storage_moosefs, storage_moosefs_files]
+def _ceph_settings():
+    settings = _config("ceph")
+    if settings is None:
+        if not (os.path.exists("/etc/ceph/ceph.conf") and _which("ceph")):
+            return None
+        settings = {}
+    prefix = [str(part) for part in settings.get("command_prefix") or []]
+    command = prefix + [str(settings.get("ceph") or "ceph")] + [str(arg) for arg in settings.get("args") or []]
+    return command, float(settings.get("timeout_s") or COMMAND_TIMEOUT_S)
+
+
+def _which(name):
+    for folder in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep):
+        if os.access(os.path.join(folder, name), os.X_OK):
+            return True
+    return False
+
+
+def storage_ceph(out):
+    found = _ceph_settings()
+    if found is None:
+        return
+    command, timeout_s = found
+    for section, args in (("ceph_status", ["status"]), ("ceph_df", ["df"])):
+        out.append("<<<%s:sep(0)>>>" % section)
+        text, error = run_capture(command + args + ["--format", "json"], timeout_s)
+        if error is None:
+            try:
+                out.append(json.dumps(json.loads(text)))  # one line, whatever the ceph version's layout
+                continue
+            except ValueError:
+                error = "ceph %s printed no JSON" % args[0]
+        out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+
+
+STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)

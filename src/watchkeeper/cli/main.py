@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from watchkeeper import __version__
 from watchkeeper.checkapi import State, render
+from watchkeeper.cli import plugin_mode
 from watchkeeper.collect.hosts import HostConfig, check_host_name, make_transport, parse_uri
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
@@ -460,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="show metrics and details")
     p.set_defaults(func=cmd_check)
 
+    plugin_mode.add_parser(sub)
+
     p = sub.add_parser("history", help="state changes of a service (or of the host)")
     p.add_argument("host")
     p.add_argument("service", nargs="?")
@@ -489,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except WatchkeeperError as exc:
         print(f"watchkeeper: {exc}", file=sys.stderr)
-        return 3 if args.command == "check" else 2
+        return 3 if args.command in ("check", "plugin") else 2
     except ValueError as exc:  # parameter and level errors carry their own explanation
         print(f"watchkeeper: {exc}", file=sys.stderr)
         return 2

@@ -41,13 +41,19 @@ def discover_replication(section: MooseFS) -> DiscoveryResult:
     yield Service()
 
 
+def _chunks(count: int, goal: int, plural: str, singular: str) -> str:
+    return f"{count} {'chunk' if count == 1 else 'chunks'} of goal {goal} {singular if count == 1 else plural}"
+
+
 def _wording(counts: GoalCounts) -> list[tuple[str, int, str]]:
     goal = counts.goal
     return [
-        ("missing", counts.missing, f"{counts.missing} chunks of goal {goal} have no copy: their data is unreadable"),
-        ("endangered", counts.endangered, f"{counts.endangered} chunks of goal {goal} are down to one copy"),
-        ("undergoal", counts.undergoal, f"{counts.undergoal} chunks of goal {goal} lack replicas"),
-        ("overgoal", counts.overgoal, f"{counts.overgoal} chunks of goal {goal} have extra copies"),
+        ("missing", counts.missing,
+         _chunks(counts.missing, goal, "have no copy", "has no copy") + ": their data is unreadable"),
+        ("endangered", counts.endangered,
+         _chunks(counts.endangered, goal, "are down to one copy", "is down to one copy")),
+        ("undergoal", counts.undergoal, _chunks(counts.undergoal, goal, "lack replicas", "lacks replicas")),
+        ("overgoal", counts.overgoal, _chunks(counts.overgoal, goal, "have extra copies", "has extra copies")),
     ]
 
 

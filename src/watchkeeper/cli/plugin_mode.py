@@ -1,0 +1,193 @@
+"""`watchkeeper plugin NAME ...`: one of our checks as a classic Nagios plugin.
+
+One status line with perfdata, the details as long output, exit code 0-3, so Nagios and
+Icinga users can adopt a check before they adopt the daemon. The data comes from the same
+agent collector the daemon uses; the value store (for rates and ETAs) is a small JSON file
+per plugin and target, kept between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import shlex
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watchkeeper.agent import watchkeeper_agent as agent
+from watchkeeper.checkapi import Metric, build_params
+from watchkeeper.collect.sections import split_sections
+from watchkeeper.engine.catalog import AnyPlugin
+from watchkeeper.engine.checking import collapse
+from watchkeeper.engine.model import Outcome
+from watchkeeper.paths import Paths
+from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
+from watchkeeper.plugins.moosefs.files import moosefs_files
+from watchkeeper.plugins.moosefs.replication import moosefs_replication
+from watchkeeper.plugins.moosefs.space import moosefs_space
+
+STATE_WORDS = {0: "OK", 1: "WARN", 2: "CRIT", 3: "UNKNOWN"}
+
+
+@dataclass(frozen=True, slots=True)
+class PluginMode:
+    plugin: AnyPlugin
+    collector: Callable[[list[str]], None]
+    per_item: bool = False
+    """Check every discovered item (and every item seen before) and report the worst."""
+
+
+MODES = {
+    "moosefs-replicas": PluginMode(moosefs_replication, agent.storage_moosefs),
+    "moosefs-chunkservers": PluginMode(moosefs_chunkservers, agent.storage_moosefs, per_item=True),
+    "moosefs-space": PluginMode(moosefs_space, agent.storage_moosefs),
+    "moosefs-files": PluginMode(moosefs_files, agent.storage_moosefs_files, per_item=True),
+}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("plugin", help="run one check as a Nagios plugin (one line, perfdata, exit code)",
+                       description="Examples: watchkeeper plugin moosefs-replicas --master mfsmaster:9421; "
+                       "watchkeeper plugin moosefs-files --path /mnt/mfs/images")
+    p.add_argument("name", choices=sorted(MODES))
+    p.add_argument("--master", default="mfsmaster:9421", help="MooseFS master HOST:PORT (default mfsmaster:9421)")
+    p.add_argument("--goal", type=int, help="moosefs-replicas: judge only this goal")
+    p.add_argument("--path", action="append", default=[], help="moosefs-files: a path to check (repeatable)")
+    p.add_argument("--prefix", default="", help="command prefix for the MooseFS tools, e.g. "
+                   "'nsenter --net=/run/netns/storage --' (split like a shell would, but never run by one)")
+    p.add_argument("--max-files", type=int, default=10000, help="moosefs-files: files per run (default 10000)")
+    p.add_argument("--max-seconds", type=float, default=20.0, help="moosefs-files: time per run (default 20)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per tool call (default 10)")
+    p.add_argument("--state-file", help="where rates and ETAs are remembered (default: under the state directory)")
+    p.set_defaults(func=cmd_plugin)
+
+
+def cmd_plugin(args: argparse.Namespace) -> int:
+    mode = MODES[args.name]
+    settings = {
+        "master": args.master, "command_prefix": shlex.split(args.prefix), "paths": args.path,
+        "max_files": args.max_files, "max_seconds": args.max_seconds, "timeout_s": args.timeout,
+    }
+    if args.name == "moosefs-files" and not args.path:
+        print("UNKNOWN - moosefs-files needs at least one --path")
+        return 3
+    lines: list[str] = []
+    with _agent_config({"moosefs": settings}):
+        mode.collector(lines)
+    table = split_sections(("\n".join(lines) + "\n").encode()).sections.get(mode.plugin.section)
+    section = mode.plugin.parse(table) if table is not None else None
+    if section is None:
+        print(f"UNKNOWN - no data from the {args.name} collector")
+        return 3
+    overrides = {"goal": args.goal} if args.goal is not None else {}
+    params = build_params(mode.plugin.default_params, overrides)
+    state_path = Path(args.state_file) if args.state_file else _state_path(args)
+    stores = _load(state_path)
+    if mode.per_item:
+        outcome = _check_items(mode.plugin, section, params, stores)
+    else:
+        store = stores.setdefault("", {})
+        outcome = collapse(mode.plugin.service_name(""), mode.plugin.check("", params, section, store, _now()))
+    _save(state_path, stores)
+    print(render_plugin_output(outcome))
+    return outcome.state if outcome.state in STATE_WORDS else 3
+
+
+def _check_items(plugin: AnyPlugin, section: object, params: object, stores: dict[str, Any]) -> Outcome:
+    known = stores.setdefault("known items", {})
+    items = [service.item for service in plugin.discover(section)]
+    for item in items:
+        known[item] = True
+    outcomes = []
+    for item in sorted(known):  # an item seen before and gone now is judged too: CRIT, not forgotten
+        store = stores.setdefault(f"item {item}", {})
+        outcomes.append(collapse(plugin.service_name(item), plugin.check(item, params, section, store, _now())))
+    worst = max((o.state for o in outcomes), default=3)
+    problems = [o for o in outcomes if o.state != 0]
+    shown = problems or outcomes
+    summary = "; ".join(f"{o.name}: {o.summary}" for o in shown[:3])
+    if len(shown) > 3:
+        summary += f"; and {len(shown) - 3} more"
+    if not outcomes:
+        summary = "nothing found to check"
+    else:
+        summary = f"{len(outcomes) - len(problems)} of {len(outcomes)} OK; " + summary
+    details = "\n".join(f"{STATE_WORDS.get(o.state, '?')} {o.name}: {o.summary}" for o in outcomes)
+    metrics = [Metric(f"{o.name.rsplit(' ', 1)[-1]} {m.name}", m.value, m.levels, m.boundaries)
+               for o in outcomes for m in o.metrics]
+    return Outcome(plugin.service_name("*"), worst, summary, details, metrics)
+
+
+def render_plugin_output(outcome: Outcome) -> str:
+    """`STATE - summary | perfdata` then the details, as Nagios reads plugin output."""
+    perfdata = " ".join(_perfdata(metric) for metric in outcome.metrics)
+    words = STATE_WORDS.get(outcome.state, "UNKNOWN")
+    line = f"{words} - {outcome.summary}".replace("|", "/")
+    text = line + (f" | {perfdata}" if perfdata else "")
+    if outcome.details:
+        text += "\n" + outcome.details.replace("|", "/")
+    return text
+
+
+def _perfdata(metric: Metric) -> str:
+    unit = {"B": "B", "s": "s", "%": "%"}.get(metric.unit, "")
+    warn, crit = (_num(metric.levels[0]), _num(metric.levels[1])) if metric.levels else ("", "")
+    low, high = metric.boundaries or (None, None)
+    label = metric.name.replace("'", "").replace("=", "_")
+    fields = [f"{_num(metric.value)}{unit}", warn, crit, _num(low), _num(high)]
+    while fields and fields[-1] == "":
+        fields.pop()
+    return f"'{label}'=" + ";".join(fields)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+@contextlib.contextmanager
+def _agent_config(config: dict[str, object]) -> Iterator[None]:
+    saved = dict(agent.CONFIG)
+    agent.CONFIG.clear()
+    agent.CONFIG.update(config)
+    try:
+        yield
+    finally:
+        agent.CONFIG.clear()
+        agent.CONFIG.update(saved)
+
+
+def _state_path(args: argparse.Namespace) -> Path:
+    target = json.dumps([args.name, args.master, args.goal, sorted(args.path)])
+    digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+    return Paths.resolve(getattr(args, "home", None)).home / "plugin-state" / f"{args.name}-{digest}.json"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # first run, or a file cut short: rates restart, the verdict does not depend on it
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _save(path: Path, stores: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(stores))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only state directory costs the ETA, never the check

@@ -1,0 +1,116 @@
+"""Ceph health (each check named, muted ones shown) and redundancy with a recovery ETA.
+
+Redundancy is judged from the placement-group map itself, not only from the health status:
+a cluster can say HEALTH_OK while objects are degraded during a backfill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watchkeeper.checkapi import (
+    CheckPlugin,
+    CheckResult,
+    DiscoveryResult,
+    Metric,
+    NoParams,
+    Result,
+    Service,
+    State,
+    ValueStore,
+    render,
+)
+from watchkeeper.plugins.ceph.status import CephStatus, parse_ceph_status
+from watchkeeper.plugins.moosefs.recovery import Phase, track
+
+SEVERITY = {"HEALTH_OK": State.OK, "HEALTH_WARN": State.WARN, "HEALTH_ERR": State.CRIT}
+
+
+@dataclass(frozen=True, slots=True)
+class RedundancyParams:
+    degraded_state: int = 1
+    """Objects with fewer copies than the pool's size: the next failure may make them unavailable."""
+    unfound_state: int = 2
+    misplaced_state: int = 0
+    """Objects in the wrong place but with all their copies: a rebalance, not a loss."""
+
+
+def discover_single(section: CephStatus) -> DiscoveryResult:
+    yield Service()
+
+
+def check_health(item: str, params: NoParams, section: CephStatus, store: ValueStore, now: float) -> CheckResult:
+    if section.error:
+        yield Result(State.UNKNOWN, f"cannot read ceph status: {section.error}")
+        return
+    overall = SEVERITY.get(section.health, State.UNKNOWN)
+    active = [check for check in section.checks if not check.muted]
+    yield Result(State.OK if active else overall, section.health)
+    for check in active:
+        yield Result(SEVERITY.get(check.severity, State.WARN), f"{check.code}: {check.message}")
+    for check in section.checks:
+        if check.muted:
+            yield Result(State.OK, f"{check.code} (muted): {check.message}")
+    if section.osds:
+        down, out = section.osds - section.osds_up, section.osds - section.osds_in
+        yield Result(State.OK, f"{section.osds_up} of {section.osds} OSDs up, {section.osds_in} in")
+        yield Metric("ceph_osds_down", down)
+        yield Metric("ceph_osds_out", out)
+
+
+def check_redundancy(item: str, params: RedundancyParams, section: CephStatus, store: ValueStore,
+                     now: float) -> CheckResult:
+    if section.error:
+        yield Result(State.UNKNOWN, f"cannot read ceph status: {section.error}")
+        return
+    counts = (
+        ("unfound", section.unfound_objects, 0, State(params.unfound_state),
+         "objects unfound: no OSD that is up has a copy"),
+        ("degraded", section.degraded_objects, section.degraded_total, State(params.degraded_state),
+         "object copies degraded"),
+        ("misplaced", section.misplaced_objects, section.misplaced_total, State(params.misplaced_state),
+         "object copies misplaced"),
+    )
+    for kind, count, total, state, text in counts:
+        yield Metric(f"ceph_objects_{kind}", count)
+        if count:
+            share = f" ({render.percent(100.0 * count / total)})" if total else ""
+            yield Result(state, f"{count} {text}{share}")
+    if not (section.unfound_objects or section.degraded_objects or section.misplaced_objects):
+        yield Result(State.OK, f"all objects have their copies ({section.pgs} placement groups)")
+    yield Metric("ceph_recovering_objects_per_second", section.recovering_objects_per_second)
+    yield Metric("ceph_recovering_bytes_per_second", section.recovering_bytes_per_second)
+    recovery = track(store, "degraded", now, section.degraded_objects + section.misplaced_objects)
+    if section.recovering_objects_per_second > 0 and section.degraded_objects + section.misplaced_objects:
+        eta = (section.degraded_objects + section.misplaced_objects) / section.recovering_objects_per_second
+        yield Result(State.OK, f"recovering {render.count(section.recovering_objects_per_second)} objects/s "
+                     f"({render.bytes_per_second(section.recovering_bytes_per_second)}), "
+                     f"done in about {render.timespan(eta)} at this pace")
+        yield Metric("ceph_recovery_eta_seconds", eta)
+    elif recovery.phase is not Phase.CLEAN:
+        yield Result(State.OK, recovery.describe("count"))
+    busy = {state: count for state, count in section.pg_states.items() if state != "active+clean"}
+    if busy:
+        yield Result(State.OK, "", details="Placement groups not active+clean:\n"
+                     + "\n".join(f"{count} {state}" for state, count in sorted(busy.items())))
+
+
+ceph_health = CheckPlugin(
+    name="ceph_health",
+    section="ceph_status",
+    title="Ceph health",
+    parse=parse_ceph_status,
+    discover=discover_single,
+    check=check_health,
+    default_params=NoParams(),
+)
+
+ceph_redundancy = CheckPlugin(
+    name="ceph_redundancy",
+    section="ceph_status",
+    title="Ceph redundancy",
+    parse=parse_ceph_status,
+    discover=discover_single,
+    check=check_redundancy,
+    default_params=RedundancyParams(),
+)

@@ -1,0 +1,76 @@
+"""Ceph pools: fill (as `ceph df` counts it against the pool's max_avail), growth, time until full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watchkeeper.checkapi import (
+    CheckPlugin,
+    CheckResult,
+    DiscoveryResult,
+    Fixed,
+    Levels,
+    Metric,
+    Result,
+    Service,
+    State,
+    ValueStore,
+    check_levels,
+    growth_rate,
+    render,
+    seconds_until,
+)
+from watchkeeper.plugins.ceph.status import Pool, parse_ceph_df
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolParams:
+    used_percent: Levels | None = Fixed(warn=75.0, crit=85.0)
+    """Ceph stops writes at its full ratio (95 % of an OSD by default); a pool fills as its fullest OSD."""
+    time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
+    trend_horizon_seconds: float = 6 * 3600.0
+
+
+def discover_pools(section: dict[str, Pool]) -> DiscoveryResult:
+    for name in section:
+        yield Service(name)
+
+
+def check_pool(
+    item: str, params: PoolParams, section: dict[str, Pool], store: ValueStore, now: float
+) -> CheckResult:
+    pool = section.get(item)
+    if pool is None:
+        yield Result(State.CRIT, f"pool {item} is not in `ceph df` any more; if it was deleted on purpose, "
+                     "run service discovery with --remove-vanished")
+        return
+    yield from check_levels(100.0 * pool.used_ratio, levels_upper=params.used_percent,
+                            metric_name="ceph_pool_used_percent", label="Used", render_func=render.percent,
+                            boundaries=(0.0, 100.0))
+    yield Result(State.OK, f"{render.bytes_(pool.stored_bytes)} stored, {render.bytes_(pool.max_avail_bytes)} "
+                 "available to it")
+    yield Metric("ceph_pool_stored_bytes", pool.stored_bytes)
+    yield Metric("ceph_pool_max_avail_bytes", pool.max_avail_bytes)
+    yield Metric("ceph_pool_objects", pool.objects)
+    growth = growth_rate(store, "stored", now, pool.stored_bytes, params.trend_horizon_seconds)
+    until_full = seconds_until(pool.max_avail_bytes, growth)
+    if growth is None or until_full is None:
+        return
+    yield Metric("ceph_pool_growth_bytes_per_second", growth)
+    yield Result(State.OK, f"growing {render.bytes_(growth * DAY)}/day")
+    yield from check_levels(until_full, levels_lower=params.time_until_full_seconds,
+                            metric_name="ceph_pool_time_until_full_seconds", label="full in",
+                            render_func=render.timespan)
+
+
+ceph_pools = CheckPlugin(
+    name="ceph_pool",
+    section="ceph_df",
+    title="Ceph pool %s",
+    parse=parse_ceph_df,
+    discover=discover_pools,
+    check=check_pool,
+    default_params=PoolParams(),
+)
