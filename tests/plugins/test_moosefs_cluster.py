@@ -1,0 +1,302 @@
+"""MooseFS checks against a real MooseFS 3.0 cluster (`shared/moosefs/mfs-lab`): healthy,
+a killed chunkserver (counts, ETA, recovery), a frozen one, a disk drained for removal,
+goal-1 data lost with per-path checks, and the Nagios-plugin mode.
+
+The lab runs in its own network namespace; the agent reaches it through a command prefix
+in its configuration (`nsenter --net=...`), the way a user would configure it. Expected
+counts come from `mfsfileinfo` before each fault (which chunk has a copy where), not from
+the mfscli output the checks read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, missing
+from watchkeeper.collect.sections import split_sections
+from watchkeeper.engine.checking import collapse
+from watchkeeper.engine.model import Outcome
+from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
+from watchkeeper.plugins.moosefs.files import moosefs_files
+from watchkeeper.plugins.moosefs.replication import moosefs_replication
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+MFS_LAB = REPO.parent / "shared" / "moosefs" / "mfs-lab"
+AGENT = REPO / "src" / "watchkeeper" / "agent" / "watchkeeper_agent.py"
+GOAL2_FILES, GOAL3_FILES, GOAL1_FILES = 120, 240, 40
+
+
+@dataclass
+class Lab:
+    directory: Path
+    netns: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(self, *args: str, timeout: float = 240) -> str:
+        done = subprocess.run([str(MFS_LAB), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"mfs-lab {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
+        return done.stdout
+
+    @property
+    def prefix(self) -> list[str]:
+        return ["nsenter", f"--net=/run/netns/{self.netns}", "--"]
+
+    @property
+    def mount(self) -> Path:
+        return self.directory / "mnt"
+
+    def cs(self, index: int) -> str:
+        return f"198.18.0.{10 + index}:{19421 + index}"
+
+    def copies_by_file(self, folder: str) -> dict[str, list[set[str]]]:
+        """Each file's chunks, as the set of chunkservers holding a valid copy (mfsfileinfo)."""
+        files = sorted(str(path) for path in (self.mount / folder).iterdir())
+        found: dict[str, list[set[str]]] = {}
+        for start in range(0, len(files), 100):
+            batch = files[start:start + 100]
+            text = subprocess.run([*self.prefix, "mfsfileinfo", *batch], capture_output=True, text=True,
+                                  timeout=60).stdout
+            current: list[set[str]] | None = None
+            for line in text.splitlines():
+                if line.endswith(":") and line[:-1] in batch:
+                    current = found.setdefault(os.path.relpath(line[:-1], self.mount / folder), [])
+                elif current is not None and line.strip().startswith("chunk "):
+                    current.append(set())
+                elif current is not None and "(status:VALID)" in line:
+                    current[-1].add(line.split()[2])
+        return found
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    if not MFS_LAB.exists():
+        missing(f"the MooseFS lab script {MFS_LAB}")
+    if os.geteuid() != 0:
+        missing("root (mfs-lab needs it for its network namespace and loop mounts)")
+    if shutil.which("nsenter") is None:
+        missing("nsenter (util-linux)")
+    # not under pytest's tmp_path: that is private to root, and the daemons run as user mfs
+    directory = Path(tempfile.mkdtemp(prefix="watchkeeper-mfs-lab-"))
+    directory.chmod(0o755)
+    netns = f"wkmfs{os.getpid() % 100000}"
+    env = {**os.environ, "MFS_LAB_DIR": str(directory), "MFS_LAB_NETNS": netns,
+           # slower replication (one copy at a time per server) so a recovery lasts long enough to watch
+           "MFS_LAB_MASTER_EXTRA": "CHUNKS_WRITE_REP_LIMIT = 1,1,1,1"}
+    the_lab = Lab(directory, netns, env)
+    try:
+        the_lab.run("start", "--chunkservers", "4")
+    except (AssertionError, OSError, subprocess.TimeoutExpired) as exc:
+        subprocess.run([str(MFS_LAB), "clean"], env=env, capture_output=True, timeout=120)
+        missing(f"a running MooseFS lab ({exc})")
+    try:
+        the_lab.run("fill", "--name", "goal2", "--goal", "2", "--small", str(GOAL2_FILES), "--big", "0")
+        the_lab.run("fill", "--name", "goal3", "--goal", "3", "--small", str(GOAL3_FILES), "--big", "0")
+        yield the_lab
+    finally:
+        subprocess.run([str(MFS_LAB), "clean"], env=env, capture_output=True, timeout=180)
+
+
+class Monitor:
+    """The agent as a real process with its configuration file, and the checks with their stores."""
+
+    def __init__(self, lab: Lab, tmp: Path) -> None:
+        self.config = tmp / "agent.json"
+        self.config.write_text(json.dumps({"moosefs": {
+            "master": "127.0.0.1:19421", "command_prefix": lab.prefix,
+            "paths": [str(lab.mount / "goal1"), str(lab.mount / "goal3")],
+        }}))
+        self.stores: dict[str, dict[str, Any]] = {}
+
+    def check(self, plugin: Any, item: str = "") -> Outcome:
+        output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
+                                capture_output=True, timeout=120).stdout
+        table = split_sections(output).sections[plugin.section]
+        section = plugin.parse(table)
+        name = plugin.service_name(item)
+        store = self.stores.setdefault(name, {})
+        return collapse(name, plugin.check(item, plugin.default_params, section, store, time.time()))
+
+    def replication(self) -> Outcome:
+        return self.check(moosefs_replication)
+
+    def chunkserver(self, address: str) -> Outcome:
+        return self.check(moosefs_chunkservers, address)
+
+
+def wait_for(what: str, condition: Callable[[], Outcome | None], timeout: float = 240) -> Outcome:
+    """Poll the real cluster until `condition` returns an outcome (bounded; the cluster sets the pace)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last is not None:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def metric(outcome: Outcome, name: str) -> float:
+    return next(m.value for m in outcome.metrics if m.name == name)
+
+
+def healthy(monitor: Monitor, lab: Lab) -> None:
+    def ok() -> Outcome | None:
+        outcome = monitor.replication()
+        return outcome if outcome.state == 0 else None  # extra copies of a returned server may remain
+
+    wait_for("all chunks at their goal", ok)
+    for index in range(1, 5):
+        assert monitor.chunkserver(lab.cs(index)).state == 0
+
+
+@pytest.fixture()
+def monitor(lab: Lab, tmp_path: Path) -> Iterator[Monitor]:
+    watch = Monitor(lab, tmp_path)
+    yield watch
+    lab.run("replication", "resume")
+    for index in range(1, 5):
+        lab.run("start-chunkserver", str(index))
+
+
+def test_healthy_cluster_reports_the_chunks_it_holds(lab: Lab, monitor: Monitor) -> None:
+    outcome = monitor.replication()
+    assert outcome.state == 0, outcome.summary
+    # a freshly written chunk may keep an extra copy until the master's next loop deletes it
+    assert metric(outcome, "mfs_goal2_stable") + metric(outcome, "mfs_goal2_overgoal") == GOAL2_FILES
+    assert metric(outcome, "mfs_goal3_stable") + metric(outcome, "mfs_goal3_overgoal") == GOAL3_FILES
+    assert f"all {GOAL2_FILES + GOAL3_FILES} chunks have their copies" in outcome.summary
+    assert "Chunk loop" in outcome.details
+    for index in range(1, 5):
+        cs = monitor.chunkserver(lab.cs(index))
+        assert cs.state == 0 and "connected" in cs.summary, cs.summary
+
+
+def test_disk_marked_for_removal_drains_with_eta_until_ready(lab: Lab, monitor: Monitor) -> None:
+    healthy(monitor, lab)
+    victim = lab.cs(4)
+    lab.run("mark-for-removal", "4")
+    try:
+        summaries: list[str] = []
+
+        def ready() -> Outcome | None:
+            outcome = monitor.chunkserver(victim)
+            summaries.append(outcome.summary)
+            return outcome if "removal: READY" in outcome.summary else None
+
+        done = wait_for("the marked disk to be READY", ready, timeout=400)
+        assert done.state == 0
+        assert any("NOT READY" in text and "still need copies" in text for text in summaries), summaries[:3]
+        assert any("done in about" in text for text in summaries), summaries
+        assert monitor.replication().state == 0  # copies on a marked disk still count: no false alarm
+    finally:
+        lab.run("unmark-for-removal", "4")
+
+
+def test_killed_chunkserver_warns_with_exact_counts_then_eta_then_ok(lab: Lab, monitor: Monitor) -> None:
+    healthy(monitor, lab)
+    goal2 = [chunk for chunks in lab.copies_by_file("goal2").values() for chunk in chunks]
+    goal3 = [chunk for chunks in lab.copies_by_file("goal3").values() for chunk in chunks]
+    victim = lab.cs(2)
+    left2 = [len(servers - {victim}) for servers in goal2]
+    left3 = [len(servers - {victim}) for servers in goal3]
+    endangered = left2.count(1) + left3.count(1)
+    endangered2 = left2.count(1)
+    undergoal = left3.count(2)
+    assert endangered and undergoal
+
+    lab.run("replication", "pause")
+    lab.run("kill-chunkserver", "2")
+    first = monitor.replication()
+    assert first.state == 1, first.summary
+    assert f"{undergoal} chunks of goal 3 lack replicas" in first.summary
+    assert f"{endangered2} chunks of goal 2 are down to one copy" in first.summary
+    assert metric(first, "mfs_chunks_undergoal") == undergoal
+    assert "done in about" not in first.summary
+    assert monitor.chunkserver(victim).state == 2
+
+    stalled = monitor.replication()
+    assert "not falling" in stalled.summary and "done in about" not in stalled.summary
+
+    plugin = subprocess.run([sys.executable, "-m", "watchkeeper.cli.main", "--home", str(monitor.config.parent),
+                             "plugin", "moosefs-replicas", "--master", "127.0.0.1:19421",
+                             "--prefix", " ".join(lab.prefix)], capture_output=True, text=True, timeout=60)
+    assert plugin.returncode == 1, plugin.stdout + plugin.stderr
+    first_line = plugin.stdout.splitlines()[0]
+    assert first_line.startswith(f"WARN - {endangered2} chunks of goal 2")
+    assert f"'mfs_chunks_undergoal'={undergoal}" in first_line
+    only3 = subprocess.run([sys.executable, "-m", "watchkeeper.cli.main", "--home", str(monitor.config.parent),
+                            "plugin", "moosefs-replicas", "--master", "127.0.0.1:19421", "--goal", "3",
+                            "--prefix", " ".join(lab.prefix)], capture_output=True, text=True, timeout=60)
+    assert only3.returncode == 1 and "goal 2" not in only3.stdout.splitlines()[0]
+
+    total = endangered + undergoal
+    lab.run("replication", "resume")
+
+    def some_replicated() -> Outcome | None:
+        counts = subprocess.run([*lab.prefix, "mfscli", "-H", "127.0.0.1", "-P", "19421", "-SIC"],
+                                capture_output=True, text=True, timeout=30).stdout
+        lacking = sum(int(line.split("\t")[-1]) for line in counts.splitlines()
+                      if "chunkclass endangered" in line or "chunkclass undergoal" in line)
+        return Outcome("", 0, "") if lacking < total else None
+
+    wait_for("replication to start", some_replicated, timeout=120)
+    lab.run("replication", "pause")  # hold it part-way: the next check sees a falling count
+    falling = monitor.replication()
+    assert falling.state == 1 and "done in about" in falling.summary, falling.summary
+    assert metric(falling, "mfs_replication_eta_seconds") > 0
+    lab.run("replication", "resume")
+    recovered = wait_for("redundancy back", lambda: (o if (o := monitor.replication()).state == 0 else None))
+    assert "all" in recovered.summary
+    assert monitor.chunkserver(victim).state == 2  # still gone: recovered data, not a recovered server
+
+
+def test_frozen_chunkserver_is_reported(lab: Lab, monitor: Monitor) -> None:
+    healthy(monitor, lab)
+    victim = lab.cs(3)
+    lab.run("freeze-chunkserver", "3")
+    outcome = wait_for("the frozen chunkserver to be reported",
+                       lambda: (o if (o := monitor.chunkserver(victim)).state != 0 else None), timeout=90)
+    assert outcome.state == 2 and "disconnected" in outcome.summary
+    lab.run("thaw-chunkserver", "3")
+
+
+def test_goal1_files_on_a_killed_server_are_crit_by_name(lab: Lab, monitor: Monitor) -> None:
+    healthy(monitor, lab)
+    lab.run("fill", "--name", "goal1", "--goal", "1", "--small", str(GOAL1_FILES), "--big", "0")
+    goal1 = lab.copies_by_file("goal1")
+    goal3 = lab.copies_by_file("goal3")
+    victim_index = max(range(1, 5), key=lambda i: sum(c[0] == {lab.cs(i)} for c in goal1.values()))
+    victim = lab.cs(victim_index)
+    lost = sorted(name for name, chunks in goal1.items() if any(not servers - {victim} for servers in chunks))
+    below = sorted(name for name, chunks in goal3.items() if any(len(servers - {victim}) < 3 for servers in chunks))
+    assert lost and below
+
+    lab.run("replication", "pause")
+    lab.run("kill-chunkserver", str(victim_index))
+    outcome = monitor.replication()
+    assert outcome.state == 2
+    assert f"{len(lost)} chunks of goal 1 have no copy" in outcome.summary
+    assert "mfsfilerepair" in outcome.details
+
+    files = monitor.check(moosefs_files, str(lab.mount / "goal1"))
+    assert files.state == 2, files.summary
+    assert f"{len(lost)} files have chunks with 0 copies: {lost[0]}" in files.summary
+    assert all(name in files.details for name in lost)
+    assert "mfsfilerepair" in files.details
+    under = monitor.check(moosefs_files, str(lab.mount / "goal3"))
+    assert under.state == 1, under.summary
+    assert f"{len(below)} files have fewer copies than their goal: {below[0]}" in under.summary
