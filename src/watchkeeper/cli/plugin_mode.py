@@ -109,14 +109,15 @@ def _check_items(plugin: AnyPlugin, section: object, params: object, stores: dic
         outcomes.append(collapse(plugin.service_name(item), plugin.check(item, params, section, store, _now())))
     worst = max((o.state for o in outcomes), default=3)
     problems = [o for o in outcomes if o.state != 0]
-    shown = problems or outcomes
-    summary = "; ".join(f"{o.name}: {o.summary}" for o in shown[:3])
-    if len(shown) > 3:
-        summary += f"; and {len(shown) - 3} more"
     if not outcomes:
         summary = "nothing found to check"
+    elif not problems:
+        summary = f"all {len(outcomes)} OK"
     else:
-        summary = f"{len(outcomes) - len(problems)} of {len(outcomes)} OK; " + summary
+        summary = f"{len(problems)} of {len(outcomes)} not OK: " + "; ".join(
+            f"{o.name}: {o.summary}" for o in problems[:3])
+        if len(problems) > 3:
+            summary += f"; and {len(problems) - 3} more"
     details = "\n".join(f"{STATE_WORDS.get(o.state, '?')} {o.name}: {o.summary}" for o in outcomes)
     metrics = [Metric(f"{o.name.rsplit(' ', 1)[-1]} {m.name}", m.value, m.levels, m.boundaries)
                for o in outcomes for m in o.metrics]

@@ -128,7 +128,7 @@ class MooseFS:
 
     @property
     def reachable(self) -> bool:
-        return bool(self.info) and not self.errors
+        return "master version" in self.info and not self.errors
 
     def info_int(self, key: str) -> int | None:
         return _int(self.info.get(key, ""))
