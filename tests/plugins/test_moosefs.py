@@ -269,3 +269,11 @@ def test_parser_survives_plausible_but_broken_lines(lines: list[tuple[str, list[
     list(check_space("", ClusterSpaceParams(), section, {}, 0.0))
     for address in section.chunkservers:
         list(check_chunkserver(address, ChunkserverParams(), section, {}, 0.0))
+
+
+def test_per_path_check_on_a_missing_mount_warns_instead_of_claiming_all_is_well(tmp_path: Path) -> None:
+    report = agent._check_mfs_path(str(tmp_path / "not-mounted"), [], 100, 5.0)  # type: ignore[no-untyped-call]
+    section = parse_moosefs_files([[json.dumps(report)]])
+    out = list(check_files(str(tmp_path / "not-mounted"), NoParams(), section, {}, 0.0))
+    assert worst(out) is State.WARN
+    assert "no files checked: not a directory (is the MooseFS mount there?)" in summary(out)

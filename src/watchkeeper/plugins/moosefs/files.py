@@ -113,14 +113,17 @@ def check_files(item: str, params: NoParams, section: dict[str, PathReport], sto
     below = report.under_goal - report.zero_copies
     if below:
         yield Result(State.WARN, f"{below} files have fewer copies than their goal: {_names(low)}")
+    if not report.checked:
+        reason = report.errors[0] if report.errors else "the path holds no files"
+        yield Result(State.WARN if report.errors else State.OK, f"no files checked: {reason}")
+        return
     if not report.under_goal:
         yield Result(State.OK, f"all {report.checked} files have their goal's copies")
     if not report.complete:
         yield Result(State.OK, f"checked {report.checked} of at least {report.files} files "
                      "(the agent's time or file limit)")
     if report.errors:
-        yield Result(State.WARN if report.checked == 0 else State.OK,
-                     f"{len(report.errors)} errors, first: {report.errors[0]}")
+        yield Result(State.OK, f"{len(report.errors)} errors, first: {report.errors[0]}")
     yield Metric("mfs_files_checked", report.checked)
     yield Metric("mfs_files_under_goal", report.under_goal)
     yield Metric("mfs_files_zero_copies", report.zero_copies)
