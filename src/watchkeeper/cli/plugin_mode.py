@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shlex
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,8 +154,6 @@ def _num(value: float | None) -> str:
 
 
 def _now() -> float:
-    import time
-
     return time.time()
 
 
