@@ -2,6 +2,7 @@
 
 from watchkeeper.checkapi import render
 from watchkeeper.checkapi.counters import ValueStore, average, derivative, growth_rate, rate, seconds_until
+from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
 from watchkeeper.checkapi.plugin import CheckPlugin, NoParams, ParamsError, build_params
 from watchkeeper.checkapi.results import (
@@ -36,6 +37,7 @@ __all__ = [
     "average",
     "build_params",
     "check_levels",
+    "check_time_until_full",
     "derivative",
     "growth_rate",
     "rate",

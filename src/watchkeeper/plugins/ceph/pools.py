@@ -16,9 +16,8 @@ from watchkeeper.checkapi import (
     State,
     ValueStore,
     check_levels,
-    growth_rate,
+    check_time_until_full,
     render,
-    seconds_until,
 )
 from watchkeeper.plugins.ceph.status import Pool, parse_ceph_df
 
@@ -54,16 +53,9 @@ def check_pool(
     yield Metric("ceph_pool_stored_bytes", pool.stored_bytes)
     yield Metric("ceph_pool_max_avail_bytes", pool.max_avail_bytes)
     yield Metric("ceph_pool_objects", pool.objects)
-    growth = growth_rate(store, "stored", now, pool.stored_bytes, params.trend_horizon_seconds)
-    until_full = seconds_until(pool.max_avail_bytes, growth)
-    if growth is None or until_full is None:
-        return
-    yield Metric("ceph_pool_growth_bytes_per_second", growth)
-    yield Result(State.OK, f"growing {render.bytes_(growth * DAY)}/day")
-    yield from check_levels(until_full, levels_lower=params.time_until_full_seconds,
-                            metric_name="ceph_pool_time_until_full_seconds", label="full in",
-                            render_func=render.timespan)
-
+    yield from check_time_until_full(store, now, pool.stored_bytes, pool.max_avail_bytes,
+                                     horizon_s=params.trend_horizon_seconds,
+                                     levels=params.time_until_full_seconds, metric_prefix="ceph_pool")
 
 ceph_pools = CheckPlugin(
     name="ceph_pool",

@@ -16,9 +16,8 @@ from watchkeeper.checkapi import (
     State,
     ValueStore,
     check_levels,
-    growth_rate,
+    check_time_until_full,
     render,
-    seconds_until,
 )
 from watchkeeper.plugins.filesystems.df import IGNORED_FS_TYPES, Filesystem, parse_df
 
@@ -64,20 +63,10 @@ def check_space(
     yield Metric("fs_used_bytes", fs.used_bytes, boundaries=(0, usable))
     yield Metric("fs_size_bytes", usable)
 
-    growth = growth_rate(store, "used", now, fs.used_bytes, params.trend_horizon_seconds)
-    if growth is None:
-        return
-    yield Metric("fs_growth_bytes_per_second", growth)
-    until_full = seconds_until(fs.avail_bytes, growth)
-    if until_full is None:
-        yield Result(State.OK, "", details=f"not growing ({render.bytes_(growth * DAY)}/day)")
-        return
-    yield Result(State.OK, f"growing {render.bytes_(growth * DAY)}/day")
-    yield from check_levels(
-        until_full, levels_lower=params.time_until_full_seconds,
-        metric_name="fs_time_until_full_seconds", label="full in", render_func=render.timespan,
+    yield from check_time_until_full(
+        store, now, fs.used_bytes, fs.avail_bytes, horizon_s=params.trend_horizon_seconds,
+        levels=params.time_until_full_seconds, metric_prefix="fs",
     )
-
 
 filesystem_space = CheckPlugin(
     name="df",

@@ -16,9 +16,8 @@ from watchkeeper.checkapi import (
     State,
     ValueStore,
     check_levels,
-    growth_rate,
+    check_time_until_full,
     render,
-    seconds_until,
 )
 from watchkeeper.plugins.moosefs.mfscli import MooseFS, parse_moosefs
 
@@ -54,19 +53,8 @@ def check_space(item: str, params: ClusterSpaceParams, section: MooseFS, store: 
         files = section.info.get("trash files", "?")
         yield Result(State.OK, "", details=f"trash: {render.bytes_(trash)} ({files} files)")
         yield Metric("mfs_trash_bytes", trash)
-    growth = growth_rate(store, "used", now, used, params.trend_horizon_seconds)
-    if growth is None:
-        return
-    yield Metric("mfs_growth_bytes_per_second", growth)
-    until_full = seconds_until(avail, growth)
-    if until_full is None:
-        yield Result(State.OK, "", details=f"not growing ({render.bytes_(growth * DAY)}/day)")
-        return
-    yield Result(State.OK, f"growing {render.bytes_(growth * DAY)}/day")
-    yield from check_levels(until_full, levels_lower=params.time_until_full_seconds,
-                            metric_name="mfs_time_until_full_seconds", label="full in",
-                            render_func=render.timespan)
-
+    yield from check_time_until_full(store, now, used, avail, horizon_s=params.trend_horizon_seconds,
+                                     levels=params.time_until_full_seconds, metric_prefix="mfs")
 
 moosefs_space = CheckPlugin(
     name="moosefs_space",
