@@ -12,13 +12,14 @@ DAY = 86400.0
 
 def check_time_until_full(
     store: ValueStore, now: float, used_bytes: float, free_bytes: float, *,
-    horizon_s: float, levels: Fixed | None, metric_prefix: str,
+    horizon_s: float, levels: Fixed | None, metric_prefix: str, key: str = "used",
 ) -> CheckResult:
     """Growth per day and `full in` against lower `levels`; nothing until growth is known.
 
     Metrics: `<prefix>_growth_bytes_per_second` and `<prefix>_time_until_full_seconds`.
+    `key` names the history in `store`, for a check that forecasts more than one thing.
     """
-    growth = growth_rate(store, "used", now, used_bytes, horizon_s)
+    growth = growth_rate(store, key, now, used_bytes, horizon_s)
     if growth is None:
         return
     yield Metric(f"{metric_prefix}_growth_bytes_per_second", growth)
