@@ -453,7 +453,38 @@ def storage_ceph(out):
         out.append("watchkeeper-error: %s" % error.replace("\n", " "))
 
 
-STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph]
+def _first_answer(commands, timeout_s=COMMAND_TIMEOUT_S):
+    """Output of the first command that succeeds (newer flags first, older releases' forms after)."""
+    error = None
+    for argv in commands:
+        text, error = run_capture(argv, timeout_s)
+        if error is None:
+            return text, None
+    return "", error
+
+
+def _block(out, marker, text, error):
+    out.append("[%s]" % marker)
+    if error is not None:
+        out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+    out.extend(line for line in text.splitlines() if line.strip())
+
+
+def storage_zfs(out):
+    """Pools (OpenZFS takes -p for exact numbers; zfs-fuse and old releases do not)."""
+    if not _which("zpool"):
+        return
+    out.append("<<<zfs:sep(0)>>>")
+    _block(out, "zpool status", *_first_answer([["zpool", "status", "-p"], ["zpool", "status"]]))
+    columns = ["-o", "name,size,allocated,free,health"]
+    listing, error = _first_answer([["zpool", "list", "-Hp"] + columns, ["zpool", "list", "-H"] + columns])
+    _block(out, "zpool list", listing, error)
+    pools = [line.split("\t")[0] for line in listing.splitlines() if "\t" in line]
+    if pools and _which("zfs"):
+        _block(out, "zfs get", *run_capture(["zfs", "get", "-Hp", "used,available,compressratio"] + pools))
+
+
+STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)

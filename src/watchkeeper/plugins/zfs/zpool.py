@@ -1,0 +1,270 @@
+"""Parse the `zfs` section: `zpool status`, `zpool list -H` and `zfs get -Hp` of the pools' root datasets.
+
+The agent prints each command's output after a `[zpool status]`, `[zpool list]` or `[zfs get]`
+line. `zpool status` is read in both layouts: OpenZFS (`scan:` over up to three lines, sizes
+in bytes with `-p`) and the older one of zfs-fuse and Solaris (`scrub:` on one line,
+`1.94K` error counts). Nothing here raises on odd input: an unreadable line is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from watchkeeper.checkapi import StringTable
+
+POOL_STATES = frozenset("ONLINE DEGRADED FAULTED OFFLINE UNAVAIL REMOVED SUSPENDED".split())
+MARKERS = frozenset(("[zpool status]", "[zpool list]", "[zfs get]"))
+KEYS = frozenset("pool state status action see scan scrub config errors".split())
+GROUPS = frozenset("logs cache spares special dedup".split())
+_SUFFIX = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([BKMGTPE]?)$")
+_DURATION = re.compile(r"(?:(\d+) days? )?(?:(\d+):(\d\d):(\d\d)|(\d+)h(\d+)m)")
+
+
+def size(text: str) -> float | None:
+    """`123`, `1.94K`, `90.6M` (powers of 1024 as zfs prints them); None for `-` or junk."""
+    found = _SIZE.match(text.strip().upper())
+    if found is None:
+        return None
+    return float(found.group(1)) * _SUFFIX[found.group(2)]
+
+
+def duration(text: str) -> float | None:
+    """`02:03:04`, `1 days 02:03:04` (OpenZFS) or `0h12m` (older releases), in seconds."""
+    found = _DURATION.search(text)
+    if found is None:
+        return None
+    days = int(found.group(1) or 0)
+    if found.group(2) is not None:
+        hours, minutes, seconds = int(found.group(2)), int(found.group(3)), int(found.group(4))
+    else:
+        hours, minutes, seconds = int(found.group(5)), int(found.group(6)), 0
+    return days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
+
+
+def timestamp(text: str) -> float | None:
+    """`Sun Oct 20 17:29:34 2024` in the host's local time, as zpool prints it."""
+    try:
+        return time.mktime(time.strptime(" ".join(text.split()[-5:]), "%a %b %d %H:%M:%S %Y"))
+    except (ValueError, OverflowError):
+        return None
+
+
+@dataclass(slots=True)
+class Device:
+    name: str
+    state: str
+    read: float
+    write: float
+    cksum: float
+    depth: int
+    group: str = ""
+    """`logs`, `cache`, `spares`, `special` or `dedup` for the devices under such a line."""
+    note: str = ""
+    leaf: bool = True
+
+
+@dataclass(slots=True)
+class Scan:
+    kind: str
+    """`scrub` or `resilver`."""
+    running: bool
+    percent_done: float | None = None
+    seconds_to_go: float | None = None
+    finished_at: float | None = None
+    errors: int = 0
+    canceled: bool = False
+    text: str = ""
+
+
+@dataclass(slots=True)
+class Pool:
+    name: str
+    state: str = ""
+    status: str = ""
+    action: str = ""
+    scan: Scan | None = None
+    never_scrubbed: bool = False
+    devices: list[Device] = field(default_factory=list)
+    data_errors: int = 0
+    errors_text: str = ""
+    size_bytes: float | None = None
+    allocated_bytes: float | None = None
+    used_bytes: float | None = None
+    """From the root dataset: what users can store, after parity and reservations."""
+    available_bytes: float | None = None
+    compressratio: float | None = None
+
+
+@dataclass(slots=True)
+class Zfs:
+    pools: dict[str, Pool] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_zfs(table: StringTable) -> Zfs | None:
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for row in table:
+        line = row[0] if row else ""
+        if line.strip() in MARKERS:
+            current = blocks.setdefault(line.strip()[1:-1], [])
+            continue
+        if current is None:  # a bare `zpool status` output, as the tests feed the corpus
+            current = blocks.setdefault("zpool status", [])
+        current.append(line)
+    if not blocks:
+        return None
+    zfs = Zfs()
+    for name, lines in blocks.items():
+        zfs.errors.extend(f"{name}: {line.split(':', 1)[1].strip()}" for line in lines
+                          if line.startswith("watchkeeper-error:"))
+    for pool in parse_status(blocks.get("zpool status", [])):
+        zfs.pools[pool.name] = pool
+    for line in blocks.get("zpool list", []):
+        _read_list_line(zfs, line)
+    for line in blocks.get("zfs get", []):
+        _read_get_line(zfs, line)
+    return zfs
+
+
+def parse_status(lines: list[str]) -> list[Pool]:
+    pools: list[Pool] = []
+    pool: Pool | None = None
+    key = ""
+    in_config = False
+    group = ""
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        head, colon, rest = stripped.partition(":")
+        if colon and not line.startswith("\t") and head in KEYS:
+            key = head
+            rest = rest.strip()
+            if key == "pool":
+                pool = Pool(rest)
+                pools.append(pool)
+                in_config = False
+                continue
+            if pool is None:
+                continue
+            in_config = key == "config"
+            if key == "state":
+                pool.state = rest.upper()
+            elif key in ("status", "action"):
+                setattr(pool, key, rest)
+            elif key in ("scan", "scrub"):
+                pool.scan, pool.never_scrubbed = None, False
+                _read_scan(pool, rest)
+            elif key == "errors":
+                _read_errors(pool, rest)
+            continue
+        if pool is None:
+            continue
+        if in_config:
+            group = _read_device(pool, line, group)
+        elif key in ("status", "action"):
+            setattr(pool, key, f"{getattr(pool, key)} {stripped}".strip())
+        elif key in ("scan", "scrub"):
+            _read_scan(pool, stripped)
+    for pool in pools:
+        _mark_leaves(pool)
+    return pools
+
+
+def _read_device(pool: Pool, line: str, group: str) -> str:
+    tokens = line.split()
+    if not tokens or tokens[0] == "NAME":
+        return group
+    depth = len(line) - len(line.lstrip())
+    if len(tokens) == 1 and tokens[0] in GROUPS:
+        return tokens[0]
+    name = tokens[0]
+    if pool.devices and depth <= pool.devices[0].depth:  # back at the pool's level: the group ended
+        group = ""
+    if len(tokens) >= 5 and all(size(value) is not None for value in tokens[2:5]):
+        counts = [size(value) or 0.0 for value in tokens[2:5]]
+        pool.devices.append(Device(name, tokens[1].upper(), counts[0], counts[1], counts[2], depth, group,
+                                   " ".join(tokens[5:])))
+    elif len(tokens) >= 2:  # spares (`AVAIL`, `INUSE`) and devices with no counters
+        pool.devices.append(Device(name, tokens[1].upper(), 0.0, 0.0, 0.0, depth, group, " ".join(tokens[2:])))
+    return group
+
+
+def _mark_leaves(pool: Pool) -> None:
+    for index, device in enumerate(pool.devices):
+        following = pool.devices[index + 1] if index + 1 < len(pool.devices) else None
+        device.leaf = following is None or following.depth <= device.depth
+    if pool.devices and pool.devices[0].name == pool.name:
+        pool.devices[0].leaf = False
+
+
+_PERCENT = re.compile(r"([\d.]+)% done")
+
+
+def _read_scan(pool: Pool, text: str) -> None:
+    scan = pool.scan
+    lower = text.lower()
+    if scan is None:
+        if lower.startswith("none requested"):
+            pool.never_scrubbed = True
+            return
+        kind = "resilver" if "resilver" in lower else "scrub"
+        scan = pool.scan = Scan(kind, running="in progress" in lower, text=text)
+        scan.canceled = "cancel" in lower
+        if not scan.running and " on " in text:
+            scan.finished_at = timestamp(text.rsplit(" on ", 1)[1])
+        found = re.search(r"with (\d+) errors", lower)
+        if found:
+            scan.errors = int(found.group(1))
+    else:
+        scan.text = f"{scan.text}; {text}"
+    found = _PERCENT.search(lower)
+    if found:
+        scan.percent_done = float(found.group(1))
+    if "to go" in lower:
+        scan.seconds_to_go = duration(lower.split("done,")[-1] if "done," in lower else lower)
+
+
+def _read_errors(pool: Pool, text: str) -> None:
+    pool.errors_text = text if not pool.errors_text else f"{pool.errors_text}; {text}"
+    found = re.match(r"(\d+) data errors", text)
+    if found:
+        pool.data_errors = int(found.group(1))
+
+
+def _read_list_line(zfs: Zfs, line: str) -> None:
+    """`zpool list -H[p]`: the name first, then size, allocated and free in that order in every
+    column set seen (the default one of each release, and the agent's `-o name,size,allocated,free,health`)."""
+    fields = line.split("\t") if "\t" in line else line.split()
+    if len(fields) < 2 or fields[0] == "NAME":
+        return
+    pool = zfs.pools.get(fields[0])
+    if pool is None:
+        pool = zfs.pools[fields[0]] = Pool(fields[0])
+    health = next((value for value in fields[1:] if value in POOL_STATES), None)
+    numbers = [size(value) for value in fields[1:6] if value != health]
+    if len(numbers) >= 3 and None not in numbers[:3]:
+        pool.size_bytes, pool.allocated_bytes = numbers[0], numbers[1]
+    if health and not pool.state:
+        pool.state = health
+
+
+def _read_get_line(zfs: Zfs, line: str) -> None:
+    """`zfs get -Hp used,available,compressratio POOL…`: NAME PROPERTY VALUE SOURCE."""
+    fields = line.split("\t")
+    if len(fields) < 3:
+        return
+    pool = zfs.pools.get(fields[0])
+    if pool is None:
+        return
+    name, value = fields[1], fields[2]
+    if name == "used":
+        pool.used_bytes = size(value)
+    elif name == "available":
+        pool.available_bytes = size(value)
+    elif name == "compressratio":
+        pool.compressratio = size(value.rstrip("x"))
