@@ -484,7 +484,51 @@ def storage_zfs(out):
         _block(out, "zfs get", *run_capture(["zfs", "get", "-Hp", "used,available,compressratio"] + pools))
 
 
-STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs]
+LVM_REPORTS = (
+    ("vgs", ["vg_name", "vg_attr", "vg_size", "vg_free", "pv_count", "lv_count", "snap_count",
+             "vg_missing_pv_count"]),
+    ("pvs", ["pv_name", "vg_name", "pv_attr", "pv_size", "pv_free", "pv_missing", "pv_uuid"]),
+    ("lvs", ["vg_name", "lv_name", "lv_attr", "lv_size", "data_percent", "metadata_percent", "pool_lv",
+             "origin", "lv_metadata_size", "lv_health_status"]),
+)
+
+
+def storage_lvm(out):
+    """Volume groups, physical and logical volumes as JSON reports in bytes, one line each.
+
+    lvm's warnings (a missing PV and where it was last seen) come on stderr: kept as lines.
+    """
+    if not _which("vgs"):
+        return
+    out.append("<<<lvm:sep(0)>>>")
+    environment = dict(os.environ, LVM_SUPPRESS_FD_WARNINGS="1")
+    warnings = []
+    for command, fields in LVM_REPORTS:
+        argv = [command, "--reportformat", "json", "--units", "b", "--nosuffix", "-o", ",".join(fields)]
+        if command == "lvs":
+            argv.insert(1, "-a")
+        try:
+            done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                  timeout=COMMAND_TIMEOUT_S, universal_newlines=True, errors="replace",
+                                  env=environment)
+        except subprocess.TimeoutExpired:
+            out.append("watchkeeper-error: %s did not answer within %ss" % (command, COMMAND_TIMEOUT_S))
+            continue
+        except OSError as exc:
+            out.append("watchkeeper-error: cannot run %s: %s" % (command, exc))
+            continue
+        for line in done.stderr.splitlines():
+            if line.strip().startswith("WARNING:") and line.strip() not in warnings:
+                warnings.append(line.strip())
+        try:
+            out.append("%s %s" % (command, json.dumps(json.loads(done.stdout))))
+        except ValueError:
+            last = done.stderr.strip().splitlines()[-1:] or ["no JSON report"]
+            out.append("watchkeeper-error: %s exited with %d: %s" % (command, done.returncode, last[0]))
+    out.extend("watchkeeper-warning: %s" % line[len("WARNING:"):].strip() for line in warnings)
+
+
+STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
