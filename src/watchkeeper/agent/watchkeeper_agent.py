@@ -528,7 +528,40 @@ def storage_lvm(out):
     out.extend("watchkeeper-warning: %s" % line[len("WARNING:"):].strip() for line in warnings)
 
 
-STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm]
+SMART_MAX_DEVICES = 256
+
+
+def _smart_devices():
+    """(name, type) of every device smartctl can open, disks behind RAID controllers included."""
+    text, error = run_capture(["smartctl", "--scan-open", "--json"])
+    try:
+        found = json.loads(text).get("devices") or []
+        return [(str(d["name"]), str(d.get("type") or "auto")) for d in found if isinstance(d, dict)], True
+    except (ValueError, AttributeError, KeyError, TypeError):
+        pass
+    text, error = run_capture(["smartctl", "--scan-open"])  # smartctl 6: no JSON at all
+    devices = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) >= 3 and words[1] == "-d":
+            devices.append((words[0], words[2]))
+    return devices, False
+
+
+def storage_smart(out):
+    """smartctl -x per device; `-n standby` so that checking never spins up a sleeping disk."""
+    if not _which("smartctl"):
+        return
+    devices, has_json = _smart_devices()
+    out.append("<<<smart:sep(0)>>>")
+    for name, kind in devices[:SMART_MAX_DEVICES]:
+        argv = ["smartctl", "-x", "-n", "standby", "-d", kind, name] + (["--json=c"] if has_json else [])
+        text, _error = run_capture(argv)  # smartctl's exit code is a bit mask of findings, not a failure
+        out.append("[device %s %s]" % (name, kind))
+        out.extend(line for line in text.splitlines() if line.strip())
+
+
+STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm, storage_smart]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
