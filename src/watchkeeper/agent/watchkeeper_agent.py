@@ -186,6 +186,12 @@ def _sys_net(name, attribute):
         return ""
 
 
+def linux_mdstat(out):
+    if os.path.exists("/proc/mdstat"):
+        out.append("<<<mdstat:sep(0)>>>")
+        out.extend(line for line in read("/proc/mdstat").splitlines() if line.strip())
+
+
 def linux_interfaces(out):
     lines = read("/proc/net/dev").splitlines()[2:]
     out.append("<<<lnx_if>>>")
@@ -250,7 +256,7 @@ def linux_blockdevices(out):
 
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,
-    linux_diskstat, linux_interfaces, linux_blockdevices,
+    linux_diskstat, linux_interfaces, linux_blockdevices, linux_mdstat,
 ]
 
 # ---------------------------------------------------------------- distributed storage (any OS)

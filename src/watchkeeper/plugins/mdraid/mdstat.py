@@ -1,0 +1,111 @@
+"""Parse /proc/mdstat (the `mdstat` section, one line per row, indentation kept).
+
+An array is a header line (`md0 : active raid1 sdb1[1](F) sda1[0]`) and the indented lines
+after it: the size line with `[total/up] [U_]`, a progress line (`recovery = 8.5% (…)
+finish=17.0min speed=259783K/sec`) or `resync=DELAYED`, and `bitmap:`. Nothing here raises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from watchkeeper.checkapi import StringTable
+
+_HEADER = re.compile(r"^(md[\w/]*)\s*:\s*(active|inactive)\b(.*)$")
+_MEMBER = re.compile(r"^(\S+?)\[(\d+)\]((?:\([A-Z]\))*)$")
+_COUNTS = re.compile(r"\[(\d+)/(\d+)\]\s+\[([U_]+)\]")
+_PROGRESS = re.compile(r"\b(recovery|resync|reshape|check|repair)\s*=\s*([\d.]+)%"
+                       r"(?:.*?finish=([\d.]+)min)?(?:.*?speed=(\d+)K/sec)?")
+_WAITING = re.compile(r"\b(resync|recovery|reshape|check)=(DELAYED|PENDING|REMOTE)\b")
+LEVELS = frozenset("linear multipath faulty raid0 raid1 raid4 raid5 raid6 raid10".split())
+
+
+@dataclass(slots=True)
+class Member:
+    name: str
+    slot: int
+    flags: str
+    """`F` failed, `S` spare, `W` write-mostly, `R` replacement, `J` journal."""
+
+
+@dataclass(slots=True)
+class Array:
+    name: str
+    active: bool
+    level: str = ""
+    read_only: str = ""
+    members: list[Member] = field(default_factory=list)
+    total: int | None = None
+    up: int | None = None
+    slots: str = ""
+    external: str = ""
+    action: str = ""
+    percent_done: float | None = None
+    minutes_left: float | None = None
+    speed_kib_s: float | None = None
+    waiting: str = ""
+
+    @property
+    def container(self) -> bool:
+        """An IMSM/DDF container holds the member disks of firmware RAID volumes: not an array to judge."""
+        return self.external.startswith("external:") and "/" not in self.external and not self.level
+
+    @property
+    def missing(self) -> int:
+        return max(0, (self.total or 0) - (self.up or 0)) if self.total is not None else 0
+
+    def failed(self) -> list[Member]:
+        return [member for member in self.members if "F" in member.flags]
+
+    def spares(self) -> list[Member]:
+        return [member for member in self.members if "S" in member.flags]
+
+
+def parse_mdstat(table: StringTable) -> dict[str, Array]:
+    arrays: dict[str, Array] = {}
+    current: Array | None = None
+    for row in table:
+        line = row[0] if row else ""
+        header = _HEADER.match(line)
+        if header:
+            current = _header(header)
+            arrays[current.name] = current
+            continue
+        if current is None or not line[:1].isspace():
+            current = None if line.strip() and not line[:1].isspace() else current
+            continue
+        _detail(current, line)
+    return arrays
+
+
+def _header(found: re.Match[str]) -> Array:
+    array = Array(found.group(1), found.group(2) == "active")
+    for word in found.group(3).split():
+        if word.startswith("(") and word.endswith(")"):
+            array.read_only = word[1:-1]
+        elif word in LEVELS and not array.members:
+            array.level = word
+        else:
+            member = _MEMBER.match(word)
+            if member:
+                array.members.append(Member(member.group(1), int(member.group(2)),
+                                            member.group(3).replace("(", "").replace(")", "")))
+    return array
+
+
+def _detail(array: Array, line: str) -> None:
+    counts = _COUNTS.search(line)
+    if counts:
+        array.total, array.up, array.slots = int(counts.group(1)), int(counts.group(2)), counts.group(3)
+    external = re.search(r"super (external:\S+)", line)
+    if external:
+        array.external = external.group(1)
+    progress = _PROGRESS.search(line)
+    if progress:
+        array.action, array.percent_done = progress.group(1), float(progress.group(2))
+        array.minutes_left = float(progress.group(3)) if progress.group(3) else None
+        array.speed_kib_s = float(progress.group(4)) if progress.group(4) else None
+    waiting = _WAITING.search(line)
+    if waiting:
+        array.waiting = f"{waiting.group(1)} {waiting.group(2).lower()}"
