@@ -162,3 +162,11 @@ def test_parser_never_raises_on_truncated_real_output(cut: int) -> None:
     assert parsed is not None
     for name in parsed.pools:
         list(zfs_pools.check(name, PoolParams(), parsed, {}, 0.0))
+
+
+def test_a_failing_zpool_is_an_error_not_a_pool() -> None:
+    parsed = parse_zfs([["[zpool status]"], ["watchkeeper-error: zpool exited with 1: connect: No such file"],
+                        ["[zpool list]"], ["watchkeeper-error: zpool exited with 1: connect: No such file"]])
+    assert parsed is not None and parsed.pools == {}
+    assert parsed.errors == ["zpool status: zpool exited with 1: connect: No such file",
+                             "zpool list: zpool exited with 1: connect: No such file"]

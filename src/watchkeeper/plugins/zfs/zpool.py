@@ -106,6 +106,7 @@ class Zfs:
 
 def parse_zfs(table: StringTable) -> Zfs | None:
     blocks: dict[str, list[str]] = {}
+    errors: list[str] = []
     current: list[str] | None = None
     for row in table:
         line = row[0] if row else ""
@@ -114,13 +115,13 @@ def parse_zfs(table: StringTable) -> Zfs | None:
             continue
         if current is None:  # a bare `zpool status` output, as the tests feed the corpus
             current = blocks.setdefault("zpool status", [])
-        current.append(line)
+        if line.startswith("watchkeeper-error:"):
+            errors.append(f"{next(reversed(blocks))}: {line.split(':', 1)[1].strip()}")
+        else:
+            current.append(line)
     if not blocks:
         return None
-    zfs = Zfs()
-    for name, lines in blocks.items():
-        zfs.errors.extend(f"{name}: {line.split(':', 1)[1].strip()}" for line in lines
-                          if line.startswith("watchkeeper-error:"))
+    zfs = Zfs(errors=errors)
     for pool in parse_status(blocks.get("zpool status", [])):
         zfs.pools[pool.name] = pool
     for line in blocks.get("zpool list", []):
