@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,22 @@ def test_a_failing_collector_is_named_and_the_others_still_run(monkeypatch: pyte
     split = split_sections(watchkeeper_agent.collect())  # type: ignore[no-untyped-call]
     assert "mem" not in split.sections and "df" in split.sections
     assert ["FailedCollectors:", "linux_mem(PermissionError)"] in split.sections["check_mk"]
+
+
+def test_storage_tools_printing_junk_give_clear_errors_and_lose_nothing(tmp_path: Path) -> None:
+    """A RAID tool that prints garbage and a zpool that fails: each section says so; the rest still comes."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "storcli64").write_text("#!/bin/sh\necho 'Segmentation fault <<<not json>>>'\nexit 139\n")
+    (tools / "zpool").write_text("#!/bin/sh\necho 'internal error: failed to initialize ZFS library' >&2\nexit 1\n")
+    for tool in tools.iterdir():
+        tool.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tools}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    output = subprocess.run([sys.executable, str(AGENT_PATH)], check=True, capture_output=True, timeout=120,
+                            env=env).stdout
+    split = split_sections(output)
+    megaraid = split.sections["megaraid"]
+    assert ["[storcli json]"] in megaraid
+    assert all(row[0].startswith("watchkeeper-error: storcli64 exited with 139") for row in megaraid[1:])
+    assert any("failed to initialize ZFS library" in row[0] for row in split.sections["zfs"])
+    assert "uptime" in split.sections and b"FailedCollectors" not in output

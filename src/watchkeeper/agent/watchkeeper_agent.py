@@ -567,7 +567,67 @@ def storage_smart(out):
         out.extend(line for line in text.splitlines() if line.strip())
 
 
-STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm, storage_smart]
+STORCLI = ("storcli64", "storcli", "perccli64", "perccli")
+MEGACLI = ("MegaCli64", "MegaCli", "megacli")
+
+
+def _first_tool(names):
+    return next((name for name in names if _which(name)), None)
+
+
+def storage_megaraid(out):
+    """storcli as JSON, one line per query; MegaCli's text where only MegaCli is installed."""
+    storcli = _first_tool(STORCLI)
+    megacli = None if storcli else _first_tool(MEGACLI)
+    if storcli is None and megacli is None:
+        return
+    out.append("<<<megaraid:sep(0)>>>")
+    if storcli is not None:
+        out.append("[storcli json]")
+        for query in (["/call", "show", "all", "J"], ["/call/vall", "show", "all", "J"],
+                      ["/call/eall/sall", "show", "all", "J"]):
+            text, error = run_capture([storcli] + query, 60)
+            try:
+                out.append(json.dumps(json.loads(text)))  # storcli exits non-zero when one controller fails
+            except ValueError:
+                out.append("watchkeeper-error: %s" % (error or "%s printed no JSON" % storcli))
+            if query[0] == "/call/eall/sall" and '"Rbld"' in text:  # progress only while a drive rebuilds
+                text, error = run_capture([storcli, "/call/eall/sall", "show", "rebuild", "J"], 60)
+                out.append(json.dumps(json.loads(text)) if text.strip().startswith("{") else
+                           "watchkeeper-error: %s" % (error or "no rebuild progress"))
+        return
+    out.append("[megacli]")
+    for query in (["-LDInfo", "-Lall", "-aAll"], ["-PDList", "-aAll"], ["-AdpBbuCmd", "-aAll"]):
+        text, error = run_capture([megacli] + query + ["-NoLog"], 60)
+        if error is not None and not text.strip():
+            out.append("watchkeeper-error: %s" % error)
+        out.extend(line for line in text.splitlines() if line.strip())
+        if query[0] == "-PDList":
+            for drive, adapter in _megacli_rebuilding(text):
+                progress, _error = run_capture([megacli, "-PDRbld", "-ShowProg", "-PhysDrv", "[%s]" % drive,
+                                                "-a%s" % adapter, "-NoLog"], 60)
+                out.extend(line for line in progress.splitlines() if line.strip())
+
+
+def _megacli_rebuilding(text):
+    """[("252:3", "0")] for each drive whose firmware state is Rebuild."""
+    found, adapter, enclosure, slot = [], "0", "", ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key.startswith("Adapter #"):
+            adapter = key[len("Adapter #"):]
+        elif key == "Enclosure Device ID":
+            enclosure = value
+        elif key == "Slot Number":
+            slot = value
+        elif key == "Firmware state" and value.startswith("Rebuild"):
+            found.append(("%s:%s" % (enclosure, slot), adapter))
+    return found
+
+
+STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm, storage_smart,
+           storage_megaraid]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
