@@ -26,7 +26,7 @@ def test_checkapi_exports_exactly_the_plugin_api() -> None:
         "CheckPlugin", "CheckResult", "DiscoveryResult", "Fixed", "Levels", "LevelsError", "Metric",
         "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "Service", "State",
         "StringTable", "ValueStore", "average", "build_params", "check_levels", "check_time_until_full", "derivative",
-        "growth_rate", "rate", "render", "seconds_until",
+        "growth_rate", "rate", "render", "seconds_until", "vanished",
     ]
 
 

@@ -14,6 +14,7 @@ from watchkeeper.checkapi.results import (
     Service,
     State,
     StringTable,
+    vanished,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "rate",
     "render",
     "seconds_until",
+    "vanished",
 ]

@@ -62,6 +62,12 @@ class Pending:
 CheckResult = Iterable[Result | Metric | Pending]
 
 
+def vanished(what: str, reasons: list[str], fallback: str) -> Result:
+    """CRIT for a discovered object that is gone: why (the tool's errors, else `fallback`), and what to do."""
+    return Result(State.CRIT, f"{what} is missing: {'; '.join(reasons) or fallback}",
+                  details="Gone on purpose? Run service discovery with --remove-vanished.")
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     """A discovered service: its item ("" for single-instance checks) and facts seen at discovery.

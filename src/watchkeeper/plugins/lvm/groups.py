@@ -18,6 +18,7 @@ from watchkeeper.checkapi import (
     check_levels,
     check_time_until_full,
     render,
+    vanished,
 )
 from watchkeeper.plugins.lvm.report import Lvm, parse_lvm
 
@@ -42,9 +43,7 @@ def discover_groups(section: Lvm) -> DiscoveryResult:
 def check_group(item: str, params: GroupParams, section: Lvm, store: ValueStore, now: float) -> CheckResult:
     vg = section.vgs.get(item)
     if vg is None:
-        why = "; ".join(section.errors) or "not in `vgs` any more"
-        yield Result(State.CRIT, f"volume group {item} is missing: {why}",
-                     details="Removed on purpose? Run service discovery with --remove-vanished.")
+        yield vanished(f"volume group {item}", section.errors, "not in `vgs` any more")
         return
     yield from _missing(item, section)
     for lv in section.lvs:

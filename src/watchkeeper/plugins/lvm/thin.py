@@ -21,6 +21,7 @@ from watchkeeper.checkapi import (
     check_levels,
     check_time_until_full,
     render,
+    vanished,
 )
 from watchkeeper.plugins.lvm.report import LogicalVolume, Lvm, parse_lvm
 
@@ -46,9 +47,7 @@ def discover_thin_pools(section: Lvm) -> DiscoveryResult:
 def check_thin_pool(item: str, params: ThinParams, section: Lvm, store: ValueStore, now: float) -> CheckResult:
     pool = section.thin_pools().get(item)
     if pool is None:
-        why = "; ".join(section.errors) or "not in `lvs` any more"
-        yield Result(State.CRIT, f"thin pool {item} is missing: {why}",
-                     details="Removed on purpose? Run service discovery with --remove-vanished.")
+        yield vanished(f"thin pool {item}", section.errors, "not in `lvs` any more")
         return
     if pool.health:
         yield Result(State.CRIT, f"pool {BAD_HEALTH.get(pool.health, pool.health)}")

@@ -15,6 +15,7 @@ from watchkeeper.checkapi import (
     State,
     ValueStore,
     render,
+    vanished,
 )
 from watchkeeper.plugins.megaraid.model import MegaRaid, PhysicalDrive
 from watchkeeper.plugins.megaraid.section import parse_megaraid
@@ -48,9 +49,7 @@ def discover_drives(section: MegaRaid) -> DiscoveryResult:
 def check_drive(item: str, params: DriveParams, section: MegaRaid, store: ValueStore, now: float) -> CheckResult:
     pd = section.pds.get(item)
     if pd is None or not pd.state:
-        why = "; ".join(section.errors) or "the controller no longer lists it"
-        yield Result(State.CRIT, f"drive {item} is missing: {why}",
-                     details="Pulled on purpose? Run service discovery with --remove-vanished.")
+        yield vanished(f"drive {item}", section.errors, "the controller no longer lists it")
         return
     word = pd.state.split(",")[0].strip()
     yield Result(PD_STATES.get(word.lower(), State.UNKNOWN), word,

@@ -17,6 +17,7 @@ from watchkeeper.checkapi import (
     Service,
     State,
     ValueStore,
+    vanished,
 )
 from watchkeeper.plugins.megaraid.model import MegaRaid
 from watchkeeper.plugins.megaraid.section import parse_megaraid
@@ -49,9 +50,7 @@ def discover_volumes(section: MegaRaid) -> DiscoveryResult:
 def check_volume(item: str, params: VolumeParams, section: MegaRaid, store: ValueStore, now: float) -> CheckResult:
     vd = section.vds.get(item)
     if vd is None:
-        why = "; ".join(section.errors) or "the controller no longer lists it"
-        yield Result(State.CRIT, f"virtual drive {item} is missing: {why}",
-                     details="Deleted on purpose? Run service discovery with --remove-vanished.")
+        yield vanished(f"virtual drive {item}", section.errors, "the controller no longer lists it")
         return
     state, word = VD_STATES.get(vd.state.lower(), (State.UNKNOWN, f"state {vd.state or 'not reported'}"))
     controller = item.split("/")[0]

@@ -23,6 +23,7 @@ from watchkeeper.checkapi import (
     check_levels,
     check_time_until_full,
     render,
+    vanished,
 )
 from watchkeeper.plugins.zfs.zpool import Device, Pool, Scan, Zfs, parse_zfs
 
@@ -50,9 +51,7 @@ def discover_pools(section: Zfs) -> DiscoveryResult:
 def check_pool(item: str, params: PoolParams, section: Zfs, store: ValueStore, now: float) -> CheckResult:
     pool = section.pools.get(item)
     if pool is None:
-        why = "; ".join(section.errors) or "not in `zpool status` or `zpool list` any more"
-        yield Result(State.CRIT, f"pool {item} is missing: {why}",
-                     details="Exported or destroyed on purpose? Run service discovery with --remove-vanished.")
+        yield vanished(f"pool {item}", section.errors, "not in `zpool status` or `zpool list` any more")
         return
     yield from _state(pool)
     yield from _errors(pool)
