@@ -107,18 +107,16 @@ class Zfs:
 def parse_zfs(table: StringTable) -> Zfs | None:
     blocks: dict[str, list[str]] = {}
     errors: list[str] = []
-    current: list[str] | None = None
+    name = "zpool status"  # a bare `zpool status` output, as the tests feed the corpus
     for row in table:
         line = row[0] if row else ""
         if line.strip() in MARKERS:
-            current = blocks.setdefault(line.strip()[1:-1], [])
-            continue
-        if current is None:  # a bare `zpool status` output, as the tests feed the corpus
-            current = blocks.setdefault("zpool status", [])
-        if line.startswith("watchkeeper-error:"):
-            errors.append(f"{next(reversed(blocks))}: {line.split(':', 1)[1].strip()}")
+            name = line.strip()[1:-1]
+            blocks.setdefault(name, [])
+        elif line.startswith("watchkeeper-error:"):
+            errors.append(f"{name}: {line.split(':', 1)[1].strip()}")
         else:
-            current.append(line)
+            blocks.setdefault(name, []).append(line)
     if not blocks:
         return None
     zfs = Zfs(errors=errors)
