@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from watchkeeper import __version__
 from watchkeeper.checkapi import State, render
-from watchkeeper.cli import plugin_mode
+from watchkeeper.cli import alerting, plugin_mode
 from watchkeeper.collect.hosts import HostConfig, check_host_name, make_transport, parse_uri
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
@@ -27,6 +27,7 @@ from watchkeeper.engine.rules import rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, WatchkeeperError
 from watchkeeper.paths import Paths
 from watchkeeper.store.database import Store
+from watchkeeper.store.notify_tables import NotifyTables
 
 log = logging.getLogger("watchkeeper")
 
@@ -82,6 +83,7 @@ def local_host_name() -> str:
 def cmd_init(args: argparse.Namespace) -> int:
     paths = Paths.resolve(args.home)
     store = Store(paths.database)
+    NotifyTables(store).seed_defaults()
     ensure_client_key(paths)
     name = local_host_name()
     if args.local and not store.hosts():
@@ -375,6 +377,8 @@ def cmd_rule_remove(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- the daemon
 def cmd_run(args: argparse.Namespace) -> int:
+    from watchkeeper.notify.delivery import Delivery
+    from watchkeeper.notify.notifier import Notifier
     from watchkeeper.schedule.scheduler import Scheduler
 
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
@@ -391,7 +395,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        scheduler = Scheduler(store, paths, concurrency=args.concurrency)
+        tables = NotifyTables(store)
+        tables.seed_defaults()
+        scheduler = Scheduler(store, paths, concurrency=args.concurrency, notifier=Notifier(tables),
+                              delivery=Delivery(tables))
         await scheduler.run(stop)
         log.info("stopped cleanly after %d host cycles", scheduler.stats.cycles)
 
@@ -462,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     plugin_mode.add_parser(sub)
+    alerting.add_parsers(sub)
 
     p = sub.add_parser("history", help="state changes of a service (or of the host)")
     p.add_argument("host")

@@ -27,7 +27,8 @@ from watchkeeper.paths import Paths
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 DEFAULT_INTERVAL_S = 60.0
-KNOWN_OPTIONS = {"timeout_s", "max_output_bytes", "agent_command", "ssh_key", "ca_file"}
+KNOWN_OPTIONS = {"timeout_s", "max_output_bytes", "agent_command", "ssh_key", "ca_file", "max_attempts",
+                 "retry_interval_s", "labels"}
 
 
 def check_host_name(name: str) -> str:
@@ -53,6 +54,18 @@ class HostConfig:
         if not 1.0 <= self.interval_s <= 86400.0:
             raise ConfigError(f"{self.name}: check interval {self.interval_s:g}s is outside 1s..1 day")
         parse_uri(self.name, self.uri)
+        labels = self.options.get("labels", {})
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise ConfigError(f"{self.name}: labels must be a JSON object of strings, e.g. "
+                              'labels=\'{"role": "storage"}\'')
+        attempts = self.options.get("max_attempts", 3)
+        if not isinstance(attempts, int) or not 1 <= attempts <= 100:
+            raise ConfigError(f"{self.name}: max_attempts must be a whole number from 1 to 100")
+
+    @property
+    def retry_interval_s(self) -> float:
+        """How soon a service in a soft problem state is checked again."""
+        return float(self.options.get("retry_interval_s", min(30.0, self.interval_s)))
 
 
 @dataclass(frozen=True, slots=True)

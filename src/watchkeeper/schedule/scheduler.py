@@ -10,6 +10,7 @@ its own services only: the daemon keeps running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import time
@@ -25,6 +26,8 @@ from watchkeeper.engine.cycle import run_host_cycle
 from watchkeeper.engine.model import HostCycle
 from watchkeeper.engine.rules import Rule, rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, StoreError
+from watchkeeper.notify.delivery import Delivery
+from watchkeeper.notify.notifier import Notifier, policy_for
 from watchkeeper.paths import Paths
 from watchkeeper.store.database import Store
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 RELOAD_INTERVAL_S = 10.0
 FLUSH_INTERVAL_S = 1.0
+DELIVERY_INTERVAL_S = 5.0
 FLUSH_OUTCOMES = 20_000
 MAX_UNWRITTEN_CYCLES = 100_000
 
@@ -57,8 +61,11 @@ class Stats:
 
 class Scheduler:
     def __init__(self, store: Store, paths: Paths, *, concurrency: int = 64, auto_accept: bool = True,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, notifier: Notifier | None = None,
+                 delivery: Delivery | None = None) -> None:
         self.store = store
+        self.notifier = notifier
+        self.delivery = delivery
         self.paths = paths
         self.gate = asyncio.Semaphore(concurrency)
         self.auto_accept = auto_accept
@@ -76,6 +83,8 @@ class Scheduler:
         """Pick up hosts and rules added or changed by the CLI while the daemon runs."""
         rows = {row.config.name: row for row in self.store.hosts()}
         self.rules = self.store.rules()
+        if self.notifier is not None:
+            self.notifier.reload()
         now = self.clock()
         for name in list(self.hosts):
             runtime = self.hosts[name]
@@ -121,6 +130,8 @@ class Scheduler:
         cycle = result.cycle
         if cycle.up:
             runtime.last_ok = started
+        if self.notifier is not None and self.notifier.observe(cycle, policy_for(runtime.config.options)):
+            runtime.due = min(runtime.due, started + runtime.config.retry_interval_s)  # confirm a soft problem
         self._log_host_change(runtime, cycle)
         self.stats.cycles += 1
         self.stats.services_checked += len(cycle.outcomes)
@@ -141,6 +152,11 @@ class Scheduler:
 
     # ------------------------------------------------------------------ writing
     def flush(self) -> None:
+        if self.notifier is not None:
+            try:
+                self.notifier.tick(self.clock())
+            except StoreError as exc:
+                log.error("alert states not saved, kept in memory: %s", exc)
         if not self._unwritten:
             return
         batch = self._unwritten
@@ -162,6 +178,7 @@ class Scheduler:
         await self.reload()
         next_reload = self.clock() + RELOAD_INTERVAL_S
         next_flush = self.clock() + FLUSH_INTERVAL_S
+        delivering = asyncio.create_task(self._deliver(stop)) if self.delivery is not None else None
         try:
             while not stop.is_set():
                 now = self.clock()
@@ -183,7 +200,21 @@ class Scheduler:
                 stopping.cancel()
                 waking.cancel()
         finally:
+            if delivering is not None:
+                await delivering
             await self._shutdown()
+
+    async def _deliver(self, stop: asyncio.Event) -> None:
+        assert self.delivery is not None
+        while not stop.is_set():
+            try:
+                await self.delivery.deliver_due()
+            except StoreError as exc:
+                log.error("notification delivery paused: %s", exc)
+            except Exception:  # our own bug: log it, keep delivering
+                log.exception("the delivery loop failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=DELIVERY_INTERVAL_S)
 
     def _start_due(self, now: float) -> float:
         """Start every host that is due; return when the next one will be."""

@@ -100,7 +100,7 @@ class Store:
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -117,7 +117,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    def query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
@@ -126,7 +126,7 @@ class Store:
     # ------------------------------------------------------------------ hosts
     def add_host(self, host: HostConfig) -> None:
         now = time.time()
-        with self._transaction(f"adding host {host.name}") as db:
+        with self.transaction(f"adding host {host.name}") as db:
             if db.execute("SELECT 1 FROM hosts WHERE name = ?", (host.name,)).fetchone():
                 raise ConfigError(f"host {host.name} exists already; remove it first or pick another name")
             db.execute("INSERT INTO hosts (name, uri, interval_s, options, created) VALUES (?, ?, ?, ?, ?)",
@@ -135,7 +135,7 @@ class Store:
                            [(host.name, name, INTERNAL_PLUGIN, now) for name in INTERNAL_SERVICES])
 
     def remove_host(self, name: str) -> None:
-        with self._transaction(f"removing host {name}") as db:
+        with self.transaction(f"removing host {name}") as db:
             if db.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount == 0:
                 raise ConfigError(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
             db.execute("DELETE FROM services WHERE host = ?", (name,))
@@ -147,7 +147,7 @@ class Store:
         self._series = {key: value for key, value in self._series.items() if key[0] != name}
 
     def hosts(self) -> list[HostRow]:
-        rows = self._query("SELECT name, uri, interval_s, options, state, state_since, last_fetch, last_ok, "
+        rows = self.query("SELECT name, uri, interval_s, options, state, state_since, last_fetch, last_ok, "
                            "last_error FROM hosts ORDER BY name")
         return [HostRow(HostConfig(r[0], r[1], r[2], json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
                 for r in rows]
@@ -160,13 +160,13 @@ class Store:
 
     # ------------------------------------------------------------------ services
     def service_specs(self, host: str) -> list[ServiceSpec]:
-        rows = self._query("SELECT name, plugin, item, facts FROM services WHERE host = ? AND plugin != ? "
+        rows = self.query("SELECT name, plugin, item, facts FROM services WHERE host = ? AND plugin != ? "
                            "ORDER BY name", (host, INTERNAL_PLUGIN))
         return [ServiceSpec(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def accept_services(self, host: str, add: Iterable[ServiceSpec], remove: Iterable[str] = ()) -> None:
         now = time.time()
-        with self._transaction(f"accepting services of {host}") as db:
+        with self.transaction(f"accepting services of {host}") as db:
             db.executemany(
                 "INSERT INTO services (host, name, plugin, item, facts, accepted) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (host, name) DO UPDATE SET plugin = excluded.plugin, item = excluded.item, "
@@ -179,17 +179,17 @@ class Store:
     def services(self, host: str | None = None) -> list[ServiceRow]:
         sql = ("SELECT host, name, plugin, item, state, stale, summary, details, last_check, last_change "
                "FROM services")
-        rows = self._query(sql + (" WHERE host = ?" if host else "") + " ORDER BY host, name",
+        rows = self.query(sql + (" WHERE host = ?" if host else "") + " ORDER BY host, name",
                            (host,) if host else ())
         return [ServiceRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
 
     def history(self, host: str, service: str, limit: int = 100) -> list[HistoryRow]:
-        rows = self._query("SELECT ts, state, stale, summary FROM state_history WHERE host = ? AND service = ? "
+        rows = self.query("SELECT ts, state, stale, summary FROM state_history WHERE host = ? AND service = ? "
                            "ORDER BY ts DESC, id DESC LIMIT ?", (host, service, limit))
         return [HistoryRow(r[0], r[1], bool(r[2]), r[3]) for r in rows]
 
     def value_stores(self, host: str) -> dict[str, dict[str, Any]]:
-        rows = self._query("SELECT service, data FROM value_store WHERE host = ?", (host,))
+        rows = self.query("SELECT service, data FROM value_store WHERE host = ?", (host,))
         stores: dict[str, dict[str, Any]] = {}
         for service, data in rows:
             try:
@@ -203,19 +203,19 @@ class Store:
     # ------------------------------------------------------------------ rules
     def add_rule(self, plugin: str, params: dict[str, Any], host_glob: str = "*", item_glob: str = "*",
                  comment: str = "") -> int:
-        with self._transaction("adding a rule") as db:
+        with self.transaction("adding a rule") as db:
             cursor = db.execute("INSERT INTO rules (plugin, host_glob, item_glob, params, comment, created) "
                                 "VALUES (?, ?, ?, ?, ?, ?)",
                                 (plugin, host_glob, item_glob, json.dumps(params), comment, time.time()))
             return int(cursor.lastrowid or 0)
 
     def remove_rule(self, rule_id: int) -> None:
-        with self._transaction("removing a rule") as db:
+        with self.transaction("removing a rule") as db:
             if db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount == 0:
                 raise ConfigError(f"there is no rule {rule_id}; `watchkeeper rule list` shows them")
 
     def rules(self) -> list[Rule]:
-        rows = self._query("SELECT id, plugin, host_glob, item_glob, params, comment FROM rules ORDER BY id")
+        rows = self.query("SELECT id, plugin, host_glob, item_glob, params, comment FROM rules ORDER BY id")
         return [Rule(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
     # ------------------------------------------------------------------ cycles
@@ -223,7 +223,7 @@ class Store:
         """Store many host cycles in one transaction: states, changes, value stores, metrics."""
         if not cycles:
             return
-        with self._transaction(f"storing {len(cycles)} host cycles") as db:
+        with self.transaction(f"storing {len(cycles)} host cycles") as db:
             updates: list[tuple[object, ...]] = []
             changes: list[tuple[object, ...]] = []
             stores: list[tuple[str, str, str]] = []
@@ -293,7 +293,7 @@ class Store:
 
     # ------------------------------------------------------------------ metrics
     def metric_names(self, host: str, service: str) -> list[str]:
-        return [r[0] for r in self._query("SELECT metric FROM metric_series WHERE host = ? AND service = ? "
+        return [r[0] for r in self.query("SELECT metric FROM metric_series WHERE host = ? AND service = ? "
                                           "ORDER BY metric", (host, service))]
 
     def metric_points(self, host: str, service: str, metric: str, start: float, end: float) -> list[MetricPoint]:
@@ -302,7 +302,7 @@ class Store:
         tier = next((index for index, (step, slots) in enumerate(METRIC_TIERS) if now - start <= step * slots),
                     len(METRIC_TIERS) - 1)
         step = METRIC_TIERS[tier][0]
-        rows = self._query(
+        rows = self.query(
             "SELECT p.bucket, p.total / p.n, p.lo, p.hi FROM metric_points p JOIN metric_series s "
             "ON s.id = p.series WHERE s.host = ? AND s.service = ? AND s.metric = ? AND p.tier = ? "
             "AND p.bucket BETWEEN ? AND ? ORDER BY p.bucket",

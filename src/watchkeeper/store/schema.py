@@ -86,6 +86,64 @@ CREATE TABLE IF NOT EXISTS rules (
     comment   TEXT NOT NULL DEFAULT '',
     created   REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS alerts (
+    host    TEXT NOT NULL,
+    service TEXT NOT NULL,
+    data    TEXT NOT NULL,
+    PRIMARY KEY (host, service)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS downtimes (
+    id        INTEGER PRIMARY KEY,
+    host      TEXT NOT NULL,
+    service   TEXT,
+    start     REAL NOT NULL,
+    end       REAL NOT NULL,
+    recurring TEXT NOT NULL DEFAULT '',
+    zone      TEXT NOT NULL DEFAULT 'UTC',
+    author    TEXT NOT NULL,
+    comment   TEXT NOT NULL,
+    created   REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS acknowledgements (
+    host    TEXT NOT NULL,
+    service TEXT NOT NULL,
+    state   INTEGER NOT NULL,
+    author  TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    sticky  INTEGER NOT NULL,
+    expires REAL,
+    created REAL NOT NULL,
+    PRIMARY KEY (host, service)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notify_channels (
+    name   TEXT PRIMARY KEY,
+    kind   TEXT NOT NULL,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notify_contacts (
+    name     TEXT PRIMARY KEY,
+    email    TEXT NOT NULL DEFAULT '',
+    channels TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notify_rules (
+    id      INTEGER PRIMARY KEY,
+    spec    TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notify_spool (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    status     TEXT NOT NULL,
+    contact    TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    due        REAL NOT NULL,
+    created    REAL NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent       REAL,
+    body       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notify_spool_by_status ON notify_spool (status, due);
 """
 
 # In an upsert's SET, column names are the row's old values and `excluded.` the new point:

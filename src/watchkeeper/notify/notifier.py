@@ -1,0 +1,335 @@
+"""Alert states to spooled events.
+
+For every service and every notification rule that applies to it, the notifier remembers
+what that rule last told (`notified`). Whenever the hard state differs from what was told,
+and nothing holds it back, it tells again. This one comparison covers the awkward cases:
+a problem that outlives a downtime is told when the downtime ends; one that recovers inside
+it is never told; a recovery goes only to those who heard of the problem; an escalation
+rule tells once its delay has passed; and a time period defers rather than drops.
+
+Held back are: services in a downtime (or whose host is), services of a host that is not UP
+(the host's notification covers them), flapping services (one FLAPPING message instead),
+acknowledged problems, escalation delays, grace periods and closed time periods.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from watchkeeper.engine.model import PENDING, HostCycle
+from watchkeeper.notify.calendar import parse_window
+from watchkeeper.notify.messages import compact, compose, state_name
+from watchkeeper.notify.model import Acknowledgement, Contact, Downtime, Event, NotificationRule
+from watchkeeper.notify.states import CRIT, OK, STALE, AlertPolicy, AlertState, Transition, advance
+from watchkeeper.store.notify_tables import NotifyTables, Tracked
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+"""(host, service); the host itself is service ''."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    rules: list[NotificationRule]
+    contacts: dict[str, Contact]
+    downtimes: list[Downtime]
+    acks: dict[Key, Acknowledgement]
+    labels: dict[str, dict[str, str]]
+
+
+class Notifier:
+    def __init__(self, tables: NotifyTables, *, clock: Callable[[], float] = time.time,
+                 new_key: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+        self.tables = tables
+        self.clock = clock
+        self.new_key = new_key
+        self.tracked = tables.load_alerts()
+        self.open: set[Key] = set(self.tracked)
+        self.dirty: set[Key] = set()
+        self.gone: set[Key] = set()
+        self.pending: list[tuple[Event, str, float]] = []
+        self.batches: dict[tuple[str, str, str], float] = {}
+        self.config = Config([], {}, [], {}, {})
+        self.reload()
+
+    def reload(self) -> None:
+        labels = {row.config.name: dict(row.config.options.get("labels", {})) for row in self.tables.store.hosts()}
+        self.config = Config(self.tables.rules(), self.tables.contacts(), self.tables.downtimes(),
+                             self.tables.acknowledgements(), labels)
+
+    # ------------------------------------------------------------------ results in
+    def observe(self, cycle: HostCycle, policy: AlertPolicy) -> bool:
+        """Fold a host cycle into the alert states; True when a problem is still soft (retry soon)."""
+        now = cycle.started
+        soft = self._observe_one((cycle.host, ""), OK if cycle.up else CRIT, cycle.error or "host UP", now, policy)
+        tracked = self.tracked
+        for outcome in cycle.outcomes:
+            observed = STALE if outcome.stale else (OK if outcome.state == PENDING else outcome.state)
+            key = (cycle.host, outcome.name)
+            if observed == OK and key not in tracked:
+                continue  # the common case: OK and nothing remembered
+            soft = self._observe_one(key, observed, outcome.summary, now, policy) or soft
+        return soft
+
+    def _observe_one(self, key: Key, observed: int, summary: str, now: float, policy: AlertPolicy) -> bool:
+        tracked = self.tracked.get(key)
+        if tracked is None:
+            if observed == OK:
+                return False
+            tracked = self.tracked[key] = Tracked(AlertState(since=now, hard_since=now), {}, [])
+        alert = tracked.alert
+        transitions = advance(alert, observed, now, policy)
+        if alert.state != OK or transitions:
+            alert.summary = summary
+        self.dirty.add(key)
+        self.open.add(key)
+        if transitions:
+            self._end_acknowledgement(key, alert.hard, now)
+            for transition in transitions:
+                if transition.kind != "HARD":
+                    self._tell_flapping(key, tracked, transition, now)
+            self._evaluate(key, tracked, now)
+        return alert.soft_problem
+
+    # ------------------------------------------------------------------ time passes
+    def tick(self, now: float | None = None) -> None:
+        """Re-evaluate open services (downtimes ending, escalations, periods opening, acks
+        expiring), compose due bulk and digest messages, and save."""
+        now = self.clock() if now is None else now
+        for key, ack in list(self.config.acks.items()):
+            if ack.expires is not None and now >= ack.expires:
+                self._end_acknowledgement(key, OK, now)
+        for key in list(self.open):
+            tracked = self.tracked.get(key)
+            if tracked is not None:
+                self._evaluate(key, tracked, now)
+        self.commit()
+        self.compose_due(now)
+
+    def commit(self) -> None:
+        for key in list(self.dirty):
+            tracked = self.tracked.get(key)
+            if tracked is not None and _quiet(tracked):
+                del self.tracked[key]
+                self.open.discard(key)
+                self.gone.add(key)
+        alerts = {key: self.tracked[key] for key in self.dirty if key in self.tracked}
+        if not alerts and not self.pending and not self.gone:
+            return
+        self.tables.save(alerts, self.pending, self.gone)
+        self.dirty.clear()
+        self.gone.clear()
+        self.pending = []
+
+    def compose_due(self, now: float) -> int:
+        """Turn bulk and digest batches whose time has come into messages; how many were made."""
+        groups: dict[tuple[str, str, str], list[tuple[int, Event]]] = defaultdict(list)
+        for row in self.tables.spool(["bulk", "digest"], due_before=now, limit=100_000):
+            groups[(row.status, row.contact, row.channel)].append((row.id, Event.from_json(row.body)))
+        made = 0
+        for (status, contact, channel), rows in groups.items():
+            self.batches.pop((status, contact, channel), None)
+            ids = {event.key: row_id for row_id, event in rows}
+            kept, dropped = compact([event for _, event in rows])
+            body = compose(kept, digest=status == "digest")
+            key = "msg-" + min(ids)
+            self.tables.merge(key, contact, channel, body, now, [ids[e.key] for e in kept],
+                              [ids[e.key] for e in dropped], "cancelled out: it recovered (or settled) within "
+                              "the bulk window" if status == "bulk" else "cancelled out within the digest's day")
+            made += bool(kept)
+        return made
+
+    # ------------------------------------------------------------------ deciding
+    def _evaluate(self, key: Key, tracked: Tracked, now: float) -> None:
+        host, service = key
+        alert = tracked.alert
+        held = self.held_back(key, alert, now)
+        labels = self.config.labels.get(host, {})
+        for rule in self.config.rules:
+            if rule.matches(host, service, labels, alert.summary):
+                continue
+            if rule.suppress:
+                break
+            told, told_at = tracked.notified.get(rule.id, (OK, 0.0))
+            if held:
+                continue
+            kind = self._due(rule, told, told_at, alert, key, now)
+            if kind:
+                self._emit(rule, key, kind, told, alert.hard, alert.summary, now)
+                tracked.notified[rule.id] = (alert.hard, now)
+                self.dirty.add(key)
+
+    def held_back(self, key: Key, alert: AlertState, now: float) -> str:
+        """Why nothing is told about this service now, or ''."""
+        host, service = key
+        for downtime in self.config.downtimes:
+            if (service == "" and downtime.service is not None) or not downtime.covers(host, service, now):
+                continue
+            return f"in downtime {downtime.id} by {downtime.author}: {downtime.comment}"
+        if service:
+            host_alert = self.tracked.get((host, ""))
+            if host_alert is not None and host_alert.alert.state != OK:
+                return f"its host {host} is not UP: the host's notification covers it"
+        if alert.flapping:
+            return "flapping: state changes are held until it settles"
+        return ""
+
+    def _due(self, rule: NotificationRule, told: int, told_at: float, alert: AlertState, key: Key,
+             now: float) -> str:
+        hard = alert.hard
+        window = rule.window()
+        if window is not None and not window.contains(now):
+            return ""
+        if hard == told:
+            if hard != OK and rule.renotify_s and now - told_at >= rule.renotify_s and not self._acked(key, hard, now):
+                return "RENOTIFY"
+            return ""
+        if hard == OK:
+            return "RECOVERY"
+        if rule.wants(told, hard) or self._acked(key, hard, now):
+            return ""
+        if now - alert.hard_since < rule.after_s + rule.grace_s:
+            return ""
+        return "PROBLEM"
+
+    def _acked(self, key: Key, hard: int, now: float) -> bool:
+        ack = self.config.acks.get(key)
+        return ack is not None and ack.holds(hard, now)
+
+    def _end_acknowledgement(self, key: Key, hard: int, now: float) -> None:
+        ack = self.config.acks.get(key)
+        if ack is not None and not ack.holds(hard, now):
+            self.tables.remove_acknowledgement(*key)
+            del self.config.acks[key]
+            log.info("%s %s: acknowledgement by %s ended", key[0], key[1] or "(host)", ack.author)
+
+    def _tell_flapping(self, key: Key, tracked: Tracked, transition: Transition, now: float) -> None:
+        host, service = key
+        if self.held_back(key, AlertState(), now):
+            return
+        if transition.kind == "FLAPPING_START":
+            labels = self.config.labels.get(host, {})
+            for rule in self.config.rules:
+                if rule.matches(host, service, labels, tracked.alert.summary):
+                    continue
+                if rule.suppress:
+                    break
+                self._emit(rule, key, "FLAPPING_START", transition.previous, transition.state,
+                           tracked.alert.summary, now)
+                tracked.flap_told.append(rule.id)
+        else:
+            rules = {rule.id: rule for rule in self.config.rules}
+            for rule_id in tracked.flap_told:
+                if rule_id in rules:
+                    self._emit(rules[rule_id], key, "FLAPPING_STOP", transition.previous, transition.state,
+                               tracked.alert.summary, now)
+            tracked.flap_told = []
+            # what it settled on is told like any other state, by the next evaluation
+        self.dirty.add(key)
+
+    def _emit(self, rule: NotificationRule, key: Key, kind: str, previous: int, state: int, summary: str,
+              now: float) -> None:
+        for name in rule.contacts:
+            contact = self.config.contacts.get(name)
+            if contact is None:
+                log.warning("notification rule %s names contact %s, which does not exist", rule.id, name)
+                continue
+            for channel in contact.channels:
+                event = Event(self.new_key(), key[0], key[1], kind, previous, state, summary, now, rule.id,
+                              name, channel)
+                status = "digest" if rule.digest_at else "bulk"
+                self.pending.append((event, status, self._batch_due(rule, status, name, channel, now)))
+
+    def _batch_due(self, rule: NotificationRule, status: str, contact: str, channel: str, now: float) -> float:
+        if status == "digest":
+            at = rule.digest_at
+            return parse_window(f"daily {at}-{at}", rule.zone).next_start(now)
+        group = (status, contact, channel)
+        due = self.batches.get(group)
+        if due is None:
+            due = self.tables.open_batch_due(status, contact, channel)
+        if due is None or due < now:
+            due = now + rule.bulk_s
+        self.batches[group] = due
+        return due
+
+    # ------------------------------------------------------------------ dry run
+    def explain(self, host: str, service: str, state: int, summary: str, now: float) -> list[str]:
+        """What would happen if this service became hard `state` now, rule by rule."""
+        key = (host, service)
+        current = self.tracked.get(key)
+        alert = AlertState(state=state, hard=state, since=now, hard_since=now, summary=summary)
+        what = f"{host} / {service}" if service else f"host {host}"
+        lines = [f"{what} becomes {state_name(service, state)}: {summary or '(no summary)'}"]
+        held = self.held_back(key, alert, now)
+        if held:
+            lines.append(f"held back: {held}")
+        if self._acked(key, state, now):
+            lines.append(f"acknowledged by {self.config.acks[key].author}: problems are not told")
+        labels = self.config.labels.get(host, {})
+        told_any = False
+        for rule in self.config.rules:
+            label = f"rule {rule.id} ({rule.name or 'unnamed'})"
+            why = rule.matches(host, service, labels, summary)
+            if why:
+                lines.append(f"{label}: does not match: {why}")
+                continue
+            if rule.suppress:
+                lines.append(f"{label}: matches and suppresses: no rule after it applies")
+                break
+            told, _ = current.notified.get(rule.id, (OK, 0.0)) if current else (OK, 0.0)
+            if state == told:
+                lines.append(f"{label}: matches, but it already told {state_name(service, state)}")
+                continue
+            if state != OK:
+                why = rule.wants(told, state)
+                if why:
+                    lines.append(f"{label}: matches, but {why}")
+                    continue
+            elif told == OK:
+                lines.append(f"{label}: matches, but it told no problem, so there is no recovery to tell")
+                continue
+            told_any = True
+            lines.append(f"{label}: notifies {', '.join(rule.contacts)} {self._timing(rule, now)}")
+            for name in rule.contacts:
+                contact = self.config.contacts.get(name)
+                channels = ", ".join(contact.channels) if contact else "(no such contact)"
+                lines.append(f"    {name} via {channels}")
+        if not told_any:
+            lines.append("nobody is notified")
+        return lines
+
+    def _timing(self, rule: NotificationRule, now: float) -> str:
+        parts = []
+        if rule.after_s:
+            parts.append(f"once it has been hard for {rule.after_s / 60:g} min (escalation)")
+        if rule.grace_s:
+            parts.append(f"if it has not recovered within {rule.grace_s / 60:g} min")
+        window = rule.window()
+        if window is not None and not window.contains(now):
+            parts.append(f"when its period '{rule.period}' opens")
+        if rule.digest_at:
+            parts.append(f"in the daily digest at {rule.digest_at} {rule.zone}")
+        elif rule.bulk_s:
+            parts.append(f"in one message with what else happens within {rule.bulk_s / 60:g} min")
+        if rule.renotify_s:
+            parts.append(f"and again every {rule.renotify_s / 3600:g} h until acknowledged or OK")
+        return ", ".join(parts) or "at once"
+
+
+def _quiet(tracked: Tracked) -> bool:
+    alert = tracked.alert
+    return (alert.state == OK and alert.hard == OK and not alert.changes and not alert.flapping
+            and not tracked.flap_told and all(state == OK for state, _ in tracked.notified.values()))
+
+
+def policy_for(options: dict[str, object]) -> AlertPolicy:
+    attempts = options.get("max_attempts", 3)
+    return AlertPolicy(max_attempts=attempts if isinstance(attempts, int) else 3)
+
