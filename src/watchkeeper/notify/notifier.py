@@ -105,6 +105,9 @@ class Notifier:
         for key, ack in list(self.config.acks.items()):
             if ack.expires is not None and now >= ack.expires:
                 self._end_acknowledgement(key, OK, now)
+                tracked = self.tracked.get(key)
+                if tracked is not None:  # a problem that outlived its acknowledgement is told again
+                    tracked.notified = {rule: (OK, at) for rule, (_, at) in tracked.notified.items()}
         for key in list(self.open):
             tracked = self.tracked.get(key)
             if tracked is not None:
@@ -136,7 +139,17 @@ class Notifier:
         for (status, contact, channel), rows in groups.items():
             self.batches.pop((status, contact, channel), None)
             ids = {event.key: row_id for row_id, event in rows}
-            kept, dropped = compact([event for _, event in rows])
+            acked = [e for _, e in rows if e.kind in ("PROBLEM", "RENOTIFY")
+                     and self._acked((e.host, e.service), e.state, now)]
+            if acked:
+                for e in acked:  # never told, so no recovery either: the rule knows nothing of it
+                    tracked = self.tracked.get((e.host, e.service))
+                    if tracked is not None and e.rule in tracked.notified:
+                        tracked.notified[e.rule] = (OK, now)
+                        self.dirty.add((e.host, e.service))
+                self.tables.merge("", contact, channel, {"events": []}, now, [], [ids[e.key] for e in acked],
+                                  "acknowledged before it was sent")
+            kept, dropped = compact([event for _, event in rows if event not in acked])
             body = compose(kept, digest=status == "digest")
             key = "msg-" + min(ids)
             self.tables.merge(key, contact, channel, body, now, [ids[e.key] for e in kept],
