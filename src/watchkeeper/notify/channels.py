@@ -53,7 +53,7 @@ def send_mail(channel: Channel, contact: Contact, key: str, body: dict[str, Any]
     message = EmailMessage()
     message["From"] = str(config.get("sender", "watchkeeper@localhost"))
     message["To"] = contact.email
-    message["Subject"] = body["subject"]
+    message["Subject"] = " ".join(str(body["subject"]).split())  # one line, whatever a check printed
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = f"<{key}@watchkeeper>"
     message["X-Watchkeeper-Key"] = key

@@ -82,7 +82,7 @@ def _line(event: Event, short: bool = False) -> str:
         was = state_name(event.service, event.previous)
         again = " (still)" if event.kind == "RENOTIFY" else f" (was {was})"
         head = f"{state} {what}{again}"
-    if short:
-        return f"{head}: {event.summary}"[:200]
+    if short:  # a subject line: a summary's line breaks would end the mail header (header injection)
+        return " ".join(f"{head}: {event.summary}".split())[:200]
     when = datetime.fromtimestamp(event.ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{head}\n    {event.summary}\n    at {when}"
