@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import stat
@@ -95,7 +96,8 @@ def test_an_unreachable_mail_server_is_retried_with_growing_delays(tables: Notif
     delays = []
     now = 1_790_000_200.0
     for _ in range(4):
-        asyncio.run(Delivery(tables, clock=lambda at=now: at).deliver_due())
+        clock = functools.partial(float, now)
+        asyncio.run(Delivery(tables, clock=clock).deliver_due())
         [row] = [r for r in tables.log() if r.status == "pending"]
         delays.append(row.due - now)
         now = row.due
