@@ -126,7 +126,7 @@ CREATE TABLE IF NOT EXISTS notify_contacts (
     channels TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notify_rules (
-    id      INTEGER PRIMARY KEY,
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: alert states remember rules by id
     spec    TEXT NOT NULL,
     created REAL NOT NULL
 );
