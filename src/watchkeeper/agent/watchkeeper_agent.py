@@ -626,8 +626,163 @@ def _megacli_rebuilding(text):
     return found
 
 
+# ---------------------------------------------------------------- log files (any OS)
+# {"logwatch": {"files": [{"path": "/var/log/syslog",
+#                          "rules": [["I", "Unknown rpc \"logout\""], ["C", "(?i)I/O error"], ["W", "(?i)warn"]]}],
+#               "state_file": "/var/lib/watchkeeper-agent/logwatch.json", "max_lines": 500,
+#               "max_bytes": 104857600}}
+# Rules are tried in order, the first match wins: C(rit), W(arn), O(k) lines are sent, I(gnore)d
+# and unmatched lines are not. A file seen for the first time is read from its end (no flood of
+# history); after that from the offset kept in the state file. A rotated file (new inode) is
+# read to its end under its rotated name (NAME.1) first; a truncated one from its start. At
+# most max_bytes are read per file and run: the rest is read next time, so memory stays bounded
+# however big the log is.
+LOG_LEVELS = ("C", "W", "O", "I")
+LOG_CHUNK = 1 << 20
+
+
+def _log_state_file(settings):
+    if settings.get("state_file"):
+        return settings["state_file"]
+    if os.geteuid() == 0:
+        return "/var/lib/watchkeeper-agent/logwatch.json"
+    return os.path.join(os.path.expanduser("~"), ".cache", "watchkeeper-agent", "logwatch.json")
+
+
+def _log_rules(spec):
+    import re
+
+    rules = []
+    for rule in spec.get("rules") or []:
+        if isinstance(rule, list) and len(rule) == 2 and rule[0] in LOG_LEVELS:
+            try:
+                rules.append((rule[0], re.compile(str(rule[1]).encode("utf-8"))))
+            except re.error:
+                rules.append(("W", re.compile(re.escape("watchkeeper-invalid-rule").encode())))
+    if not rules:
+        return None, []
+    return re.compile(b"|".join(b"(?:" + r.pattern + b")" for _, r in rules)), rules
+
+
+def _scan_log(path, offset, limit, anything, rules, found):
+    """Read `path` from `offset`, at most `limit` bytes, ending at a line end; returns the new offset."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        left = limit
+        carry = b""
+        while left > 0:
+            chunk = handle.read(min(LOG_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            data = carry + chunk
+            end = data.rfind(b"\n")
+            if end < 0:
+                if len(data) > LOG_CHUNK * 4:  # one huge line: take it as a line
+                    end = len(data) - 1
+                else:
+                    carry = data
+                    continue
+            block, carry = data[:end + 1], data[end + 1:]
+            offset += len(block)
+            _classify(block, anything, rules, found)
+        return offset
+
+
+class LogFindings(object):
+    def __init__(self, max_lines):
+        self.max_lines = max_lines
+        self.lines = []  # type: list[str]
+        self.count = {}  # type: dict[str, int]
+
+
+def _classify(block, anything, rules, found):
+    last_line = -1
+    for match in anything.finditer(block):
+        start = block.rfind(b"\n", 0, match.start()) + 1
+        if start == last_line:
+            continue  # another match in a line already taken
+        last_line = start
+        stop = block.find(b"\n", match.start())
+        line = block[start:stop if stop >= 0 else len(block)]
+        for level, rule in rules:
+            if rule.search(line):
+                if level != "I":
+                    found.count[level] = found.count.get(level, 0) + 1
+                    if len(found.lines) < found.max_lines:
+                        text = line.decode("utf-8", "replace").translate(TAB_FREE).rstrip("\r")
+                        found.lines.append("%s %s" % (level, text))
+                break
+
+
+def storage_logwatch(out):
+    settings = _config("logwatch")
+    if not settings:
+        return
+    import glob
+
+    state_path = _log_state_file(settings)
+    try:
+        state = json.loads(read(state_path))
+    except (OSError, ValueError):
+        state = {}
+    max_lines = int(settings.get("max_lines", 500))
+    limit = int(settings.get("max_bytes", 100 * 1024 * 1024))
+    new_state = {}
+    out.append("<<<logwatch:sep(0)>>>")
+    for spec in settings.get("files") or []:
+        anything, rules = _log_rules(spec)
+        for path in sorted(glob.glob(spec.get("path", ""))) or [spec.get("path", "")]:
+            try:
+                info = os.stat(path)
+            except OSError:
+                out.append("[[[%s:missing]]]" % path)
+                continue
+            known = state.get(path)
+            found = LogFindings(max_lines)
+            offset = info.st_size
+            try:
+                if known is not None and anything is not None:
+                    offset = known.get("offset", 0)
+                    if known.get("inode") != info.st_ino:
+                        rotated = path + ".1"
+                        try:
+                            if os.stat(rotated).st_ino == known.get("inode"):
+                                _scan_log(rotated, offset, limit, anything, rules, found)
+                        except OSError:
+                            pass  # rotated away and compressed: what was not read is gone
+                        offset = 0
+                    elif info.st_size < offset:
+                        offset = 0  # truncated in place
+                    offset = _scan_log(path, offset, limit, anything, rules, found)
+            except OSError:
+                out.append("[[[%s:cannotopen]]]" % path)
+                continue
+            new_state[path] = {"inode": info.st_ino, "offset": offset}
+            out.append("[[[%s]]]" % path)
+            out.extend(found.lines)
+            omitted = sum(found.count.values()) - len(found.lines)
+            if omitted > 0:
+                worst = next(level for level in LOG_LEVELS if found.count.get(level))
+                out.append("%s watchkeeper-agent: %d more matching lines were not sent (max_lines %d)"
+                           % (worst, omitted, max_lines))
+    _save_log_state(state_path, new_state)
+
+
+def _save_log_state(path, state):
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    temporary = path + ".tmp"
+    with open(temporary, "w") as handle:
+        json.dump(state, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(temporary, path)
+
+
 STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm, storage_smart,
-           storage_megaraid]
+           storage_megaraid, storage_logwatch]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)

@@ -99,4 +99,6 @@ def _convert(key: str, hint: object, value: object) -> object:
             return float(value)
         if option is str and isinstance(value, str):
             return value
+        if typing.get_origin(option) is tuple and isinstance(value, list | tuple):  # e.g. pattern lists
+            return tuple(tuple(item) if isinstance(item, list) else item for item in value)
     raise ParamsError(f"parameter {key!r}: {value!r} is not of type {hint}")

@@ -36,7 +36,10 @@ def run_host_cycle(
     now: float,
     last_ok: float | None = None,
     plugins: Sequence[AnyPlugin] | None = None,
+    acknowledged: dict[str, float] | None = None,
 ) -> CycleResult:
+    """`acknowledged`: service name -> when it was acknowledged, for checks that clear what they
+    keep on an acknowledgement (their parameters have an `acknowledged_at`)."""
     if isinstance(fetched, CollectError):
         return CycleResult(_stale_cycle(host, fetched, specs, now, last_ok), None)
     plugins = builtin_plugins() if plugins is None else plugins
@@ -57,8 +60,10 @@ def run_host_cycle(
                                     "(any more); run service discovery for this host again"))
             continue
         store = value_stores.setdefault(spec.name, {})
-        outcomes.append(check_service(plugin, spec, parsed, params_from_rules(rules, spec.plugin, spec.item),
-                                      store, now, hint))
+        params = params_from_rules(rules, spec.plugin, spec.item)
+        if acknowledged and spec.name in acknowledged and hasattr(plugin.default_params, "acknowledged_at"):
+            params["acknowledged_at"] = acknowledged[spec.name]
+        outcomes.append(check_service(plugin, spec, parsed, params, store, now, hint))
         if store:
             used_stores[spec.name] = store
     discovered = discover_services(plugins, parsed, host)

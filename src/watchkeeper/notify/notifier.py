@@ -63,6 +63,10 @@ class Notifier:
         self.config = Config(self.tables.rules(), self.tables.contacts(), self.tables.downtimes(),
                              self.tables.acknowledgements(), labels)
 
+    def acknowledged(self, host: str) -> dict[str, float]:
+        """This host's acknowledged services and when: checks that keep messages clear them."""
+        return {service: ack.created for (name, service), ack in self.config.acks.items() if name == host}
+
     # ------------------------------------------------------------------ results in
     def observe(self, cycle: HostCycle, policy: AlertPolicy) -> bool:
         """Fold a host cycle into the alert states; True when a problem is still soft (retry soon)."""

@@ -119,8 +119,9 @@ class Scheduler:
         if runtime.value_stores is None:
             runtime.value_stores = self.store.value_stores(name)
         specs = self.store.service_specs(name)
+        acked = self.notifier.acknowledged(name) if self.notifier is not None else None
         result = run_host_cycle(name, fetched, specs, rules_for_host(self.rules, name), runtime.value_stores,
-                                started, runtime.last_ok)
+                                started, runtime.last_ok, acknowledged=acked)
         if not specs and result.discovered and self.auto_accept:
             self.store.accept_services(name, result.discovered)
             log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))

@@ -1,0 +1,1 @@
+"""Log files: lines classified by the agent and by rules, kept until acknowledged."""
