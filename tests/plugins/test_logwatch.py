@@ -132,6 +132,22 @@ def test_a_line_still_being_written_waits_for_its_end(tmp_path: Path, dpkg_lines
     assert agent.run()[f"[[[{log}]]]"] == [f"W {line}"]
 
 
+def test_rules_with_flags_work_and_broken_rules_are_reported(tmp_path: Path, dpkg_lines: list[str]) -> None:
+    log = tmp_path / "dpkg.log"
+    log.write_text("")
+    agent = Agent(tmp_path, log)
+    config = json.loads(agent.config.read_text())
+    config["logwatch"]["files"][0]["rules"] = [["C", "(?i)HALF-CONFIGURED"], ["W", "a(?s)b"], ["X", "y"]]
+    agent.config.write_text(json.dumps(config))
+    agent.run()
+    line = next(line for line in dpkg_lines if "half-configured" in line)
+    append(log, [line])
+    assert agent.run()[f"[[[{log}]]]"] == [
+        "W watchkeeper-agent: rule 'a(?s)b' is not a valid regular expression; it is skipped",
+        "W watchkeeper-agent: rule ['X', 'y'] is not [LEVEL, REGEX] with LEVEL one of C W O I; it is skipped",
+        f"C {line}"]
+
+
 def test_a_missing_log_is_reported_not_fatal(tmp_path: Path) -> None:
     agent = Agent(tmp_path, tmp_path / "nope.log")
     assert agent.run() == {f"[[[{tmp_path / 'nope.log'}:missing]]]": []}

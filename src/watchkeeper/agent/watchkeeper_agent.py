@@ -638,6 +638,7 @@ def _megacli_rebuilding(text):
 # most max_bytes are read per file and run: the rest is read next time, so memory stays bounded
 # however big the log is.
 LOG_LEVELS = ("C", "W", "O", "I")
+LOG_RULE_ERRORS = []  # type: list[str]
 LOG_CHUNK = 1 << 20
 
 
@@ -658,10 +659,26 @@ def _log_rules(spec):
             try:
                 rules.append((rule[0], re.compile(str(rule[1]).encode("utf-8"))))
             except re.error:
-                rules.append(("W", re.compile(re.escape("watchkeeper-invalid-rule").encode())))
+                LOG_RULE_ERRORS.append("W watchkeeper-agent: rule %r is not a valid regular expression; "
+                                       "it is skipped" % (rule[1],))
+        else:
+            LOG_RULE_ERRORS.append("W watchkeeper-agent: rule %r is not [LEVEL, REGEX] with LEVEL one of C W O I; "
+                                   "it is skipped" % (rule,))
     if not rules:
         return None, []
-    return re.compile(b"|".join(b"(?:" + r.pattern + b")" for _, r in rules)), rules
+    # One pattern that finds candidate lines fast; global flags such as (?i) at the start of a
+    # rule become scoped ones, (?i:...), since they may not stand inside an alternation.
+    parts = []
+    for _, rule in rules:
+        flags = re.match(b"\\(\\?([aimsx]+)\\)", rule.pattern)
+        if flags:
+            parts.append(b"(?" + flags.group(1) + b":" + rule.pattern[flags.end():] + b")")
+        else:
+            parts.append(b"(?:" + rule.pattern + b")")
+    try:
+        return re.compile(b"|".join(parts)), rules
+    except re.error:
+        return re.compile(b"(?m)^"), rules  # every line is a candidate: slower, still right
 
 
 def _scan_log(path, offset, limit, anything, rules, found):
@@ -731,6 +748,7 @@ def storage_logwatch(out):
     new_state = {}
     out.append("<<<logwatch:sep(0)>>>")
     for spec in settings.get("files") or []:
+        del LOG_RULE_ERRORS[:]
         anything, rules = _log_rules(spec)
         for path in sorted(glob.glob(spec.get("path", ""))) or [spec.get("path", "")]:
             try:
@@ -760,6 +778,7 @@ def storage_logwatch(out):
                 continue
             new_state[path] = {"inode": info.st_ino, "offset": offset}
             out.append("[[[%s]]]" % path)
+            out.extend(LOG_RULE_ERRORS)
             out.extend(found.lines)
             omitted = sum(found.count.values()) - len(found.lines)
             if omitted > 0:

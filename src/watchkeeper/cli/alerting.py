@@ -170,7 +170,8 @@ def cmd_rule_add(args: argparse.Namespace) -> int:
                             "period": args.period, "zone": args.zone, "contacts": tuple(args.contact),
                             "after_s": parse_duration(args.after), "renotify_s": parse_duration(args.renotify),
                             "grace_s": parse_duration(args.grace), "bulk_s": parse_duration(args.bulk),
-                            "digest_at": args.digest_at, "suppress": args.suppress, "comment": args.comment}
+                            "digest_at": args.digest_at, "suppress": args.suppress, "stop": args.stop,
+                            "comment": args.comment}
     rule_id = _tables(args).add_rule(NotificationRule.from_json(0, spec))
     print(f"Notification rule {rule_id} added; the daemon uses it within seconds.")
     return 0
@@ -320,6 +321,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--bulk", default="2m", help="group what happens within this window (default 2m)")
     p.add_argument("--digest-at", default="", help="HH:MM: one daily digest instead of single messages")
     p.add_argument("--suppress", action="store_true", help="matching events are never told (known benign)")
+    p.add_argument("--stop", action="store_true", help="when this rule matches, rules after it are not tried")
     p.add_argument("--comment", default="")
     p.set_defaults(func=cmd_rule_add)
     p = rsub.add_parser("list")

@@ -18,8 +18,9 @@ PROBLEM_STATES = ("WARN", "CRIT", "UNKNOWN", "STALE")
 
 @dataclass(frozen=True, slots=True)
 class NotificationRule:
-    """Who hears about which state changes, when and how. Rules are tried in order of id;
-    a `suppress` rule that matches stops the ones after it."""
+    """Who hears about which state changes, when and how. Rules are tried in order of id; a
+    matching `suppress` rule tells nobody and stops the ones after it, a matching `stop` rule
+    tells its contacts and stops the ones after it."""
 
     id: int = 0
     name: str = ""
@@ -51,6 +52,8 @@ class NotificationRule:
     digest_at: str = ""
     """'HH:MM': collect into one daily digest sent at that time instead of single messages."""
     suppress: bool = False
+    stop: bool = False
+    """When this rule matches, the rules after it are not tried (it claims the event)."""
     comment: str = ""
 
     def __post_init__(self) -> None:

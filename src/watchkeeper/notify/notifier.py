@@ -174,13 +174,14 @@ class Notifier:
             if rule.suppress:
                 break
             told, told_at = tracked.notified.get(rule.id, (OK, 0.0))
-            if held:
-                continue
-            kind = self._due(rule, told, told_at, alert, key, now)
-            if kind:
-                self._emit(rule, key, kind, told, alert.hard, alert.summary, now)
-                tracked.notified[rule.id] = (alert.hard, now)
-                self.dirty.add(key)
+            if not held:
+                kind = self._due(rule, told, told_at, alert, key, now)
+                if kind:
+                    self._emit(rule, key, kind, told, alert.hard, alert.summary, now)
+                    tracked.notified[rule.id] = (alert.hard, now)
+                    self.dirty.add(key)
+            if rule.stop:
+                break
 
     def held_back(self, key: Key, alert: AlertState, now: float) -> str:
         """Why nothing is told about this service now, or ''."""
@@ -240,6 +241,8 @@ class Notifier:
                 self._emit(rule, key, "FLAPPING_START", transition.previous, transition.state,
                            tracked.alert.summary, now)
                 tracked.flap_told.append(rule.id)
+                if rule.stop:
+                    break
         else:
             rules = {rule.id: rule for rule in self.config.rules}
             for rule_id in tracked.flap_told:
@@ -318,6 +321,9 @@ class Notifier:
                 contact = self.config.contacts.get(name)
                 channels = ", ".join(contact.channels) if contact else "(no such contact)"
                 lines.append(f"    {name} via {channels}")
+            if rule.stop:
+                lines.append(f"{label} stops here: no rule after it applies")
+                break
         if not told_any:
             lines.append("nobody is notified")
         return lines

@@ -154,7 +154,7 @@ class NotifyTables:
                                                    "sender": "watchkeeper@localhost"}))
         self.set_contact(Contact("admin", "root@localhost", ("mail",)))
         self.add_rule(NotificationRule(name="pending updates in the daily digest", service_regex=r"(?i)updates",
-                                       states=("WARN",), contacts=("admin",), digest_at="07:00"))
+                                       states=("WARN",), contacts=("admin",), digest_at="07:00", stop=True))
         self.add_rule(NotificationRule(name="problems to admin", contacts=("admin",), renotify_s=86400.0))
         with self.store.transaction("marking default notification rules") as db:
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('notify_defaults', '1')")
