@@ -29,9 +29,11 @@ from pathlib import Path
 from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.collect.local import default_agent_command
 from watchkeeper.collect.transport import AgentOutput
+from watchkeeper.notify.notifier import Notifier
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler
 from watchkeeper.store.database import Store
+from watchkeeper.store.notify_tables import NotifyTables
 
 
 class Replay:
@@ -64,8 +66,15 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def with_alerting(store: Store, home: Path) -> Scheduler:
+    """The scheduler as the daemon runs it: every result also goes through the notifier."""
+    tables = NotifyTables(store)
+    tables.seed_defaults()
+    return Scheduler(store, Paths(home), notifier=Notifier(tables))
+
+
 async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int) -> dict[str, float]:
-    scheduler = Scheduler(store, Paths(home))
+    scheduler = with_alerting(store, home)
     await scheduler.reload()
     for runtime in scheduler.hosts.values():
         runtime.transport = Replay(snapshots)
@@ -81,7 +90,7 @@ async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int
 
 
 async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: float) -> dict[str, float | None]:
-    scheduler = Scheduler(store, Paths(home))
+    scheduler = with_alerting(store, home)
     stop = asyncio.Event()
 
     async def run() -> None:

@@ -232,7 +232,8 @@ def run(hosts: int, days: int, seed: int) -> dict[str, Any]:
         "percent_of_naive_per_result": round(100 * len(messages) / max(naive_results, 1), 3),
         "percent_of_naive_per_change": round(100 * len(messages) / max(naive_changes, 1), 2),
         "incidents": len(incidents), "incidents_notified_within_5_min": in_time, "incident_report": report,
-        "subjects": _subject_counts(messages), "replay_seconds": round(seconds, 1),
+        "events_by_kind": _kinds(messages), "subjects": _subject_counts(messages),
+        "replay_seconds": round(seconds, 1),
     }
 
 
@@ -242,6 +243,14 @@ def _nothing(service: str, minute: int) -> str:
             "Filesystem /": f"{41 + (minute // 300) % 3}% used, growing 0.1%/day",
             "APT updates": "no updates pending", "Memory": f"RAM used: {30 + minute % 7}%"}.get(
         service, "no hardware failed today")
+
+
+def _kinds(messages: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in messages:
+        for event in row.body["events"]:
+            counts[("digest " if row.body.get("digest") else "") + event["kind"]] += 1
+    return dict(counts)
 
 
 def _subject_counts(messages: list[Any]) -> dict[str, int]:
