@@ -170,7 +170,8 @@ def test_a_flapping_service_is_told_once_that_it_flaps_and_once_that_it_settled(
     kinds = [event["kind"] for message in messages for event in message["events"]]
     assert kinds.count("FLAPPING_START") == 1 and kinds.count("FLAPPING_STOP") == 1
     assert len(messages) <= 3  # 30 flaps: the one before detection, flapping, settled
-    assert "FLAPPING h0 / eth0: state changes are not notified until it settles" in messages[0]["text"]
+    assert "FLAPPING h0 / eth0\n    flapping: 6 state changes in the last 20 checks, weighted" in messages[0]["text"]
+    assert "its state changes are not notified until it settles" in messages[0]["text"]
 
 
 def test_a_restarted_notifier_does_not_tell_again(tmp_path: Path) -> None:
@@ -196,3 +197,24 @@ def test_the_dry_run_explains_rule_by_rule(tmp_path: Path) -> None:
     warn = h.notifier.explain("h0", "disk", WARN, "", h.now)
     assert "rule 1 (storage): matches, but state WARN is not in its states (CRIT)" in warn
     assert warn[-1] == "nobody is notified"
+
+
+def test_a_problem_that_recovers_within_the_grace_period_is_never_sent(tmp_path: Path) -> None:
+    h = Harness(tmp_path, rules=[NotificationRule(name="patient", contacts=("ops",), grace_s=600.0, bulk_s=0.0)])
+    h.minutes(9, disk=CRIT)  # hard after 3, recovered 6 minutes later
+    h.minutes(20, disk=OK)
+    assert h.lines() == []
+    h.minutes(15, disk=CRIT)
+    assert h.lines() == ["CRIT h0 / disk (was OK): disk is 2"]
+
+
+def test_a_weekly_downtime_holds_across_the_spring_forward_night(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.tables.add_downtime(Downtime(0, "h0", None, 0.0, float("inf"), "sun 02:00-04:00", "Europe/Berlin", "ops",
+                                   "weekly reboots"))
+    h.notifier.reload()
+    h.now = 1_774_746_000.0  # 2026-03-29 01:00 UTC = 03:00 CEST, the clock has just jumped
+    h.minutes(55, up=False, disk=OK)
+    assert h.lines() == []  # down inside the (one-hour) window
+    h.minutes(10, up=False, disk=OK)
+    assert h.lines() == ["DOWN h0 (was UP): no route to host"]  # 04:00 CEST: the window is over

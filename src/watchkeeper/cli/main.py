@@ -25,6 +25,7 @@ from watchkeeper.engine.discovery import DiscoveryDiff, diff_services, discover_
 from watchkeeper.engine.model import STATE_NAMES, Outcome
 from watchkeeper.engine.rules import rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, WatchkeeperError
+from watchkeeper.notify.states import flap_explanation
 from watchkeeper.paths import Paths
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -318,6 +319,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not hosts:
         console.print("No hosts yet: `watchkeeper init` adds this machine, `watchkeeper host add` others.")
         return 0
+    alerts = NotifyTables(store).load_alerts()
+    acks = NotifyTables(store).acknowledgements()
     width = max((len(r.name) for r in rows), default=10)
     current = None
     for row in rows:
@@ -326,8 +329,16 @@ def cmd_status(args: argparse.Namespace) -> int:
             host = hosts[row.host]
             console.print(f"{row.host}: {host.state} for {_age(host.state_since, now)}, last fetched "
                           f"{_age(host.last_fetch, now)} ago" + (f" ({host.last_error})" if host.last_error else ""))
+        notes = ""
+        tracked = alerts.get((row.host, row.name))
+        if tracked is not None and tracked.alert.soft_problem:
+            notes += f" [soft problem, attempt {tracked.alert.attempt}]"
+        if tracked is not None and tracked.alert.flapping:
+            notes += f" [{flap_explanation(tracked.alert)}]"
+        if (row.host, row.name) in acks:
+            notes += f" [acknowledged by {acks[(row.host, row.name)].author}]"
         console.print(f"  {console.state(row.state, row.stale)} {row.name:<{width}} "
-                      f"{_age(row.last_change, now):>4} {_age(row.last_check, now):>4}  {row.summary}")
+                      f"{_age(row.last_change, now):>4} {_age(row.last_check, now):>4}  {row.summary}{notes}")
     counts: dict[str, int] = {}
     for row in rows:
         counts[STATE_NAMES.get(row.state, "?")] = counts.get(STATE_NAMES.get(row.state, "?"), 0) + 1

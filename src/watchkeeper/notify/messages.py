@@ -75,7 +75,7 @@ def _line(event: Event, short: bool = False) -> str:
     state = state_name(event.service, event.state)
     what = f"{event.host}" if event.service == "" else f"{event.host} / {event.service}"
     if event.kind == "FLAPPING_START":
-        head = f"FLAPPING {what}: state changes are not notified until it settles"
+        head = f"FLAPPING {what}"
     elif event.kind == "FLAPPING_STOP":
         head = f"STOPPED FLAPPING {what}: now {state}"
     else:

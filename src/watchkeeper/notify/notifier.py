@@ -25,7 +25,16 @@ from watchkeeper.engine.model import PENDING, HostCycle
 from watchkeeper.notify.calendar import parse_window
 from watchkeeper.notify.messages import compact, compose, state_name
 from watchkeeper.notify.model import Acknowledgement, Contact, Downtime, Event, NotificationRule
-from watchkeeper.notify.states import CRIT, OK, STALE, AlertPolicy, AlertState, Transition, advance
+from watchkeeper.notify.states import (
+    CRIT,
+    OK,
+    STALE,
+    AlertPolicy,
+    AlertState,
+    Transition,
+    advance,
+    flap_explanation,
+)
 from watchkeeper.store.notify_tables import NotifyTables, Tracked
 
 log = logging.getLogger(__name__)
@@ -239,7 +248,7 @@ class Notifier:
                 if rule.suppress:
                     break
                 self._emit(rule, key, "FLAPPING_START", transition.previous, transition.state,
-                           tracked.alert.summary, now)
+                           flap_explanation(tracked.alert), now)
                 tracked.flap_told.append(rule.id)
                 if rule.stop:
                     break

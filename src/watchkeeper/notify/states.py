@@ -107,3 +107,14 @@ def advance(alert: AlertState, observed: int, now: float, policy: AlertPolicy) -
         alert.flapping = False
         transitions.append(Transition("FLAPPING_STOP", alert.hard, alert.hard))
     return transitions
+
+
+def flap_explanation(alert: AlertState, policy: AlertPolicy = AlertPolicy()) -> str:
+    """Why a service counts as flapping (or not), in words for its details."""
+    changes = bin(alert.changes).count("1")
+    percent = flap_percent(alert.changes)
+    if alert.flapping:
+        return (f"flapping: {changes} state changes in the last {HISTORY} checks, weighted {percent:.0f} % "
+                f"(starts at {policy.flap_start_percent:g} %, stops below {policy.flap_stop_percent:g} %); "
+                "its state changes are not notified until it settles")
+    return f"not flapping: {changes} state changes in the last {HISTORY} checks, weighted {percent:.0f} %"
