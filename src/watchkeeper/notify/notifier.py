@@ -97,10 +97,12 @@ class Notifier:
                 return False
             tracked = self.tracked[key] = Tracked(AlertState(since=now, hard_since=now), {}, [])
         alert = tracked.alert
+        before = (alert.state, alert.hard, alert.attempt, alert.changes, alert.flapping)
         transitions = advance(alert, observed, now, policy)
         if alert.state != OK or transitions:
-            alert.summary = summary
-        self.dirty.add(key)
+            alert.summary = summary  # not worth a write by itself: the next result brings it again
+        if before != (alert.state, alert.hard, alert.attempt, alert.changes, alert.flapping):
+            self.dirty.add(key)
         self.open.add(key)
         if transitions:
             self._end_acknowledgement(key, alert.hard, now)
