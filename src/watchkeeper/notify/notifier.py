@@ -59,7 +59,6 @@ class Notifier:
         self.clock = clock
         self.new_key = new_key
         self.tracked = tables.load_alerts()
-        self.open: set[Key] = set(self.tracked)
         self.dirty: set[Key] = set()
         self.gone: set[Key] = set()
         self.pending: list[tuple[Event, str, float]] = []
@@ -103,7 +102,6 @@ class Notifier:
             alert.summary = summary  # not worth a write by itself: the next result brings it again
         if before != (alert.state, alert.hard, alert.attempt, alert.changes, alert.flapping):
             self.dirty.add(key)
-        self.open.add(key)
         if transitions:
             self._end_acknowledgement(key, alert.hard, now)
             for transition in transitions:
@@ -123,10 +121,8 @@ class Notifier:
                 tracked = self.tracked.get(key)
                 if tracked is not None:  # a problem that outlived its acknowledgement is told again
                     tracked.notified = {rule: (OK, at) for rule, (_, at) in tracked.notified.items()}
-        for key in list(self.open):
-            tracked = self.tracked.get(key)
-            if tracked is not None:
-                self._evaluate(key, tracked, now)
+        for key, tracked in list(self.tracked.items()):  # only services with something remembered
+            self._evaluate(key, tracked, now)
         self.commit()
         self.compose_due(now)
 
@@ -135,7 +131,6 @@ class Notifier:
             tracked = self.tracked.get(key)
             if tracked is not None and _quiet(tracked):
                 del self.tracked[key]
-                self.open.discard(key)
                 self.gone.add(key)
         alerts = {key: self.tracked[key] for key in self.dirty if key in self.tracked}
         if not alerts and not self.pending and not self.gone:
