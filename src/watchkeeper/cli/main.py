@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from watchkeeper import __version__
 from watchkeeper.checkapi import State, render
-from watchkeeper.cli import alerting, plugin_mode
+from watchkeeper.cli import alerting, plugin_mode, services
 from watchkeeper.collect.hosts import HostConfig, check_host_name, make_transport, parse_uri
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
@@ -135,7 +135,9 @@ def cmd_host_add(args: argparse.Namespace) -> int:
     host = HostConfig(args.name, args.uri, args.interval, _parse_options(args.option))
     store.add_host(host)
     print(f"Added host {host.name} ({host.uri}, every {host.interval_s:g}s).")
-    if args.discover:
+    if host.uri == "none":
+        print(f"It has no agent: give it services with `watchkeeper service add {host.name} NAME -- PLUGIN ARGS`.")
+    elif args.discover:
         try:
             found = asyncio.run(_fetch_and_discover(store, paths, host.name))
         except CollectError as exc:
@@ -481,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plugin_mode.add_parser(sub)
     alerting.add_parsers(sub)
+    services.add_parsers(sub)
 
     p = sub.add_parser("history", help="state changes of a service (or of the host)")
     p.add_argument("host")
@@ -506,7 +509,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `--` is a plugin's own argv, kept word for word (argparse would mix
+    # it with our options when they come after the service name).
+    tail: list[str] | None = None
+    if "--" in words:
+        at = words.index("--")
+        words, tail = words[:at], words[at + 1:]
+    args = build_parser().parse_args(words)
+    if tail is not None:
+        if not hasattr(args, "plugin_argv"):
+            print(f"watchkeeper: `--` is only for plugin commands; {args.command} takes none", file=sys.stderr)
+            return 2
+        args.plugin_argv = tail
     try:
         return int(args.func(args))
     except WatchkeeperError as exc:

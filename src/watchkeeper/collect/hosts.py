@@ -5,6 +5,10 @@
     tcp://host[:port]         an agent listening on TCP (default port 6556)
     tls://host[:port]         the same over TLS, verified against the system CAs or `ca_file`
     file:///path/to/output    a saved agent output, replayed every cycle
+    none                      no agent: only active checks (plugins) and passive results
+
+Option `address` is the host's address for plugins ($HOSTADDRESS$) when the agent address
+does not give it, or differs from it.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from watchkeeper.collect.local import LocalTransport
 from watchkeeper.collect.replay import FileTransport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.tcp import TcpTransport
-from watchkeeper.collect.transport import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S, AgentTransport
-from watchkeeper.errors import ConfigError
+from watchkeeper.collect.transport import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S, AgentOutput, AgentTransport
+from watchkeeper.errors import AgentFailed, ConfigError
 from watchkeeper.paths import Paths
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 DEFAULT_INTERVAL_S = 60.0
 KNOWN_OPTIONS = {"timeout_s", "max_output_bytes", "agent_command", "ssh_key", "ca_file", "max_attempts",
-                 "retry_interval_s", "labels"}
+                 "retry_interval_s", "labels", "address", "alias"}
 
 
 def check_host_name(name: str) -> str:
@@ -78,8 +82,8 @@ class Endpoint:
 
 
 def parse_uri(name: str, uri: str) -> Endpoint:
-    if uri == "local":
-        return Endpoint("local")
+    if uri in ("local", "none"):
+        return Endpoint(uri)
     parts = urlsplit(uri)
     problem = f"{name}: address {uri!r}"
     if parts.scheme == "file":
@@ -88,7 +92,7 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         return Endpoint("file", path=unquote(parts.path))
     if parts.scheme not in ("ssh", "tcp", "tls"):
         raise ConfigError(f"{problem} is not understood; use local, ssh://user@host:port, "
-                          "tcp://host:port, tls://host:port or file:///path")
+                          "tcp://host:port, tls://host:port, file:///path or none")
     try:
         port = parts.port
     except ValueError:
@@ -100,6 +104,14 @@ def parse_uri(name: str, uri: str) -> Endpoint:
     return Endpoint(parts.scheme, parts.hostname, port or 6556)
 
 
+def host_address(host: HostConfig) -> str:
+    """What plugins get as $HOSTADDRESS$."""
+    if host.options.get("address"):
+        return str(host.options["address"])
+    endpoint = parse_uri(host.name, host.uri)
+    return endpoint.address or ("127.0.0.1" if endpoint.scheme == "local" else host.name)
+
+
 def make_transport(host: HostConfig, paths: Paths) -> AgentTransport:
     endpoint = parse_uri(host.name, host.uri)
     timeout_s = float(host.options.get("timeout_s", DEFAULT_TIMEOUT_S))
@@ -107,6 +119,8 @@ def make_transport(host: HostConfig, paths: Paths) -> AgentTransport:
     command = host.options.get("agent_command")
     if command is not None and (not isinstance(command, list) or not all(isinstance(a, str) for a in command)):
         raise ConfigError(f"{host.name}: agent_command must be a list of arguments, not a shell string")
+    if endpoint.scheme == "none":
+        return NoAgent(host.name)
     if endpoint.scheme == "local":
         return LocalTransport(host.name, command, timeout_s=timeout_s, max_bytes=max_bytes)
     if endpoint.scheme == "file":
@@ -119,3 +133,16 @@ def make_transport(host: HostConfig, paths: Paths) -> AgentTransport:
     tls = ssl.create_default_context(cafile=host.options.get("ca_file")) if endpoint.scheme == "tls" else None
     return TcpTransport(host.name, endpoint.address, endpoint.port, tls=tls, timeout_s=timeout_s,
                         max_bytes=max_bytes)
+
+
+class NoAgent:
+    """The transport of a host without an agent: the scheduler never fetches from it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def fetch(self) -> AgentOutput:
+        raise AgentFailed(f"{self.name} has no agent (address `none`); it has only active and passive services")
+
+    async def close(self) -> None:
+        return None

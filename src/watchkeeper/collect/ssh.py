@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import shlex
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import asyncssh
 
+from watchkeeper.active.spawn import PluginRun
 from watchkeeper.agent import watchkeeper_agent
 from watchkeeper.collect.transport import (
     DEFAULT_MAX_OUTPUT_BYTES,
@@ -26,9 +28,13 @@ from watchkeeper.collect.transport import (
     elapsed_since,
     read_limited,
 )
-from watchkeeper.errors import AgentAuthFailed, AgentFailed, AgentUnreachable, HostKeyRejected
+from watchkeeper.errors import AgentAuthFailed, AgentFailed, AgentUnreachable, CollectError, HostKeyRejected
 
 PIPED_AGENT_COMMAND = ["python3", "-"]
+MAX_SESSIONS = 8
+"""Sessions at once on one connection; OpenSSH allows 10 (MaxSessions) unless told otherwise."""
+TIMED_OUT = 124
+"""Exit status of coreutils `timeout` when it had to stop the command."""
 """Default remote command: the bundled agent is sent on stdin, so hosts need no install."""
 MAX_BACKOFF_S = 300.0
 
@@ -51,12 +57,20 @@ class SshTransport:
         self._failures = 0
         self._retry_at = 0.0
         self._last_error = ""
+        self._sessions = asyncio.Semaphore(MAX_SESSIONS)
+        self._connecting = asyncio.Lock()
 
     @property
     def where(self) -> str:
         return f"ssh://{self.user}@{self.address}:{self.port}"
 
     async def _connection(self) -> asyncssh.SSHClientConnection:
+        if self._conn is not None:
+            return self._conn
+        async with self._connecting:  # plugins on one host start together: they share one login
+            return await self._open()
+
+    async def _open(self) -> asyncssh.SSHClientConnection:
         if self._conn is not None:
             return self._conn
         wait = self._retry_at - time.monotonic()
@@ -147,6 +161,41 @@ class SshTransport:
             raise AgentFailed(f"{self.name}: the agent command {shlex.join(self.command)!r} on {self.where} "
                               f"exited with status {status}: {reason[0]}")
         return AgentOutput(data, truncated, self.max_bytes, elapsed_since(start))
+
+    async def run_plugin(self, argv: list[str], timeout_s: float, limit: int) -> PluginRun:
+        """Run a plugin on the host over the open connection: a session costs a few ms where a
+        login costs hundreds. The host's own `timeout` stops the plugin's whole process group,
+        so nothing is left running there; our own deadline a little later guards the session."""
+        start = asyncio.get_running_loop().time()
+        remote = shlex.join(["timeout", "--kill-after=1", f"{timeout_s:g}", *argv])
+        try:
+            async with self._sessions:
+                conn = await self._connection()
+                async with asyncio.timeout(timeout_s + 5.0):
+                    process = await conn.create_process(remote, encoding=None, stdin=asyncssh.DEVNULL)
+                    data, truncated = await read_limited(process.stdout, limit)
+                    if truncated:  # drop the rest as it comes, so the plugin finishes with its own status
+                        while await process.stdout.read(65536):
+                            pass
+                    stderr = await process.stderr.read(4096)
+                    completed = await process.wait(check=False)
+        except CollectError as exc:
+            return PluginRun(error=str(exc))
+        except TimeoutError:
+            await self._drop()
+            return PluginRun(timed_out=True, seconds=elapsed_since(start))
+        except (asyncssh.Error, OSError) as exc:
+            await self._drop()
+            return PluginRun(error=f"the SSH connection to {self.where} broke: "
+                                   f"{getattr(exc, 'reason', None) or exc}; it is re-opened for the next check")
+        run = PluginRun(stdout=data, stderr=stderr, truncated=truncated, limit=limit, seconds=elapsed_since(start))
+        if completed.exit_signal is not None:
+            return PluginRun(error=f"the plugin on {self.where} was killed by signal {completed.exit_signal[0]}")
+        if completed.exit_status == TIMED_OUT:
+            return replace(run, timed_out=True)
+        if completed.exit_status == 127 and not data:
+            return PluginRun(error=f"plugin {argv[0]!r} was not found on {self.name} (or `timeout` is missing there)")
+        return replace(run, exit_code=completed.exit_status)
 
     async def _drop(self) -> None:
         if self._conn is not None:

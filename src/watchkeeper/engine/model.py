@@ -48,3 +48,5 @@ class HostCycle:
     error: str
     outcomes: list[Outcome]
     value_stores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    partial: bool = False
+    """Only these services' results (active or passive checks); says nothing about the host."""

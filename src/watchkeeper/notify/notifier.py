@@ -79,7 +79,10 @@ class Notifier:
     def observe(self, cycle: HostCycle, policy: AlertPolicy) -> bool:
         """Fold a host cycle into the alert states; True when a problem is still soft (retry soon)."""
         now = cycle.started
-        soft = self._observe_one((cycle.host, ""), OK if cycle.up else CRIT, cycle.error or "host UP", now, policy)
+        soft = False
+        if not cycle.partial:
+            soft = self._observe_one((cycle.host, ""), OK if cycle.up else CRIT, cycle.error or "host UP", now,
+                                     policy)
         tracked = self.tracked
         for outcome in cycle.outcomes:
             observed = STALE if outcome.stale else (OK if outcome.state == PENDING else outcome.state)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 import time
 import zlib
 from collections import deque
@@ -20,15 +21,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeeper.active.execute import execute
+from watchkeeper.active.model import ActiveCheck
 from watchkeeper.collect.hosts import HostConfig, make_transport
+from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
 from watchkeeper.engine.cycle import run_host_cycle
-from watchkeeper.engine.model import HostCycle
+from watchkeeper.engine.model import HostCycle, Outcome
 from watchkeeper.engine.rules import Rule, rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, StoreError
 from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier, policy_for
+from watchkeeper.notify.states import AlertPolicy
 from watchkeeper.paths import Paths
+from watchkeeper.schedule.passive import PassiveResults
+from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,7 @@ RELOAD_INTERVAL_S = 10.0
 FLUSH_INTERVAL_S = 1.0
 DELIVERY_INTERVAL_S = 5.0
 FLUSH_OUTCOMES = 20_000
+FIRST_ACTIVE_SPREAD_S = 15.0
 MAX_UNWRITTEN_CYCLES = 100_000
 
 
@@ -52,17 +60,25 @@ class HostRuntime:
 
 
 @dataclass(slots=True)
+class ActiveRuntime:
+    check: ActiveCheck
+    due: float
+    running: bool = False
+
+
+@dataclass(slots=True)
 class Stats:
     cycles: int = 0
     services_checked: int = 0
     fetch_errors: int = 0
+    plugins_run: int = 0
     start_delays: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
 
 
 class Scheduler:
     def __init__(self, store: Store, paths: Paths, *, concurrency: int = 64, auto_accept: bool = True,
                  clock: Callable[[], float] = time.time, notifier: Notifier | None = None,
-                 delivery: Delivery | None = None) -> None:
+                 delivery: Delivery | None = None, active_concurrency: int = 256) -> None:
         self.store = store
         self.notifier = notifier
         self.delivery = delivery
@@ -71,6 +87,10 @@ class Scheduler:
         self.auto_accept = auto_accept
         self.clock = clock
         self.hosts: dict[str, HostRuntime] = {}
+        self.active: dict[tuple[str, str], ActiveRuntime] = {}
+        self._active_queue: list[tuple[float, tuple[str, str]]] = []
+        self.active_gate = asyncio.Semaphore(active_concurrency)
+        self.passive = PassiveResults(ActiveTables(store))
         self.rules: list[Rule] = []
         self.stats = Stats()
         self._unwritten: list[HostCycle] = []
@@ -101,8 +121,23 @@ class Scheduler:
                 continue
             # A host never fetched is due now, so a new installation shows data at once.
             due = now if row.last_fetch is None else _first_due(name, row.config.interval_s, now)
+            if row.config.uri == "none":
+                due = math.inf  # no agent to fetch: only its active and passive services run
             self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
+        self._reload_active(now)
         self._wake.set()
+
+    def _reload_active(self, now: float) -> None:
+        checks = {(c.host, c.name): c for c in self.passive.tables.checks() if c.host in self.hosts}
+        self.passive.reload([c for c in checks.values() if c.passive], now)
+        for key in [key for key, runtime in self.active.items() if checks.get(key) != runtime.check]:
+            del self.active[key]  # removed or changed: a changed one starts afresh below
+        for key, check in checks.items():
+            if check.passive or key in self.active:
+                continue
+            due = _first_due("/".join(key), min(check.interval_s, FIRST_ACTIVE_SPREAD_S), now)
+            self.active[key] = ActiveRuntime(check, due)
+            heapq.heappush(self._active_queue, (due, key))
 
     # ------------------------------------------------------------------ one host
     async def check_host(self, runtime: HostRuntime) -> HostCycle:
@@ -153,6 +188,11 @@ class Scheduler:
 
     # ------------------------------------------------------------------ writing
     def flush(self) -> None:
+        try:
+            for check, outcome, received in self.passive.collect(self.clock()):
+                self.record(check, outcome, received)
+        except StoreError as exc:
+            log.error("passive results wait in the inbox: %s", exc)
         if self.notifier is not None:
             try:
                 self.notifier.tick(self.clock())
@@ -173,6 +213,7 @@ class Scheduler:
         log.debug("stored %d host cycles", len(batch))
         self._unwritten = []
         self._unwritten_outcomes = 0
+        self.passive.written()
 
     # ------------------------------------------------------------------ the loop
     async def run(self, stop: asyncio.Event, on_flush: Callable[[int], None] | None = None) -> None:
@@ -231,7 +272,66 @@ class Scheduler:
             task = asyncio.create_task(self._guarded(runtime))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        next_active = self._start_active(now)
+        return min(queue[0][0] if queue else now + 1.0, next_active)
+
+    def _start_active(self, now: float) -> float:
+        queue = self._active_queue
+        while queue and queue[0][0] <= now:
+            due, key = heapq.heappop(queue)
+            runtime = self.active.get(key)
+            if runtime is None or runtime.due != due or runtime.running:
+                continue  # removed or rescheduled since it was queued
+            self.stats.start_delays.append(now - due)
+            runtime.running = True
+            task = asyncio.create_task(self._run_active(runtime))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return queue[0][0] if queue else now + 1.0
+
+    async def _run_active(self, runtime: ActiveRuntime) -> None:
+        check = runtime.check
+        host = self.hosts.get(check.host)
+        started = self.clock()
+        retry = False
+        try:
+            if host is None:
+                return
+            ssh = host.transport if isinstance(host.transport, SshTransport) else None
+            async with self.active_gate:
+                outcome = await execute(check, host.config, ssh)
+            self.stats.plugins_run += 1
+            retry = self.record(check, outcome, started)
+        except Exception:  # our own bug: log it, keep the other checks going
+            log.exception("%s/%s: the active check failed", check.host, check.name)
+        finally:
+            runtime.running = False
+            if self.active.get((check.host, check.name)) is runtime:
+                now = self.clock()
+                if retry:  # confirm a soft problem soon
+                    runtime.due = now + check.retry_interval_s
+                else:  # keep the rhythm; when late by a whole interval, skip rather than burst
+                    due = runtime.due + check.interval_s
+                    runtime.due = due if due > now else now + check.interval_s
+                heapq.heappush(self._active_queue, (runtime.due, (check.host, check.name)))
+            self._wake.set()
+
+    def record(self, check: ActiveCheck, outcome: Outcome, started: float) -> bool:
+        """Queue an active or passive result for the writer; True when it is a soft problem."""
+        if check.host_check:
+            up = outcome.state in (0, 1)
+            cycle = HostCycle(check.host, started, up, "" if up else outcome.summary, [outcome])
+        else:
+            cycle = HostCycle(check.host, started, True, "", [outcome], partial=True)
+        soft = False
+        if self.notifier is not None:
+            soft = self.notifier.observe(cycle, AlertPolicy(max_attempts=check.max_attempts))
+        self.stats.services_checked += 1
+        self._unwritten.append(cycle)
+        self._unwritten_outcomes += 1
+        if self._unwritten_outcomes >= FLUSH_OUTCOMES:
+            self.flush()
+        return soft
 
     async def _guarded(self, runtime: HostRuntime) -> None:
         try:

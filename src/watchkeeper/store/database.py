@@ -26,6 +26,8 @@ from watchkeeper.store.schema import METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSER
 
 INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
 INTERNAL_PLUGIN = ""
+NOT_AGENT_PLUGINS = (INTERNAL_PLUGIN, "active", "passive")
+"""Services that no agent section feeds: Watchkeeper's own, and active and passive checks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +133,9 @@ class Store:
                 raise ConfigError(f"host {host.name} exists already; remove it first or pick another name")
             db.execute("INSERT INTO hosts (name, uri, interval_s, options, created) VALUES (?, ?, ?, ?, ?)",
                        (host.name, host.uri, host.interval_s, json.dumps(host.options), now))
-            db.executemany("INSERT INTO services (host, name, plugin, item, accepted) VALUES (?, ?, ?, '', ?)",
-                           [(host.name, name, INTERNAL_PLUGIN, now) for name in INTERNAL_SERVICES])
+            if host.uri != "none":  # a host without an agent has no agent to report on
+                db.executemany("INSERT INTO services (host, name, plugin, item, accepted) VALUES (?, ?, ?, '', ?)",
+                               [(host.name, name, INTERNAL_PLUGIN, now) for name in INTERNAL_SERVICES])
 
     def remove_host(self, name: str) -> None:
         with self.transaction(f"removing host {name}") as db:
@@ -141,6 +144,8 @@ class Store:
             db.execute("DELETE FROM services WHERE host = ?", (name,))
             db.execute("DELETE FROM value_store WHERE host = ?", (name,))
             db.execute("DELETE FROM state_history WHERE host = ?", (name,))
+            db.execute("DELETE FROM active_checks WHERE host = ?", (name,))
+            db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
             series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
             db.executemany("DELETE FROM metric_points WHERE series = ?", [(s,) for s in series])
             db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
@@ -160,8 +165,8 @@ class Store:
 
     # ------------------------------------------------------------------ services
     def service_specs(self, host: str) -> list[ServiceSpec]:
-        rows = self.query("SELECT name, plugin, item, facts FROM services WHERE host = ? AND plugin != ? "
-                           "ORDER BY name", (host, INTERNAL_PLUGIN))
+        rows = self.query("SELECT name, plugin, item, facts FROM services WHERE host = ? "
+                           "AND plugin NOT IN (?, ?, ?) ORDER BY name", (host, *NOT_AGENT_PLUGINS))
         return [ServiceSpec(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def accept_services(self, host: str, add: Iterable[ServiceSpec], remove: Iterable[str] = ()) -> None:
@@ -231,7 +236,8 @@ class Store:
             # A batch may hold several cycles of one host: compare each with the one before it.
             current: dict[str, dict[str, tuple[int, int]]] = {}
             for cycle in cycles:
-                self._write_host_state(db, cycle, changes)
+                if not cycle.partial:
+                    self._write_host_state(db, cycle, changes)
                 previous = current.get(cycle.host)
                 if previous is None:
                     previous = current[cycle.host] = {name: (state, stale) for name, state, stale in db.execute(

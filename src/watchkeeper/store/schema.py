@@ -144,6 +144,20 @@ CREATE TABLE IF NOT EXISTS notify_spool (
     body       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notify_spool_by_status ON notify_spool (status, due);
+CREATE TABLE IF NOT EXISTS active_checks (
+    host    TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    spec    TEXT NOT NULL,
+    PRIMARY KEY (host, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passive_inbox (
+    id       INTEGER PRIMARY KEY,
+    host     TEXT NOT NULL,
+    service  TEXT NOT NULL,
+    state    INTEGER NOT NULL,
+    output   TEXT NOT NULL,
+    received REAL NOT NULL
+);
 """
 
 # In an upsert's SET, column names are the row's old values and `excluded.` the new point:

@@ -1,0 +1,164 @@
+"""Run a plugin on this machine without forking the daemon.
+
+`os.posix_spawn` (glibc: clone with CLONE_VFORK) costs the same ~1 ms from a 2 GB daemon as
+from a small one, where fork()+exec copies the page tables (tens of ms). asyncio's subprocess
+layer would add a transport, protocols and a waiter thread per child; at thousands of plugins
+a second that costs more than the plugin, so the pipes and the child's pidfd are watched
+directly by the event loop here.
+
+The plugin gets its own process group; at the timeout the whole group is killed, and when
+the plugin exits, whatever it left behind in its group is killed too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+from dataclasses import dataclass, replace
+
+PLUGIN_PATH = "/usr/lib/nagios/plugins:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PLUGIN_ENV = {"PATH": PLUGIN_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+DEFAULT_PLUGIN_TIMEOUT_S = 60.0
+DEFAULT_PLUGIN_OUTPUT_BYTES = 1024 * 1024
+_READ_SIZE = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRun:
+    """What one plugin run gave; exactly one of `exit_code`, `signal`, `timed_out`, `error` says how it ended."""
+
+    stdout: bytes = b""
+    stderr: bytes = b""
+    exit_code: int | None = None
+    signal: int | None = None
+    timed_out: bool = False
+    error: str = ""
+    truncated: bool = False
+    """It printed more than the limit: `stdout` holds the first `limit` bytes, the rest was read and dropped."""
+    limit: int = DEFAULT_PLUGIN_OUTPUT_BYTES
+    seconds: float = 0.0
+
+
+def resolve(program: str) -> str | None:
+    if "/" in program:
+        return program if os.access(program, os.X_OK) else None
+    return shutil.which(program, path=PLUGIN_PATH)
+
+
+class _Child:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pid: int, out: int, err: int, limit: int) -> None:
+        self.loop = loop
+        self.pid = pid
+        self.limit = limit
+        self.buffers = {out: bytearray(), err: bytearray()}
+        self.dropped = 0
+        self.open = {out, err}
+        self.out = out
+        self.status: int | None = None
+        self.pidfd = os.pidfd_open(pid)
+        self.done = loop.create_future()
+        for fd in (out, err):
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, self._read, fd)
+        loop.add_reader(self.pidfd, self._exited)
+
+    def _read(self, fd: int) -> None:
+        buffer = self.buffers[fd]
+        while True:
+            try:
+                chunk = os.read(fd, _READ_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.loop.remove_reader(fd)
+                os.close(fd)
+                self.open.discard(fd)
+                self._maybe_done()
+                return
+            room = (self.limit if fd == self.out else 4096) - len(buffer)
+            if room > 0:
+                buffer += chunk[:room]
+            if len(chunk) > room and fd == self.out:
+                self.dropped += len(chunk) - max(room, 0)
+
+    def _exited(self) -> None:
+        self.loop.remove_reader(self.pidfd)
+        os.close(self.pidfd)
+        _, self.status = os.waitpid(self.pid, 0)
+        _kill_group(self.pid)  # what it left running would hold our pipes open
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if self.status is not None and not self.open and not self.done.done():
+            self.done.set_result(None)
+
+    def kill(self) -> None:
+        _kill_group(self.pid)
+
+    def abandon(self) -> None:
+        """Stop watching (the caller was cancelled): kill the group, reap, close everything."""
+        _kill_group(self.pid)
+        for fd in list(self.open):
+            self.loop.remove_reader(fd)
+            os.close(fd)
+        self.open.clear()
+        if self.status is None:
+            self.loop.remove_reader(self.pidfd)
+            os.close(self.pidfd)
+            os.waitpid(self.pid, 0)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is already gone
+
+
+async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEOUT_S,
+                     limit: int = DEFAULT_PLUGIN_OUTPUT_BYTES, env: dict[str, str] | None = None) -> PluginRun:
+    """Run `argv` (argv[0] found in the plugin path) and collect its output; never raises for
+    anything the plugin does."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    path = resolve(argv[0]) if argv else None
+    if path is None:
+        return PluginRun(error=f"plugin {argv[0] if argv else '(empty command)'!r} was not found or is not "
+                               f"executable (searched {PLUGIN_PATH})")
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    try:
+        pid = os.posix_spawn(path, argv, env if env is not None else PLUGIN_ENV, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, out_write, 1),
+            (os.POSIX_SPAWN_DUP2, err_write, 2),
+        ], setpgroup=0, setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM), setsigmask=())
+    except OSError as exc:
+        for fd in (out_read, out_write, err_read, err_write):
+            os.close(fd)
+        return PluginRun(error=f"cannot start {path}: {exc.strerror or exc}")
+    os.close(out_write)
+    os.close(err_write)
+    child = _Child(loop, pid, out_read, err_read, limit)
+    timed_out = False
+    try:
+        await asyncio.wait_for(asyncio.shield(child.done), timeout_s)
+    except TimeoutError:
+        timed_out = True
+        child.kill()
+        await child.done
+    except BaseException:
+        child.abandon()
+        raise
+    status = child.status or 0
+    run = PluginRun(stdout=bytes(child.buffers[out_read]), stderr=bytes(child.buffers[err_read]),
+                    truncated=child.dropped > 0, limit=limit, seconds=loop.time() - start)
+    if timed_out:
+        return replace(run, timed_out=True)
+    if os.WIFSIGNALED(status):
+        return replace(run, signal=os.WTERMSIG(status))
+    return replace(run, exit_code=os.WEXITSTATUS(status))
