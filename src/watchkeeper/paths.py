@@ -26,6 +26,10 @@ class Paths:
         return self.home / "watchkeeper.db"
 
     @property
+    def livestatus_socket(self) -> Path:
+        return self.home / "live"
+
+    @property
     def known_hosts(self) -> Path:
         return self.home / "ssh" / "known_hosts"
 

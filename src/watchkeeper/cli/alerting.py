@@ -16,7 +16,6 @@ from watchkeeper.notify.calendar import check_zone, parse_window
 from watchkeeper.notify.model import PROBLEM_STATES, Acknowledgement, Channel, Contact, Downtime, NotificationRule
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.notify.states import BY_NAME, NAMES, OK
-from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
@@ -91,20 +90,10 @@ def cmd_downtime_remove(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- acknowledgements
-def current_state(store: Store, host: str, service: str) -> tuple[int, str]:
-    if not service:
-        row = store.host(host)
-        return (OK if row.state in ("UP", "PENDING") else BY_NAME["DOWN"]), row.last_error
-    for svc in store.services(host):
-        if svc.name == service:
-            return max(svc.state, 0), svc.summary
-    raise ConfigError(f"{host} has no service {service!r}; `watchkeeper status {host}` lists them")
-
-
 def cmd_ack_add(args: argparse.Namespace) -> int:
     tables = _tables(args)
     service = args.service or ""
-    state, summary = current_state(tables.store, args.host, service)
+    state, summary = tables.current_state(args.host, service)
     if state == OK:
         raise ConfigError(f"{args.host} {service or '(host)'} is OK: there is no problem to acknowledge")
     expires = time.time() + parse_duration(args.expire) if args.expire else None

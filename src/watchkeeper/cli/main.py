@@ -390,6 +390,7 @@ def cmd_rule_remove(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- the daemon
 def cmd_run(args: argparse.Namespace) -> int:
+    from watchkeeper.livestatus.server import LivestatusServer
     from watchkeeper.notify.delivery import Delivery
     from watchkeeper.notify.notifier import Notifier
     from watchkeeper.schedule.scheduler import Scheduler
@@ -412,12 +413,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         tables.seed_defaults()
         scheduler = Scheduler(store, paths, concurrency=args.concurrency, notifier=Notifier(tables),
                               delivery=Delivery(tables))
-        await scheduler.run(stop)
+        livestatus = LivestatusServer(paths.database, scheduler.reschedule)
+        await livestatus.start(paths.livestatus_socket, _listen_address(args.livestatus_tcp, 6557))
+        try:
+            await scheduler.run(stop)
+        finally:
+            await livestatus.close()
         log.info("stopped cleanly after %d host cycles", scheduler.stats.cycles)
 
     asyncio.run(main())
     store.close()
     return 0
+
+
+def _listen_address(text: str | None, default_port: int) -> tuple[str, int] | None:
+    """`PORT`, `ADDRESS:PORT` or `[IPv6]:PORT`; loopback unless an address is given."""
+    if text is None:
+        return None
+    address, _, port = text.rpartition(":")
+    address = address.strip("[]") or "127.0.0.1"
+    try:
+        number = int(port) if port else default_port
+    except ValueError:
+        raise ConfigError(f"{text!r} is not [ADDRESS:]PORT") from None
+    if not 0 <= number <= 65535:
+        raise ConfigError(f"port {number} is outside 0..65535")
+    return address, number
 
 
 # ---------------------------------------------------------------------- parser
@@ -467,6 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the monitoring daemon (logs to stderr; stops cleanly on SIGTERM)")
     p.add_argument("--concurrency", type=int, default=64, help="fetches at the same time (default 64)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--livestatus-tcp", metavar="[ADDRESS:]PORT",
+                   help="also answer Livestatus on TCP (address default 127.0.0.1; the unix socket is always on)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("status", help="hosts and services with state, age and summary")

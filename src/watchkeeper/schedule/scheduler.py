@@ -316,6 +316,22 @@ class Scheduler:
                 heapq.heappush(self._active_queue, (runtime.due, (check.host, check.name)))
             self._wake.set()
 
+    def reschedule(self, host: str, service: str | None, when: float) -> bool:
+        """Check a host's agent (service None) or one active service at `when`; False if unknown."""
+        if service is None:
+            runtime = self.hosts.get(host)
+            if runtime is None or math.isinf(runtime.due):
+                return False
+            runtime.due = when
+        else:
+            active = self.active.get((host, service))
+            if active is None:
+                return False
+            active.due = when
+            heapq.heappush(self._active_queue, (when, (host, service)))
+        self._wake.set()
+        return True
+
     def record(self, check: ActiveCheck, outcome: Outcome, started: float) -> bool:
         """Queue an active or passive result for the writer; True when it is a soft problem."""
         if check.host_check:

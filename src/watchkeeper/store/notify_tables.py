@@ -22,7 +22,7 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.notify.model import Acknowledgement, Channel, Contact, Downtime, Event, NotificationRule
-from watchkeeper.notify.states import AlertState
+from watchkeeper.notify.states import CRIT, OK, AlertState
 from watchkeeper.store.database import Store
 
 
@@ -178,6 +178,16 @@ class NotifyTables:
         rows = self.store.query("SELECT id, host, service, start, end, recurring, zone, author, comment "
                                 "FROM downtimes ORDER BY start, id")
         return [Downtime(*r) for r in rows]
+
+    def current_state(self, host: str, service: str) -> tuple[int, str]:
+        """The state to acknowledge: the host's (UP/DOWN) for service "", else the service's."""
+        if not service:
+            row = self.store.host(host)
+            return (OK if row.state in ("UP", "PENDING") else CRIT), row.last_error
+        for svc in self.store.services(host):
+            if svc.name == service:
+                return max(svc.state, 0), svc.summary
+        raise ConfigError(f"{host} has no service {service!r}; `watchkeeper status {host}` lists them")
 
     def acknowledge(self, ack: Acknowledgement) -> None:
         with self.store.transaction(f"acknowledging {ack.host} {ack.service}") as db:

@@ -1,0 +1,249 @@
+"""Answer a parsed GET: filter, aggregate, limit and format rows from a store snapshot."""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+
+from watchkeeper.livestatus.query import Aggregate, Combine, Compare, LivestatusError, Node, Query
+from watchkeeper.livestatus.tables import COLUMN_INDEX, Column, Snapshot, rows_of
+
+Matcher = Callable[[Any], bool]
+_NUMERIC: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+
+
+def answer(query: Query, snapshot: Snapshot) -> tuple[int, str]:
+    """(status code, body) for a GET; errors come back as LivestatusError."""
+    if query.table not in COLUMN_INDEX:
+        raise LivestatusError(404, f"Invalid GET request, no such table '{query.table}'")
+    columns = COLUMN_INDEX[query.table]
+    wanted = [_column(query.table, columns, name) for name in query.columns]
+    match = _all([_matcher(query.table, columns, node) for node in query.filters])
+    rows = [row for row in rows_of(query.table, snapshot, _log_since(query)) if match(row)]
+    headers = query.column_headers
+    if query.stats:
+        table = _stats(query, columns, wanted, rows)
+        names = [c.name for c in wanted] + [f"stats_{i + 1}" for i in range(len(query.stats))]
+    else:
+        if not wanted:
+            wanted = list(columns.values())
+            headers = True if headers is None else headers
+        if query.limit is not None:
+            rows = rows[:query.limit]
+        table = [[column.get(row) for column in wanted] for row in rows]
+        names = [c.name for c in wanted]
+    if headers:
+        table.insert(0, names)
+    return 200, _format(query, table)
+
+
+def _log_since(query: Query) -> float:
+    """The log can be long: read only from the earliest time a top-level filter allows."""
+    since = 0.0
+    for node in query.filters:
+        if isinstance(node, Compare) and node.column == "time" and node.op in (">", ">="):
+            try:
+                since = max(since, float(node.value))
+            except ValueError:
+                pass  # reported as a bad filter when it is evaluated
+    return since
+
+
+def _column(table: str, columns: dict[str, Column], name: str) -> Column:
+    column = columns.get(name)
+    prefix = {"hosts": "host_", "services": "service_"}.get(table, "")
+    if column is None and prefix and name.startswith(prefix):
+        column = columns.get(name[len(prefix):])  # as in Livestatus: `host_name` in hosts is `name`
+    if column is None:
+        raise LivestatusError(450, f"Table '{table}' has no column '{name}'")
+    return column
+
+
+def _all(matchers: list[Matcher]) -> Matcher:
+    if not matchers:
+        return lambda row: True
+    if len(matchers) == 1:
+        return matchers[0]
+    return lambda row: all(m(row) for m in matchers)
+
+
+def _matcher(table: str, columns: dict[str, Column], node: Node) -> Matcher:
+    if isinstance(node, Combine):
+        parts = [_matcher(table, columns, part) for part in node.parts]
+        if node.kind == "not":
+            return lambda row: not parts[0](row)
+        if node.kind == "or":
+            return lambda row: any(p(row) for p in parts)
+        return _all(parts)
+    column = _column(table, columns, node.column)
+    get, op, value = column.get, node.op, node.value
+    negated = op.startswith("!") and op != "!="
+    if negated:
+        op = op[1:]
+    if column.type in ("int", "float", "time"):
+        test = _numeric(node, op, value)
+        return lambda row: test(get(row))
+    if column.type == "list":
+        test = _list_test(node, op, value)
+    elif column.type == "dict":
+        test = _dict_test(node, op, value)
+    else:
+        test = _string_test(node, op, value)
+    if negated:
+        return lambda row: not test(get(row))
+    return lambda row: test(get(row))
+
+
+def _numeric(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
+    if op not in _NUMERIC:
+        raise LivestatusError(400, f"operator {node.op!r} does not work on the number column '{node.column}'")
+    try:
+        number = float(value) if value else 0.0
+    except ValueError:
+        raise LivestatusError(400, f"'{node.column}' is a number column; {value!r} is not a number") from None
+    compare = _NUMERIC[op]
+    return lambda cell: compare(float(cell), number)
+
+
+def _regex(node: Compare, value: str, flags: int = 0) -> re.Pattern[str]:
+    try:
+        return re.compile(value, flags)
+    except re.error as exc:
+        raise LivestatusError(400, f"invalid regular expression {value!r} in the filter on '{node.column}': "
+                                   f"{exc}") from None
+
+
+def _string_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
+    if op in _NUMERIC:
+        compare = _NUMERIC[op]
+        return lambda cell: compare(str(cell), value)
+    if op == "~":
+        pattern = _regex(node, value)
+        return lambda cell: pattern.search(str(cell)) is not None
+    if op == "~~":
+        pattern = _regex(node, value, re.IGNORECASE)
+        return lambda cell: pattern.search(str(cell)) is not None
+    folded = value.casefold()  # =~
+    return lambda cell: str(cell).casefold() == folded
+
+
+def _list_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
+    if op == "=":
+        if value:
+            raise LivestatusError(400, f"'{node.column}' is a list: '=' only tests for an empty list")
+        return lambda cell: not cell
+    if op == "!=":
+        return lambda cell: bool(cell) if not value else value not in cell
+    if op == ">=":
+        return lambda cell: value in cell
+    if op == "<":
+        return lambda cell: value not in cell
+    if op in ("<=", "=~"):
+        folded = value.casefold()
+        return lambda cell: any(str(item).casefold() == folded for item in cell)
+    if op == ">":
+        folded = value.casefold()
+        return lambda cell: not any(str(item).casefold() == folded for item in cell)
+    pattern = _regex(node, value, re.IGNORECASE if op == "~~" else 0)
+    return lambda cell: any(pattern.search(str(item)) for item in cell)
+
+
+def _dict_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
+    key, _, wanted = value.partition(" ")
+    inner = _string_test(node, op, wanted.strip())
+    return lambda cell: key in cell and inner(cell[key])
+
+
+def _stats(query: Query, columns: dict[str, Column], wanted: list[Column], rows: list[Any]) -> list[list[Any]]:
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        key = tuple(_hashable(column.get(row)) for column in wanted)
+        groups.setdefault(key, []).append(row)
+    if not wanted:
+        groups.setdefault((), [])
+    computed: list[Callable[[list[Any]], Any]] = []
+    for stat in query.stats:
+        if isinstance(stat, Aggregate):
+            computed.append(_aggregate(stat, _column(query.table, columns, stat.column)))
+        else:
+            computed.append(_counter(_matcher(query.table, columns, stat)))
+    table = [[*key, *(compute(group) for compute in computed)] for key, group in groups.items()]
+    return table[:query.limit] if query.limit is not None else table
+
+
+def _counter(match: Matcher) -> Callable[[list[Any]], int]:
+    return lambda group: sum(1 for row in group if match(row))
+
+
+def _aggregate(stat: Aggregate, column: Column) -> Callable[[list[Any]], Any]:
+    if column.type not in ("int", "float", "time"):
+        raise LivestatusError(400, f"Stats: {stat.function} needs a number column; '{column.name}' is a "
+                                   f"{column.type}")
+    get = column.get
+
+    def compute(group: list[Any]) -> float:
+        values = [float(get(row)) for row in group]
+        if not values:
+            return 0.0
+        if stat.function == "sum":
+            return sum(values)
+        if stat.function == "min":
+            return min(values)
+        if stat.function == "max":
+            return max(values)
+        if stat.function == "avg":
+            return sum(values) / len(values)
+        if stat.function == "suminv":
+            return sum(1 / v for v in values if v)
+        if stat.function == "avginv":
+            return sum(1 / v for v in values if v) / len(values)
+        mean = sum(values) / len(values)  # std
+        return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return compute
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
+
+
+def _format(query: Query, table: list[list[Any]]) -> str:
+    if query.output_format == "json":
+        return json.dumps([[_plain(cell) for cell in row] for row in table], ensure_ascii=False) + "\n"
+    if query.output_format.startswith("python"):
+        return repr([[_plain(cell) for cell in row] for row in table]) + "\n"
+    rows_sep, field_sep, list_sep, pair_sep = query.separators
+    lines = []
+    for row in table:
+        cells = []
+        for cell in row:
+            if isinstance(cell, list | tuple):
+                cells.append(list_sep.join(str(item) for item in cell))
+            elif isinstance(cell, dict):
+                cells.append(list_sep.join(f"{k}{pair_sep}{v}" for k, v in cell.items()))
+            else:
+                cells.append(_scalar(cell))
+        lines.append(field_sep.join(cells) + rows_sep)
+    return "".join(lines)
+
+
+def _plain(cell: Any) -> Any:
+    if isinstance(cell, tuple):
+        return list(cell)
+    if isinstance(cell, float) and cell.is_integer():
+        return int(cell)
+    return cell
+
+
+def _scalar(cell: Any) -> str:
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    return str(cell)
