@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from watchkeeper import __version__
 from watchkeeper.checkapi import State, render
-from watchkeeper.cli import alerting, plugin_mode, services
+from watchkeeper.cli import alerting, nagios_import, plugin_mode, services
 from watchkeeper.collect.hosts import HostConfig, check_host_name, make_transport, parse_uri
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
@@ -507,6 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugin_mode.add_parser(sub)
     alerting.add_parsers(sub)
     services.add_parsers(sub)
+    nagios_import.add_parsers(sub)
 
     p = sub.add_parser("history", help="state changes of a service (or of the host)")
     p.add_argument("host")

@@ -1,0 +1,275 @@
+"""Nagios objects to Watchkeeper hosts and active services, with a report of everything that
+has no equivalent, so nothing is dropped silently.
+
+    host        -> a host without agent (address `none`), its address, alias, attempts and
+                   retry interval; its check_command becomes a "Host check" service that
+                   decides UP/DOWN; its host groups become the label `hostgroups`
+    service     -> an active service on each host of host_name and hostgroup_name (lists
+                   with `*` and `!exclusions`), its command with $ARGn$ and $USERn$ filled in
+    command     -> the argv of the services that use it; a command that needs a shell
+                   (pipes, redirections, `;`, `&&`) is reported, not guessed at
+    contact     -> a notification contact (with its email) on the default mail channel
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shlex
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from watchkeeper.active.macros import check_macros
+from watchkeeper.active.model import ActiveCheck
+from watchkeeper.collect.hosts import HOST_NAME, HostConfig
+from watchkeeper.errors import ConfigError
+from watchkeeper.nagios_import.objects import NagiosConfig, NagiosObject, resolve_templates
+
+HOST_CHECK = "Host check"
+_OPERATOR_CHARS = set("();<>|&")
+_MAPPED = {
+    "host": {"host_name", "alias", "address", "display_name", "check_command", "check_interval", "retry_interval",
+             "max_check_attempts", "hostgroups", "notifications_enabled", "check_period", "notification_period",
+             "notification_interval", "notification_options", "contact_groups", "contacts"},
+    "service": {"host_name", "hostgroup_name", "service_description", "check_command", "check_interval",
+                "retry_interval", "max_check_attempts", "notifications_enabled", "check_period",
+                "notification_period", "notification_interval", "notification_options", "contact_groups",
+                "contacts", "is_volatile", "active_checks_enabled", "passive_checks_enabled", "check_freshness",
+                "freshness_threshold"},
+    "hostgroup": {"hostgroup_name", "alias", "members", "hostgroup_members"},
+    "command": {"command_name", "command_line"},
+    "contact": {"contact_name", "alias", "email"},
+}
+# Read to decide something, but with no Watchkeeper equivalent of their own: reported once.
+_APPROXIMATED = {
+    "check_period": "checks run around the clock",
+    "notification_period": "Watchkeeper's notification rules decide when to notify (watchkeeper notify rule)",
+    "notification_interval": "Watchkeeper's notification rules decide repeats (--renotify)",
+    "notification_options": "Watchkeeper's notification rules decide which states are told",
+    "contact_groups": "contacts are imported; who gets what is set by notification rules",
+    "contacts": "contacts are imported; who gets what is set by notification rules",
+    "is_volatile": "every result is a result; there is no volatile mode",
+}
+# Settings for what Watchkeeper always does: nothing is lost by leaving them out.
+_ALWAYS = {
+    "process_perf_data": "performance data always becomes metrics",
+    "retain_status_information": "states are always kept in the store",
+    "retain_nonstatus_information": "states are always kept in the store",
+    "flap_detection_enabled": "flapping is always detected",
+    "parallelize_check": "checks always run in parallel",
+    "obsess_over_service": "results are always in Livestatus and the store for other tools",
+    "obsess_over_host": "results are always in Livestatus and the store for other tools",
+}
+DEFAULT_INTERVAL_LENGTH = 60.0
+
+
+@dataclass(slots=True)
+class ImportReport:
+    hosts: list[HostConfig] = field(default_factory=list)
+    checks: list[ActiveCheck] = field(default_factory=list)
+    contacts: dict[str, str] = field(default_factory=dict)
+    """name -> email"""
+    silenced: list[tuple[str, str]] = field(default_factory=list)
+    """(host, service) with notifications_enabled 0; service "" for the host."""
+    problems: list[str] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """`type.directive` or `type` -> where it occurs."""
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"{len(self.hosts)} hosts, {len(self.checks)} services, {len(self.contacts)} contacts"
+               + (f", notifications off for {len(self.silenced)}" if self.silenced else "")]
+        for problem in self.problems:
+            out.append(f"not imported: {problem}")
+        for what, places in sorted(self.unmapped.items()):
+            reason = self.notes.get(what, "no equivalent in Watchkeeper; left out")
+            count = f"{len(places)} time{'s' if len(places) > 1 else ''}"
+            out.append(f"not mapped: {what} ({count}, first at {places[0]}): {reason}")
+        return out
+
+
+def map_config(config: NagiosConfig) -> ImportReport:
+    report = ImportReport()
+    report.problems.extend(config.problems)
+    objects, problems = resolve_templates(config.objects)
+    report.problems.extend(problems)
+    interval_length = _float(config.main.get("interval_length", ["60"])[-1], DEFAULT_INTERVAL_LENGTH)
+    by_type: dict[str, list[NagiosObject]] = defaultdict(list)
+    for obj in objects:
+        by_type[obj.type].append(obj)
+        known = _MAPPED.get(obj.type)
+        if known is None:
+            report.unmapped[obj.type].append(obj.where)
+            report.notes.setdefault(obj.type, "object type with no equivalent in Watchkeeper; left out")
+            continue
+        for directive in obj.directives:
+            if directive in _ALWAYS:
+                continue
+            if directive not in known or directive in _APPROXIMATED:
+                key = f"{obj.type}.{directive}"
+                report.unmapped[key].append(obj.where)
+                if directive in _APPROXIMATED:
+                    report.notes[key] = _APPROXIMATED[directive]
+    commands = {o.directives.get("command_name", ""): o.directives.get("command_line", "")
+                for o in by_type["command"]}
+    groups = _host_groups(by_type["hostgroup"], by_type["host"])
+    hosts: dict[str, NagiosObject] = {}
+    for obj in by_type["host"]:
+        _map_host(obj, groups, commands, config.resources, interval_length, report, hosts)
+    for obj in by_type["service"]:
+        _map_service(obj, hosts, groups, commands, config.resources, interval_length, report)
+    for obj in by_type["contact"]:
+        name = obj.directives.get("contact_name", "")
+        if name and obj.directives.get("email"):
+            report.contacts[name] = obj.directives["email"]
+    return report
+
+
+def _host_groups(groups: list[NagiosObject], hosts: list[NagiosObject]) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = defaultdict(set)
+    nested: dict[str, set[str]] = defaultdict(set)
+    for group in groups:
+        name = group.directives.get("hostgroup_name", "")
+        members[name].update(_names(group.directives.get("members", "")))
+        nested[name].update(_names(group.directives.get("hostgroup_members", "")))
+    for host in hosts:
+        for name in _names(host.directives.get("hostgroups", "")):
+            members[name].add(host.directives.get("host_name", ""))
+    for name in list(nested):  # groups of groups, without looping forever
+        seen, todo = {name}, list(nested[name])
+        while todo:
+            inner = todo.pop()
+            if inner not in seen:
+                seen.add(inner)
+                members[name] |= members.get(inner, set())
+                todo.extend(nested.get(inner, ()))
+    return members
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _float(text: str, default: float) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return default
+
+
+def _map_host(obj: NagiosObject, groups: dict[str, set[str]], commands: dict[str, str], resources: dict[str, str],
+              interval_length: float, report: ImportReport, hosts: dict[str, NagiosObject]) -> None:
+    d = obj.directives
+    name = d.get("host_name", "")
+    if not HOST_NAME.fullmatch(name):
+        report.problems.append(f"host {name!r} at {obj.where}: not a valid Watchkeeper host name")
+        return
+    member_of = sorted(group for group, names in groups.items() if name in names)
+    options: dict[str, object] = {"address": d.get("address") or name}
+    if d.get("alias") and d["alias"] != name:
+        options["alias"] = d["alias"]
+    if member_of:
+        options["labels"] = {"hostgroups": ",".join(member_of)}
+    interval = _float(d.get("check_interval", "5"), 5.0) * interval_length
+    try:
+        host = HostConfig(name, "none", max(interval, 1.0), options)
+    except ConfigError as exc:
+        report.problems.append(f"host {name} at {obj.where}: {exc}")
+        return
+    report.hosts.append(host)
+    hosts[name] = obj
+    if d.get("notifications_enabled", "1") == "0":
+        report.silenced.append((name, ""))
+    if d.get("check_command"):
+        check = _check(obj, name, HOST_CHECK, commands, resources, interval_length, report, host_check=True)
+        if check is not None:
+            report.checks.append(check)
+
+
+def _map_service(obj: NagiosObject, hosts: dict[str, NagiosObject], groups: dict[str, set[str]],
+                 commands: dict[str, str], resources: dict[str, str], interval_length: float,
+                 report: ImportReport) -> None:
+    d = obj.directives
+    description = d.get("service_description", "")
+    targets = _targets(d.get("host_name", ""), d.get("hostgroup_name", ""), hosts, groups)
+    if not targets:
+        report.problems.append(f"service {description!r} at {obj.where}: applies to no host")
+    for host in sorted(targets):
+        check = _check(obj, host, description, commands, resources, interval_length, report)
+        if check is not None:
+            report.checks.append(check)
+            if d.get("notifications_enabled", "1") == "0":
+                report.silenced.append((host, description))
+
+
+def _targets(host_names: str, group_names: str, hosts: dict[str, NagiosObject],
+             groups: dict[str, set[str]]) -> set[str]:
+    chosen: set[str] = set()
+    excluded: set[str] = set()
+    for entry in _names(host_names):
+        bucket = excluded if entry.startswith("!") else chosen
+        pattern = entry.lstrip("!")
+        bucket.update(hosts if pattern == "*" else {h for h in hosts if fnmatch.fnmatchcase(h, pattern)}
+                      if "*" in pattern or "?" in pattern else {pattern} & set(hosts))
+    for entry in _names(group_names):
+        bucket = excluded if entry.startswith("!") else chosen
+        group = entry.lstrip("!")
+        bucket.update(set(hosts) if group == "*" else groups.get(group, set()) & set(hosts))
+    return chosen - excluded
+
+
+def _check(obj: NagiosObject, host: str, name: str, commands: dict[str, str], resources: dict[str, str],
+           interval_length: float, report: ImportReport, host_check: bool = False) -> ActiveCheck | None:
+    d = obj.directives
+    where = f"{'host check of ' + host if host_check else repr(name) + ' on ' + host} at {obj.where}"
+    passive = d.get("active_checks_enabled", "1") == "0" and d.get("passive_checks_enabled", "1") != "0"
+    interval = _float(d.get("check_interval", "5"), 5.0) * interval_length
+    retry = _float(d.get("retry_interval", "1"), 1.0) * interval_length
+    attempts = int(_float(d.get("max_check_attempts", "3"), 3.0))
+    try:
+        if passive:
+            fresh = _float(d.get("freshness_threshold", "0"), 0.0) if d.get("check_freshness") == "1" else 0.0
+            return ActiveCheck(host, name, passive=True, freshness_s=max(fresh, 10.0) if fresh else 0.0,
+                               max_attempts=max(1, min(attempts, 100)))
+        argv = command_argv(d.get("check_command", ""), commands, resources)
+        return ActiveCheck(host, name, tuple(argv), interval_s=max(1.0, min(interval, 86400.0)),
+                           retry_interval_s=max(1.0, min(retry, 86400.0)), max_attempts=max(1, min(attempts, 100)),
+                           host_check=host_check)
+    except ConfigError as exc:
+        report.problems.append(f"{where}: {exc}")
+        return None
+
+
+def _needs_shell(text: str) -> bool:
+    """Pipes, redirections, `;`, `&&` outside quotes, or command substitution."""
+    if "`" in text or "$(" in text:
+        return True
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        return any(token and set(token) <= _OPERATOR_CHARS for token in lexer)
+    except ValueError:
+        return False  # unbalanced quotes: reported when the words are split
+
+
+def command_argv(check_command: str, commands: dict[str, str], resources: dict[str, str]) -> list[str]:
+    """`check_x!a!b` -> argv: $ARGn$ and $USERn$ filled in as text (as Nagios does), then split
+    like a shell would split words; host and service macros stay for run time."""
+    if not check_command:
+        raise ConfigError("it has no check_command")
+    name, *args = check_command.split("!")
+    line = commands.get(name.strip())
+    if line is None:
+        raise ConfigError(f"command {name.strip()!r} is not defined")
+    values = {f"ARG{i}": value for i, value in enumerate(args, 1)} | resources
+    text = re.sub(r"\$(ARG\d+|USER\d+)\$", lambda m: values.get(m[1], "" if m[1].startswith("ARG") else m[0]), line)
+    if _needs_shell(text):
+        raise ConfigError(f"command {name.strip()!r} needs a shell ({line!r}); wrap it in a script and import that")
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:
+        raise ConfigError(f"command {name.strip()!r} does not split into words: {exc}") from None
+    if not argv:
+        raise ConfigError(f"command {name.strip()!r} is empty")
+    check_macros(argv)
+    return argv
