@@ -57,6 +57,7 @@ async def test_agentless_host_has_only_its_own_services_and_is_never_fetched(sto
     assert service(store, "Ping").summary == "OK: alive"
     assert store.host("nas1").state == "UP"
     assert sched.stats.cycles == 0 and sched.stats.plugins_run == 1
+    await sched.plugin_pool.close()
 
 
 async def test_a_problem_is_retried_at_the_retry_interval_until_hard(store: Store, tmp_path: Path) -> None:
@@ -79,6 +80,7 @@ async def test_a_problem_is_retried_at_the_retry_interval_until_hard(store: Stor
     assert (row.state, row.summary) == (2, "CRITICAL: full")
     [point] = store.metric_points("nas1", "Disk", "used_percent", 0, 2e9)
     assert point.avg == 99.0
+    await sched.plugin_pool.close()
 
 
 async def test_passive_results_wait_in_the_inbox_and_arrive_in_order(store: Store, tmp_path: Path) -> None:

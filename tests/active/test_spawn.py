@@ -3,6 +3,8 @@ every way the daemon must survive."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.server
 import os
 import socket
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.active.plugins import plugin
+from watchkeeper.active.pool import HelperPool
 from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of
 from watchkeeper.checkapi import State
@@ -177,3 +180,38 @@ def _alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/status")
     return status.exists() and "State:\tZ" not in status.read_text()
+
+
+# ---------------------------------------------------------------------- the daemon's helper pool
+async def test_the_helper_pool_runs_plugins_byte_for_byte_in_parallel(tmp_path: Path) -> None:
+    pool = HelperPool(size=2)
+    try:
+        runs = await asyncio.gather(*(pool.run([plugin("check_dummy"), str(i % 4), f"run {i}"], 10.0, 65536)
+                                      for i in range(50)))
+        binary = await pool.run([script(tmp_path, "printf 'OK: \\000\\377\\n'; exit 0")], 10.0, 65536)
+    finally:
+        await pool.close()
+    assert [run.exit_code for run in runs] == [i % 4 for i in range(50)]
+    assert runs[7].stdout.endswith(b"run 7\n")
+    assert binary.stdout == b"OK: \x00\xff\n"
+    assert len({h.process.pid for h in pool.helpers}) == 0  # closed
+
+
+async def test_a_helper_that_dies_fails_only_its_plugins_and_is_replaced(tmp_path: Path) -> None:
+    pool = HelperPool(size=1)
+    try:
+        await pool.start()
+        hung = asyncio.create_task(pool.run([script(tmp_path, f"echo $$ > {tmp_path}/pid; exec sleep 300")],
+                                            60.0, 65536))
+        await asyncio.sleep(0)  # one turn of the loop: the request is sent and waits for its answer
+        assert pool.helpers[0].pending
+        pool.helpers[0].process.kill()
+        lost = await hung
+        after = await pool.run([plugin("check_dummy"), "0", "again"], 10.0, 65536)
+    finally:
+        await pool.close()
+    with contextlib.suppress(ProcessLookupError, FileNotFoundError):  # the orphaned plugin, its helper gone
+        os.kill(int((tmp_path / "pid").read_text()), 9)
+    assert lost.error.startswith("the plugin helper process ended (status -9) while the plugin ran")
+    assert outcome_of("svc", lost, 60.0).state == State.UNKNOWN
+    assert after.stdout == b"OK: again\n"

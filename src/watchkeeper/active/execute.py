@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from watchkeeper.active.macros import expand
 from watchkeeper.active.model import ActiveCheck
-from watchkeeper.active.spawn import DEFAULT_PLUGIN_OUTPUT_BYTES, run_plugin
+from watchkeeper.active.spawn import DEFAULT_PLUGIN_OUTPUT_BYTES, PluginRun, run_plugin
 from watchkeeper.active.verdict import outcome_of
 from watchkeeper.checkapi import State
 from watchkeeper.collect.hosts import HostConfig, host_address
@@ -20,7 +22,16 @@ def macro_values(host: HostConfig, service: str) -> dict[str, str]:
             "HOSTALIAS": str(host.options.get("alias") or host.name), "SERVICEDESC": service, "USER1": PLUGIN_DIR}
 
 
-async def execute(check: ActiveCheck, host: HostConfig, ssh: SshTransport | None) -> Outcome:
+LocalRunner = Callable[[list[str], float, int], Awaitable[PluginRun]]
+
+
+async def _in_process(argv: list[str], timeout_s: float, limit: int) -> PluginRun:
+    return await run_plugin(argv, timeout_s=timeout_s, limit=limit)
+
+
+async def execute(check: ActiveCheck, host: HostConfig, ssh: SshTransport | None,
+                  local: LocalRunner = _in_process) -> Outcome:
+    """`local` runs plugins on this machine: in this process by default, the daemon's helper pool."""
     try:
         argv = expand(list(check.argv), macro_values(host, check.name))
     except ConfigError as exc:
@@ -31,5 +42,5 @@ async def execute(check: ActiveCheck, host: HostConfig, ssh: SshTransport | None
                            f"{host.name} is {host.uri}. Use --on server, or reach the host over SSH")
         run = await ssh.run_plugin(argv, check.timeout_s, DEFAULT_PLUGIN_OUTPUT_BYTES)
     else:
-        run = await run_plugin(argv, timeout_s=check.timeout_s)
+        run = await local(argv, check.timeout_s, DEFAULT_PLUGIN_OUTPUT_BYTES)
     return outcome_of(check.name, run, check.timeout_s)

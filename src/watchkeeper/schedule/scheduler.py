@@ -23,6 +23,7 @@ from typing import Any
 
 from watchkeeper.active.execute import execute
 from watchkeeper.active.model import ActiveCheck
+from watchkeeper.active.pool import HelperPool
 from watchkeeper.collect.hosts import HostConfig, make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
@@ -91,6 +92,7 @@ class Scheduler:
         self._active_queue: list[tuple[float, tuple[str, str]]] = []
         self.active_gate = asyncio.Semaphore(active_concurrency)
         self.passive = PassiveResults(ActiveTables(store))
+        self.plugin_pool = HelperPool()
         self.rules: list[Rule] = []
         self.stats = Stats()
         self._unwritten: list[HostCycle] = []
@@ -282,7 +284,6 @@ class Scheduler:
             runtime = self.active.get(key)
             if runtime is None or runtime.due != due or runtime.running:
                 continue  # removed or rescheduled since it was queued
-            self.stats.start_delays.append(now - due)
             runtime.running = True
             task = asyncio.create_task(self._run_active(runtime))
             self._tasks.add(task)
@@ -299,7 +300,8 @@ class Scheduler:
                 return
             ssh = host.transport if isinstance(host.transport, SshTransport) else None
             async with self.active_gate:
-                outcome = await execute(check, host.config, ssh)
+                self.stats.start_delays.append(self.clock() - runtime.due)  # latency: due until it really starts
+                outcome = await execute(check, host.config, ssh, self.plugin_pool.run)
             self.stats.plugins_run += 1
             retry = self.record(check, outcome, started)
         except Exception:  # our own bug: log it, keep the other checks going
@@ -366,6 +368,7 @@ class Scheduler:
         self.flush()
         for runtime in self.hosts.values():
             await runtime.transport.close()
+        await self.plugin_pool.close()
 
 
 def _first_due(name: str, interval_s: float, now: float) -> float:

@@ -1,0 +1,113 @@
+"""Plugins run by a pool of helper processes (`active/helper.py`), one per core.
+
+The daemon writes a request line and awaits the result line: a few microseconds of its own
+time per plugin, where spawning and watching the plugin itself would keep its one thread
+busy for most of a millisecond. A helper that dies fails only the plugins it was running
+(UNKNOWN, with the reason), and the next request starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+
+from watchkeeper.active.helper import decode
+from watchkeeper.active.spawn import PluginRun
+
+log = logging.getLogger(__name__)
+LINE_LIMIT = 64 * 1024 * 1024
+"""A result line holds up to 1 MiB of output, escaped in JSON: room for the worst case."""
+
+
+@dataclass(slots=True)
+class Helper:
+    process: asyncio.subprocess.Process
+    pending: dict[int, asyncio.Future[PluginRun]] = field(default_factory=dict)
+    reader: asyncio.Task[None] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None and self.reader is not None and not self.reader.done()
+
+
+class HelperPool:
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size or max(1, os.cpu_count() or 1)
+        self.helpers: list[Helper] = []
+        self._ids = itertools.count(1)
+        self._starting = asyncio.Lock()
+
+    async def run(self, argv: list[str], timeout_s: float, limit: int) -> PluginRun:
+        helper = await self._helper()
+        request_id = next(self._ids)
+        future: asyncio.Future[PluginRun] = asyncio.get_running_loop().create_future()
+        helper.pending[request_id] = future
+        assert helper.process.stdin is not None
+        helper.process.stdin.write(json.dumps({"id": request_id, "argv": argv, "timeout": timeout_s,
+                                               "limit": limit}).encode() + b"\n")
+        try:
+            return await asyncio.wait_for(future, timeout_s + 30.0)  # the helper kills at timeout_s
+        except TimeoutError:
+            return PluginRun(error="the plugin helper gave no answer; it is restarted", timed_out=True)
+        finally:
+            helper.pending.pop(request_id, None)
+
+    async def start(self) -> None:
+        """Start the helpers now rather than at the first plugin."""
+        await self._helper()
+
+    async def _helper(self) -> Helper:
+        live = [h for h in self.helpers if h.alive]
+        if len(live) < self.size:
+            async with self._starting:  # only here is the list changed, so starts never race
+                self.helpers = [h for h in self.helpers if h.alive]
+                while len(self.helpers) < self.size:
+                    self.helpers.append(await self._start())
+                live = list(self.helpers)
+        return min(live, key=lambda h: len(h.pending))
+
+    async def _start(self) -> Helper:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "watchkeeper.active.helper", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, limit=LINE_LIMIT)
+        helper = Helper(process)
+        helper.reader = asyncio.create_task(self._read(helper))
+        return helper
+
+    async def _read(self, helper: Helper) -> None:
+        assert helper.process.stdout is not None
+        try:
+            while line := await helper.process.stdout.readline():
+                data = json.loads(line)
+                future = helper.pending.pop(data["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(decode(data))
+        except (ValueError, KeyError) as exc:
+            log.error("the plugin helper sent something unreadable (%s); restarting it", exc)
+            helper.process.kill()
+        status = await helper.process.wait()
+        for future in helper.pending.values():
+            if not future.done():
+                future.set_result(PluginRun(error=f"the plugin helper process ended (status {status}) while "
+                                                  "the plugin ran; it runs again at its next interval"))
+        helper.pending.clear()
+
+    async def close(self) -> None:
+        for helper in self.helpers:
+            if helper.process.stdin is not None:
+                helper.process.stdin.close()
+        for helper in self.helpers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(helper.process.wait(), 10.0)
+            if helper.process.returncode is None:
+                helper.process.kill()
+                await helper.process.wait()
+            if helper.reader is not None:
+                await helper.reader
+        self.helpers = []
