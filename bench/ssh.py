@@ -96,17 +96,22 @@ async def watchkeeper_runs(port: int, key: Path, known: Path, runs: int, server:
     ssh = SshTransport("bench", "127.0.0.1", port, USER, known_hosts=known, client_key=key)
     gate = asyncio.Semaphore(8)
     ok = 0
+    errors: set[str] = set()
 
     async def one() -> None:
         nonlocal ok
         async with gate:
             run = await ssh.run_plugin(PLUGIN, 30.0, 65536)
             ok += run.exit_code == 0
+            if run.exit_code != 0:
+                errors.add(run.error or f"exit {run.exit_code}: {run.stdout[:200]!r} {run.stderr[:200]!r}")
     started = time.monotonic()
     await asyncio.gather(*(one() for _ in range(runs)))
     wall = time.monotonic() - started
     server_cpu = tree_cpu(server)  # with the connection still open: its session process is counted live
     await ssh.close()
+    if errors:
+        print(f"failed runs: {sorted(errors)[:5]}", file=sys.stderr)
     return {"runs": runs, "ok": ok, "seconds": round(wall, 2), "logins": ssh.connections_opened,
             "server_cpu": server_cpu}
 

@@ -33,6 +33,7 @@ from watchkeeper.errors import AgentAuthFailed, AgentFailed, AgentUnreachable, C
 PIPED_AGENT_COMMAND = ["python3", "-"]
 MAX_SESSIONS = 8
 """Sessions at once on one connection; OpenSSH allows 10 (MaxSessions) unless told otherwise."""
+SESSION_RETRIES = 6
 TIMED_OUT = 124
 """Exit status of coreutils `timeout` when it had to stop the command."""
 """Default remote command: the bundled agent is sent on stdin, so hosts need no install."""
@@ -172,15 +173,20 @@ class SshTransport:
             async with self._sessions:
                 conn = await self._connection()
                 async with asyncio.timeout(timeout_s + 5.0):
-                    process = await conn.create_process(remote, encoding=None, stdin=asyncssh.DEVNULL)
+                    process = await self._session(conn, remote)
                     data, truncated = await read_limited(process.stdout, limit)
                     if truncated:  # drop the rest as it comes, so the plugin finishes with its own status
                         while await process.stdout.read(65536):
                             pass
                     stderr = await process.stderr.read(4096)
                     completed = await process.wait(check=False)
+                    process.close()
+                    await process.wait_closed()  # the server counts a session until its channel is closed
         except CollectError as exc:
             return PluginRun(error=str(exc))
+        except asyncssh.ChannelOpenError as exc:  # this session was refused; the connection is fine
+            return PluginRun(error=f"{self.where} refused a new SSH session: {exc.reason} (its MaxSessions is "
+                                   f"below {MAX_SESSIONS}?)")
         except TimeoutError:
             await self._drop()
             return PluginRun(timed_out=True, seconds=elapsed_since(start))
@@ -196,6 +202,18 @@ class SshTransport:
         if completed.exit_status == 127 and not data:
             return PluginRun(error=f"plugin {argv[0]!r} was not found on {self.name} (or `timeout` is missing there)")
         return replace(run, exit_code=completed.exit_status)
+
+    async def _session(self, conn: asyncssh.SSHClientConnection, command: str) -> asyncssh.SSHClientProcess[bytes]:
+        """A new session; a refusal is retried briefly, because OpenSSH frees a session's slot a
+        moment after its channel closes, so a full connection has room again very soon."""
+        for attempt in range(SESSION_RETRIES):
+            try:
+                return await conn.create_process(command, encoding=None, stdin=asyncssh.DEVNULL)
+            except asyncssh.ChannelOpenError:
+                if attempt == SESSION_RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def _drop(self) -> None:
         if self._conn is not None:
