@@ -28,7 +28,11 @@ def expand(argv: list[str], values: dict[str, str]) -> list[str]:
     return [_MACRO.sub(one, argument) for argument in argv]
 
 
+_ANY_VALUES = {name: "" for name in ("HOSTNAME", "HOSTADDRESS", "HOSTALIAS", "SERVICEDESC")} | {
+    f"USER{n}": "" for n in range(1, 257)}
+
+
 def check_macros(argv: list[str]) -> None:
     """Refuse a command with an unknown macro when it is defined, not when it first runs."""
-    expand(argv, {name: "" for name in ("HOSTNAME", "HOSTADDRESS", "HOSTALIAS", "SERVICEDESC")}
-           | {f"USER{n}": "" for n in range(1, 257)})
+    if any("$" in argument for argument in argv):
+        expand(argv, _ANY_VALUES)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import json
 import logging
 import math
 import time
@@ -93,6 +94,7 @@ class Scheduler:
         self.active_gate = asyncio.Semaphore(active_concurrency)
         self.passive = PassiveResults(ActiveTables(store))
         self.plugin_pool = HelperPool()
+        self._parsed_specs: dict[tuple[str, str], tuple[str, ActiveCheck]] = {}
         self.rules: list[Rule] = []
         self.stats = Stats()
         self._unwritten: list[HostCycle] = []
@@ -130,7 +132,19 @@ class Scheduler:
         self._wake.set()
 
     def _reload_active(self, now: float) -> None:
-        checks = {(c.host, c.name): c for c in self.passive.tables.checks() if c.host in self.hosts}
+        checks: dict[tuple[str, str], ActiveCheck] = {}
+        for host, name, spec in self.passive.tables.check_specs():
+            if host not in self.hosts:
+                continue
+            known = self._parsed_specs.get((host, name))
+            if known is None or known[0] != spec:
+                try:
+                    known = (spec, ActiveCheck.from_json(host, name, json.loads(spec)))
+                except (ValueError, TypeError, ConfigError) as exc:
+                    log.error("%s/%s is not checked: %s", host, name, exc)
+                    continue
+                self._parsed_specs[(host, name)] = known
+            checks[(host, name)] = known[1]
         self.passive.reload([c for c in checks.values() if c.passive], now)
         for key in [key for key, runtime in self.active.items() if checks.get(key) != runtime.check]:
             del self.active[key]  # removed or changed: a changed one starts afresh below

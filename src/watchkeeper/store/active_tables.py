@@ -66,6 +66,11 @@ class ActiveTables:
             db.execute("DELETE FROM services WHERE host = ? AND name = ?", (host, name))
             db.execute("DELETE FROM state_history WHERE host = ? AND service = ?", (host, name))
 
+    def check_specs(self) -> list[tuple[str, str, str]]:
+        """(host, name, spec JSON) of every active and passive service, unparsed: the daemon
+        re-reads them every few seconds and parses only what changed."""
+        return [(h, n, spec) for h, n, spec in self.store.query("SELECT host, name, spec FROM active_checks")]
+
     def checks(self, host: str | None = None) -> list[ActiveCheck]:
         sql = "SELECT host, name, spec FROM active_checks"
         rows = self.store.query(sql + (" WHERE host = ?" if host else "") + " ORDER BY host, name",
