@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cpu_accounting import tree_cpu
+
 from watchkeeper.nagios_import.mapping import map_config
 from watchkeeper.nagios_import.objects import read_config
 from watchkeeper.notify.notifier import Notifier
@@ -93,29 +95,6 @@ def write_config(directory: Path, hosts: int, services: int, interval: int) -> P
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def tree_cpu(root: int) -> float:
-    """CPU seconds of a process, its descendants, and every child they reaped (plugins)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdecimal():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        times[pid] = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += times.get(pid, 0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total / tick
 
 
 def self_cpu() -> float:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import socket
 import subprocess
@@ -27,33 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from cpu_accounting import tree_cpu
+
 from watchkeeper.collect.ssh import SshTransport
 
 PLUGIN = ["/usr/lib/nagios/plugins/check_dummy", "0", "ok"]
 USER = "wkbench"
 CHECK_BY_SSH = "/usr/lib/nagios/plugins/check_by_ssh"
-
-
-def tree_cpu(root: int) -> float:
-    """CPU seconds of a process, its descendants, and every child they reaped."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdecimal():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = sum(int(value) for value in fields[11:15])
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += times.get(pid, 0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total / tick
 
 
 def own_cpu(who: int) -> float:
