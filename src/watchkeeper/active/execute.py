@@ -31,7 +31,7 @@ async def _in_process(argv: list[str], timeout_s: float, limit: int) -> PluginRu
 
 async def execute(check: ActiveCheck, host: HostConfig, ssh: SshTransport | None,
                   local: LocalRunner = _in_process) -> Outcome:
-    """`local` runs plugins on this machine: in this process by default, the daemon's helper pool."""
+    """`local` runs plugins on this machine: in this process by default; the daemon passes its helper pool."""
     try:
         argv = expand(list(check.argv), macro_values(host, check.name))
     except ConfigError as exc:
