@@ -20,16 +20,16 @@ log = logging.getLogger(__name__)
 Reschedule = Callable[[str, str | None, float], bool]
 """(host, service or None for the host's agent and all its services, when) -> found."""
 
-# name -> (number of arguments, whether it names a service)
+# name -> number of arguments
 SHAPES = {
-    "ACKNOWLEDGE_SVC_PROBLEM": (7, True), "ACKNOWLEDGE_HOST_PROBLEM": (6, False),
-    "REMOVE_SVC_ACKNOWLEDGEMENT": (2, True), "REMOVE_HOST_ACKNOWLEDGEMENT": (1, False),
-    "SCHEDULE_SVC_DOWNTIME": (9, True), "SCHEDULE_HOST_DOWNTIME": (8, False),
-    "SCHEDULE_HOST_SVC_DOWNTIME": (8, False), "DEL_SVC_DOWNTIME": (1, False), "DEL_HOST_DOWNTIME": (1, False),
-    "PROCESS_SERVICE_CHECK_RESULT": (4, True),
-    "SCHEDULE_SVC_CHECK": (3, True), "SCHEDULE_FORCED_SVC_CHECK": (3, True),
-    "SCHEDULE_HOST_CHECK": (2, False), "SCHEDULE_FORCED_HOST_CHECK": (2, False),
-    "SCHEDULE_HOST_SVC_CHECKS": (2, False), "SCHEDULE_FORCED_HOST_SVC_CHECKS": (2, False),
+    "ACKNOWLEDGE_SVC_PROBLEM": 7, "ACKNOWLEDGE_HOST_PROBLEM": 6,
+    "REMOVE_SVC_ACKNOWLEDGEMENT": 2, "REMOVE_HOST_ACKNOWLEDGEMENT": 1,
+    "SCHEDULE_SVC_DOWNTIME": 9, "SCHEDULE_HOST_DOWNTIME": 8,
+    "SCHEDULE_HOST_SVC_DOWNTIME": 8, "DEL_SVC_DOWNTIME": 1, "DEL_HOST_DOWNTIME": 1,
+    "PROCESS_SERVICE_CHECK_RESULT": 4,
+    "SCHEDULE_SVC_CHECK": 3, "SCHEDULE_FORCED_SVC_CHECK": 3,
+    "SCHEDULE_HOST_CHECK": 2, "SCHEDULE_FORCED_HOST_CHECK": 2,
+    "SCHEDULE_HOST_SVC_CHECKS": 2, "SCHEDULE_FORCED_HOST_SVC_CHECKS": 2,
 }
 
 
@@ -37,10 +37,9 @@ RESCHEDULING = {name for name in SHAPES if name.startswith("SCHEDULE_") and "CHE
 
 
 def _arguments(command: Command) -> list[str]:
-    shape = SHAPES.get(command.name)
-    if shape is None:
+    count = SHAPES.get(command.name)
+    if count is None:
         raise ConfigError(f"command {command.name} is not supported; supported: {', '.join(sorted(SHAPES))}")
-    count, _ = shape
     args = command.args
     if len(args) < count:
         raise ConfigError(f"{command.name} needs {count} arguments separated by ';', got {len(args)}")
