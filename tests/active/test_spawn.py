@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.active.plugins import plugin
+from tests.active.plugins import dies, plugin
 from watchkeeper.active.pool import HelperPool
 from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of
@@ -140,7 +140,7 @@ async def test_a_hung_plugin_is_killed_with_its_children(tmp_path: Path) -> None
     outcome = await check([script(tmp_path, body)], timeout_s=1.0)
     assert outcome.state == State.UNKNOWN and "gave no result within 1 s and was killed" in outcome.summary
     for pid in map(int, pids.read_text().split()):
-        assert not _alive(pid), f"process {pid} of the hung plugin is still running"
+        assert dies(pid), f"process {pid} of the hung plugin is still running"
 
 
 async def test_a_plugin_that_exits_but_leaves_a_child_holding_stdout_is_cleaned_up(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ async def test_a_plugin_that_exits_but_leaves_a_child_holding_stdout_is_cleaned_
     outcome = await check([script(tmp_path, f"sleep 300 & echo $! > {pids}; echo 'OK: done'; exit 0")],
                           timeout_s=30.0)
     assert outcome.state == State.OK and outcome.summary == "OK: done"
-    assert not _alive(int(pids.read_text()))
+    assert dies(int(pids.read_text()))
 
 
 async def test_death_by_signal_is_named(tmp_path: Path) -> None:
@@ -171,15 +171,6 @@ async def test_plugins_do_not_inherit_our_open_files(tmp_path: Path) -> None:
     assert outcome.state == State.OK
     assert "secret-file" not in outcome.details and "socket:" not in outcome.details
     assert "/dev/null" in outcome.details  # stdin
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
 
 
 # ---------------------------------------------------------------------- the daemon's helper pool
