@@ -8,6 +8,7 @@ where they are understood, with a message that says what happened and what to tr
     │   ├── HostKeyRejected     the host key is unknown or has changed
     │   └── AgentFailed         connected, but the agent exited with an error or printed nothing
     ├── ConfigError             a host, URI, rule or parameter given by the user is not valid
+    │   └── NotFound            a named host, service, rule, downtime or token does not exist
     └── StoreError              the store cannot be opened or written (locked, corrupt, disk full)
 """
 
@@ -42,3 +43,7 @@ class ConfigError(WatchkeeperError):
 
 class StoreError(WatchkeeperError):
     pass
+
+
+class NotFound(ConfigError):
+    """A named host, service, rule, downtime or token does not exist."""

@@ -51,7 +51,7 @@ def test_downtimes_are_added_listed_and_removed(home: str, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["downtime", "add", "web1", "--comment", "x"], "needs --end or --duration"),
+    (["downtime", "add", "web1", "--comment", "x"], "needs an end or a duration"),
     (["downtime", "add", "web1", "--duration", "soon", "--comment", "x"], "duration 'soon' is not understood"),
     (["downtime", "add", "*", "--weekly", "sunday 2-4", "--comment", "x"], "time window 'sunday 2-4'"),
     (["downtime", "add", "*", "--weekly", "sun 02:00-04:00", "--zone", "Mars/Base", "--comment", "x"],

@@ -12,10 +12,10 @@ from typing import Any
 
 from watchkeeper.checkapi import render
 from watchkeeper.errors import ConfigError
-from watchkeeper.notify.calendar import check_zone, parse_window
-from watchkeeper.notify.model import PROBLEM_STATES, Acknowledgement, Channel, Contact, Downtime, NotificationRule
+from watchkeeper.notify.actions import acknowledge, schedule_downtime
+from watchkeeper.notify.model import PROBLEM_STATES, Channel, Contact, NotificationRule
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import BY_NAME, NAMES, OK
+from watchkeeper.notify.states import BY_NAME, NAMES
 from watchkeeper.store.notify_tables import NotifyTables
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
@@ -52,26 +52,15 @@ def _when(ts: float | None) -> str:
 # ---------------------------------------------------------------------- downtimes
 def cmd_downtime_add(args: argparse.Namespace) -> int:
     tables = _tables(args)
-    if args.weekly:
-        parse_window(args.weekly, check_zone(args.zone))
-        start = parse_time(args.start) if args.start else time.time()
-        end = parse_time(args.end) if args.end else float("inf")
-    else:
-        start = parse_time(args.start or "now")
-        if args.end:
-            end = parse_time(args.end)
-        elif args.duration:
-            end = start + parse_duration(args.duration)
-        else:
-            raise ConfigError("a one-off downtime needs --end or --duration (or use --weekly for a recurring one)")
-    if end <= start:
-        raise ConfigError("the downtime ends before it starts")
-    downtime = Downtime(0, args.host, args.service, start, end, args.weekly or "", args.zone, args.author,
-                        args.comment)
-    downtime_id = tables.add_downtime(downtime)
+    downtime = schedule_downtime(
+        tables, args.host, args.service, start=parse_time(args.start) if args.start else None,
+        end=parse_time(args.end) if args.end else None,
+        duration_s=parse_duration(args.duration) if args.duration else None, weekly=args.weekly or "",
+        zone=args.zone, author=args.author, comment=args.comment, now=time.time())
     what = f"{args.host} {args.service}" if args.service else f"{args.host} and its services"
-    when = f"every {args.weekly} ({args.zone})" if args.weekly else f"{_when(start)} to {_when(end)}"
-    print(f"Downtime {downtime_id}: {what}, {when}.")
+    when = (f"every {args.weekly} ({args.zone})" if args.weekly
+            else f"{_when(downtime.start)} to {_when(downtime.end)}")
+    print(f"Downtime {downtime.id}: {what}, {when}.")
     return 0
 
 
@@ -91,16 +80,13 @@ def cmd_downtime_remove(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- acknowledgements
 def cmd_ack_add(args: argparse.Namespace) -> int:
-    tables = _tables(args)
     service = args.service or ""
-    state, summary = tables.current_state(args.host, service)
-    if state == OK:
-        raise ConfigError(f"{args.host} {service or '(host)'} is OK: there is no problem to acknowledge")
-    expires = time.time() + parse_duration(args.expire) if args.expire else None
-    tables.acknowledge(Acknowledgement(args.host, service, state, args.author, args.comment, args.sticky, expires,
-                                       time.time()))
-    print(f"Acknowledged {args.host} {service or '(host)'} {NAMES[state]}: {summary}"
-          + (f"; expires {_when(expires)}" if expires else "") + (" (sticky)" if args.sticky else ""))
+    tables = _tables(args)
+    ack = acknowledge(tables, args.host, service, args.author, args.comment, sticky=args.sticky,
+                      expire_s=parse_duration(args.expire) if args.expire else None, now=time.time())
+    summary = tables.current_state(args.host, service)[1]
+    print(f"Acknowledged {args.host} {service or '(host)'} {NAMES[ack.state]}: {summary}"
+          + (f"; expires {_when(ack.expires)}" if ack.expires else "") + (" (sticky)" if args.sticky else ""))
     return 0
 
 

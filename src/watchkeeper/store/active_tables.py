@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from watchkeeper.active.model import ActiveCheck
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, NotFound
 from watchkeeper.store.database import Store
 
 
@@ -35,7 +35,7 @@ class ActiveTables:
         now = time.time()
         with self.store.transaction(f"adding service {check.host}/{check.name}") as db:
             if not db.execute("SELECT 1 FROM hosts WHERE name = ?", (check.host,)).fetchone():
-                raise ConfigError(f"there is no host {check.host!r}; add it first with `watchkeeper host add`")
+                raise NotFound(f"there is no host {check.host!r}; add it first with `watchkeeper host add`")
             row = db.execute("SELECT plugin FROM services WHERE host = ? AND name = ?",
                              (check.host, check.name)).fetchone()
             if row is not None and not (replace and row[0] in (check.plugin, "active", "passive")):
@@ -61,7 +61,7 @@ class ActiveTables:
     def remove(self, host: str, name: str) -> None:
         with self.store.transaction(f"removing service {host}/{name}") as db:
             if db.execute("DELETE FROM active_checks WHERE host = ? AND name = ?", (host, name)).rowcount == 0:
-                raise ConfigError(f"{host} has no active or passive service {name!r}; `watchkeeper service list "
+                raise NotFound(f"{host} has no active or passive service {name!r}; `watchkeeper service list "
                                   f"{host}` shows them (discovered services go with `watchkeeper discover`)")
             db.execute("DELETE FROM services WHERE host = ? AND name = ?", (host, name))
             db.execute("DELETE FROM state_history WHERE host = ? AND service = ?", (host, name))
@@ -81,7 +81,7 @@ class ActiveTables:
     def submit(self, host: str, service: str, state: int, output: str, received: float | None = None) -> None:
         check = self.store.query("SELECT spec FROM active_checks WHERE host = ? AND name = ?", (host, service))
         if not check:
-            raise ConfigError(f"{host} has no service {service!r} that takes results; add it with "
+            raise NotFound(f"{host} has no service {service!r} that takes results; add it with "
                               f"`watchkeeper service add {host} '{service}' --passive`")
         if state not in (0, 1, 2, 3):
             raise ConfigError("the state must be 0-3 or OK, WARN, CRIT, UNKNOWN")

@@ -21,7 +21,7 @@ from typing import Any
 from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
 from watchkeeper.engine.rules import Rule
-from watchkeeper.errors import ConfigError, StoreError
+from watchkeeper.errors import ConfigError, NotFound, StoreError
 from watchkeeper.store.schema import METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
 
 INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
@@ -70,6 +70,10 @@ class MetricPoint:
     hi: float
 
 
+def _host_row(r: tuple[Any, ...]) -> HostRow:
+    return HostRow(HostConfig(r[0], r[1], r[2], json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
+
+
 def _translate(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
     message = str(exc)
     hint = ""
@@ -99,6 +103,8 @@ class Store:
         except OSError as exc:
             raise StoreError(f"store {path}: cannot create its directory: {exc.strerror}") from exc
         self._series: dict[tuple[str, str, str], int] = {}
+        self._levels: dict[int, tuple[float, float] | None] = {}
+        """Levels last written per series: they are written only when a check's levels change."""
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
@@ -140,7 +146,7 @@ class Store:
     def remove_host(self, name: str) -> None:
         with self.transaction(f"removing host {name}") as db:
             if db.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount == 0:
-                raise ConfigError(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
+                raise NotFound(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
             db.execute("DELETE FROM services WHERE host = ?", (name,))
             db.execute("DELETE FROM value_store WHERE host = ?", (name,))
             db.execute("DELETE FROM state_history WHERE host = ?", (name,))
@@ -148,20 +154,29 @@ class Store:
             db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
             series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
             db.executemany("DELETE FROM metric_points WHERE series = ?", [(s,) for s in series])
+            db.executemany("DELETE FROM metric_levels WHERE series = ?", [(s,) for s in series])
             db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
         self._series = {key: value for key, value in self._series.items() if key[0] != name}
+        for series_id in series:
+            self._levels.pop(series_id, None)
+
+    def update_host(self, host: HostConfig) -> None:
+        """A new address, interval or options; the daemon reconnects on its next reload."""
+        with self.transaction(f"updating host {host.name}") as db:
+            if db.execute("UPDATE hosts SET uri = ?, interval_s = ?, options = ? WHERE name = ?",
+                          (host.uri, host.interval_s, json.dumps(host.options), host.name)).rowcount == 0:
+                raise NotFound(f"there is no host {host.name!r}; `watchkeeper host list` shows the hosts")
+
+    _HOST_COLUMNS = "name, uri, interval_s, options, state, state_since, last_fetch, last_ok, last_error"
 
     def hosts(self) -> list[HostRow]:
-        rows = self.query("SELECT name, uri, interval_s, options, state, state_since, last_fetch, last_ok, "
-                           "last_error FROM hosts ORDER BY name")
-        return [HostRow(HostConfig(r[0], r[1], r[2], json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
-                for r in rows]
+        return [_host_row(r) for r in self.query(f"SELECT {self._HOST_COLUMNS} FROM hosts ORDER BY name")]
 
     def host(self, name: str) -> HostRow:
-        for row in self.hosts():
-            if row.config.name == name:
-                return row
-        raise ConfigError(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
+        rows = self.query(f"SELECT {self._HOST_COLUMNS} FROM hosts WHERE name = ?", (name,))
+        if not rows:
+            raise NotFound(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
+        return _host_row(rows[0])
 
     # ------------------------------------------------------------------ services
     def service_specs(self, host: str) -> list[ServiceSpec]:
@@ -187,6 +202,14 @@ class Store:
         rows = self.query(sql + (" WHERE host = ?" if host else "") + " ORDER BY host, name",
                            (host,) if host else ())
         return [ServiceRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
+
+    def service(self, host: str, name: str) -> ServiceRow:
+        rows = self.query("SELECT host, name, plugin, item, state, stale, summary, details, last_check, last_change "
+                          "FROM services WHERE host = ? AND name = ?", (host, name))
+        if not rows:
+            raise NotFound(f"{host} has no service {name!r}; `watchkeeper status {host}` lists them")
+        r = rows[0]
+        return ServiceRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9])
 
     def history(self, host: str, service: str, limit: int = 100) -> list[HistoryRow]:
         rows = self.query("SELECT ts, state, stale, summary FROM state_history WHERE host = ? AND service = ? "
@@ -217,7 +240,7 @@ class Store:
     def remove_rule(self, rule_id: int) -> None:
         with self.transaction("removing a rule") as db:
             if db.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount == 0:
-                raise ConfigError(f"there is no rule {rule_id}; `watchkeeper rule list` shows them")
+                raise NotFound(f"there is no rule {rule_id}; `watchkeeper rule list` shows them")
 
     def rules(self) -> list[Rule]:
         rows = self.query("SELECT id, plugin, host_glob, item_glob, params, comment FROM rules ORDER BY id")
@@ -233,6 +256,7 @@ class Store:
             changes: list[tuple[object, ...]] = []
             stores: list[tuple[str, str, str]] = []
             points: list[tuple[object, ...]] = []
+            levels: dict[int, tuple[float, float] | None] = {}
             # A batch may hold several cycles of one host: compare each with the one before it.
             current: dict[str, dict[str, tuple[int, int]]] = {}
             for cycle in cycles:
@@ -258,6 +282,8 @@ class Store:
                     for metric in outcome.metrics:
                         if math.isfinite(metric.value):
                             series = self._series_id(db, cycle.host, outcome.name, metric.name)
+                            if levels.get(series, self._levels.get(series, False)) != metric.levels:
+                                levels[series] = metric.levels
                             for tier, (step, slots) in enumerate(METRIC_TIERS):
                                 bucket = int(now // step)
                                 points.append((series, tier, bucket % slots, bucket, metric.value,
@@ -271,6 +297,10 @@ class Store:
             db.executemany("INSERT INTO value_store (host, service, data) VALUES (?, ?, ?) "
                            "ON CONFLICT (host, service) DO UPDATE SET data = excluded.data", stores)
             db.executemany(UPSERT_POINT, points)
+            db.executemany("INSERT INTO metric_levels (series, warn, crit) VALUES (?, ?, ?) "
+                           "ON CONFLICT (series) DO UPDATE SET warn = excluded.warn, crit = excluded.crit",
+                           [(series, *(pair or (None, None))) for series, pair in levels.items()])
+        self._levels.update(levels)  # only once committed: a failed batch is written again, levels too
 
     def _write_host_state(self, db: sqlite3.Connection, cycle: HostCycle,
                           changes: list[tuple[object, ...]]) -> None:
@@ -301,6 +331,12 @@ class Store:
     def metric_names(self, host: str, service: str) -> list[str]:
         return [r[0] for r in self.query("SELECT metric FROM metric_series WHERE host = ? AND service = ? "
                                           "ORDER BY metric", (host, service))]
+
+    def metric_levels(self, host: str, service: str) -> dict[str, tuple[float | None, float | None]]:
+        """(warn, crit) of each metric as the check last gave them; a metric without levels is absent."""
+        rows = self.query("SELECT s.metric, l.warn, l.crit FROM metric_series s JOIN metric_levels l "
+                          "ON l.series = s.id WHERE s.host = ? AND s.service = ?", (host, service))
+        return {r[0]: (r[1], r[2]) for r in rows if r[1] is not None or r[2] is not None}
 
     def metric_points(self, host: str, service: str, metric: str, start: float, end: float) -> list[MetricPoint]:
         """Points between start and end from the finest tier that still covers `start`."""

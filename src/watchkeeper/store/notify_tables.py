@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, NotFound
 from watchkeeper.notify.model import Acknowledgement, Channel, Contact, Downtime, Event, NotificationRule
 from watchkeeper.notify.states import CRIT, OK, AlertState
 from watchkeeper.store.database import Store
@@ -124,7 +124,7 @@ class NotifyTables:
         column = {"notify_channels": "name", "notify_contacts": "name"}[table]
         with self.store.transaction(f"removing {name}") as db:
             if db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,)).rowcount == 0:
-                raise ConfigError(f"there is no {table.removeprefix('notify_')[:-1]} named {name!r}")
+                raise NotFound(f"there is no {table.removeprefix('notify_')[:-1]} named {name!r}")
 
     # ------------------------------------------------------------------ rules
     def add_rule(self, rule: NotificationRule) -> int:
@@ -140,7 +140,7 @@ class NotifyTables:
     def remove_rule(self, rule_id: int) -> None:
         with self.store.transaction("removing a notification rule") as db:
             if db.execute("DELETE FROM notify_rules WHERE id = ?", (rule_id,)).rowcount == 0:
-                raise ConfigError(f"there is no notification rule {rule_id}; `watchkeeper notify rule list`")
+                raise NotFound(f"there is no notification rule {rule_id}; `watchkeeper notify rule list`")
 
     def rules(self) -> list[NotificationRule]:
         rows = self.store.query("SELECT id, spec FROM notify_rules ORDER BY id")
@@ -172,7 +172,7 @@ class NotifyTables:
     def remove_downtime(self, downtime_id: int) -> None:
         with self.store.transaction("removing a downtime") as db:
             if db.execute("DELETE FROM downtimes WHERE id = ?", (downtime_id,)).rowcount == 0:
-                raise ConfigError(f"there is no downtime {downtime_id}; `watchkeeper downtime list` shows them")
+                raise NotFound(f"there is no downtime {downtime_id}; `watchkeeper downtime list` shows them")
 
     def downtimes(self) -> list[Downtime]:
         rows = self.store.query("SELECT id, host, service, start, end, recurring, zone, author, comment "
@@ -184,10 +184,8 @@ class NotifyTables:
         if not service:
             row = self.store.host(host)
             return (OK if row.state in ("UP", "PENDING") else CRIT), row.last_error
-        for svc in self.store.services(host):
-            if svc.name == service:
-                return max(svc.state, 0), svc.summary
-        raise ConfigError(f"{host} has no service {service!r}; `watchkeeper status {host}` lists them")
+        svc = self.store.service(host, service)
+        return max(svc.state, 0), svc.summary
 
     def acknowledge(self, ack: Acknowledgement) -> None:
         with self.store.transaction(f"acknowledging {ack.host} {ack.service}") as db:

@@ -158,6 +158,32 @@ CREATE TABLE IF NOT EXISTS passive_inbox (
     output   TEXT NOT NULL,
     received REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS metric_levels (
+    series INTEGER PRIMARY KEY,
+    warn   REAL,
+    crit   REAL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a revoked id stays revoked
+    name      TEXT NOT NULL,
+    digest    TEXT NOT NULL UNIQUE,
+    scope     TEXT NOT NULL,
+    created   REAL NOT NULL,
+    last_used REAL,
+    revoked   REAL
+);
+CREATE TABLE IF NOT EXISTS web_users (
+    name     TEXT PRIMARY KEY,
+    password TEXT NOT NULL,
+    scope    TEXT NOT NULL,
+    created  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+    digest  TEXT PRIMARY KEY,
+    user    TEXT NOT NULL,
+    csrf    TEXT NOT NULL,
+    expires REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 # In an upsert's SET, column names are the row's old values and `excluded.` the new point:
