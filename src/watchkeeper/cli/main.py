@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from watchkeeper import __version__
 from watchkeeper.checkapi import State, render
-from watchkeeper.cli import alerting, nagios_import, plugin_mode, services
+from watchkeeper.cli import alerting, nagios_import, plugin_mode, services, web_access
 from watchkeeper.collect.hosts import HostConfig, check_host_name, make_transport, parse_uri
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
@@ -86,6 +86,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     store = Store(paths.database)
     NotifyTables(store).seed_defaults()
     ensure_client_key(paths)
+    password_file = web_access.ensure_initial_user(store, paths.home)
+    if password_file is not None:
+        print(f"Web UI user `admin`: its password is in {password_file} (readable only by you).")
     name = local_host_name()
     if args.local and not store.hosts():
         store.add_host(HostConfig(name, "local"))
@@ -394,11 +397,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from watchkeeper.notify.delivery import Delivery
     from watchkeeper.notify.notifier import Notifier
     from watchkeeper.schedule.scheduler import Scheduler
+    from watchkeeper.web.server import WebServer
 
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths = Paths.resolve(args.home)
     store = open_store(args)
+    listen = None if args.listen == "off" else _listen_address(args.listen, 8080)
+    web_access.ensure_initial_user(store, paths.home)
     hosts = store.hosts()
     log.info("watchkeeper %s: monitoring %d hosts; store %s", __version__, len(hosts), paths.database)
     log.info("look at the state with: %s status%s", sys.argv[0] if "/" in sys.argv[0] else "watchkeeper",
@@ -415,9 +421,19 @@ def cmd_run(args: argparse.Namespace) -> int:
                               delivery=Delivery(tables))
         livestatus = LivestatusServer(paths.database, scheduler.reschedule)
         await livestatus.start(paths.livestatus_socket, _listen_address(args.livestatus_tcp, 6557))
+        web = None
+        if listen is not None:
+            web = WebServer(paths.database, scheduler, *listen)
+            web.start()
+            log.info("web UI and API at %s (API described at %sapi/v1/openapi.json)", web.url, web.url)
+            password_file = paths.home / web_access.INITIAL_PASSWORD_FILE
+            if password_file.exists():
+                log.info("log in as admin with the password in %s", password_file)
         try:
             await scheduler.run(stop)
         finally:
+            if web is not None:
+                await web.close()
             await livestatus.close()
         log.info("stopped cleanly after %d host cycles", scheduler.stats.cycles)
 
@@ -490,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--livestatus-tcp", metavar="[ADDRESS:]PORT",
                    help="also answer Livestatus on TCP (address default 127.0.0.1; the unix socket is always on)")
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="[ADDRESS:]PORT",
+                   help="web UI and API (default 127.0.0.1:8080; 'off' for none)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("status", help="hosts and services with state, age and summary")
@@ -507,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugin_mode.add_parser(sub)
     alerting.add_parsers(sub)
     services.add_parsers(sub)
+    web_access.add_parsers(sub)
     nagios_import.add_parsers(sub)
 
     p = sub.add_parser("history", help="state changes of a service (or of the host)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import itertools
 import json
 import logging
 import math
@@ -29,13 +30,15 @@ from watchkeeper.collect.hosts import HostConfig, make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
 from watchkeeper.engine.cycle import run_host_cycle
-from watchkeeper.engine.model import HostCycle, Outcome
+from watchkeeper.engine.discovery import discover_in_output
+from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.engine.rules import Rule, rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, StoreError
 from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier, policy_for
 from watchkeeper.notify.states import AlertPolicy
 from watchkeeper.paths import Paths
+from watchkeeper.schedule.health import Health
 from watchkeeper.schedule.passive import PassiveResults
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
@@ -347,6 +350,21 @@ class Scheduler:
             heapq.heappush(self._active_queue, (when, (host, service)))
         self._wake.set()
         return True
+
+    async def discover(self, host: str) -> list[ServiceSpec]:
+        """What discovery finds on a host now, over the host's own connection; nothing is accepted."""
+        runtime = self.hosts.get(host)
+        if runtime is None or runtime.config.uri == "none":
+            raise ConfigError(f"{host} has no agent that the daemon reaches; there is nothing to discover")
+        async with self.gate:
+            fetched = await runtime.transport.fetch()
+        return discover_in_output(fetched.data, host)
+
+    def health(self) -> Health:
+        return Health(hosts=len(self.hosts), active_checks=len(self.active), cycles=self.stats.cycles,
+                      services_checked=self.stats.services_checked, fetch_errors=self.stats.fetch_errors,
+                      plugins_run=self.stats.plugins_run, unwritten_cycles=len(self._unwritten),
+                      start_delays=tuple(itertools.islice(reversed(self.stats.start_delays), 1000)))
 
     def record(self, check: ActiveCheck, outcome: Outcome, started: float) -> bool:
         """Queue an active or passive result for the writer; True when it is a soft problem."""

@@ -200,3 +200,27 @@ class CheckIn(Strict):
 class Accepted(BaseModel):
     accepted: bool
     message: str
+
+
+class NotificationRuleIn(Strict):
+    """The fields of `watchkeeper notify rule add`; see docs/alerting.md."""
+
+    name: str = Field("", max_length=200)
+    hosts: str = Field("*", max_length=1000, description="host name glob")
+    services: str = Field("*", max_length=1000, description="service name glob; '' for host notifications")
+    service_regex: str = Field("", max_length=1000)
+    labels: dict[str, str] = Field(default_factory=dict)
+    states: list[str] = Field(["WARN", "CRIT", "UNKNOWN", "STALE"], max_length=10)
+    transitions: list[str] = Field(default_factory=list, max_length=50, examples=[["OK>CRIT"]])
+    summary_regex: str = Field("", max_length=1000)
+    period: str = Field("", max_length=200, examples=["mon-fri 08:00-18:00"])
+    zone: str = Field("UTC", max_length=100)
+    contacts: list[str] = Field(default_factory=list, max_length=100)
+    after_s: float = Field(0.0, ge=0, le=365 * 86400.0)
+    renotify_s: float = Field(0.0, ge=0, le=365 * 86400.0)
+    grace_s: float = Field(0.0, ge=0, le=365 * 86400.0)
+    bulk_s: float = Field(120.0, ge=0, le=86400.0)
+    digest_at: str = Field("", max_length=5, examples=["07:00"])
+    suppress: bool = False
+    stop: bool = False
+    comment: str = Field("", max_length=2000)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from watchkeeper.checkapi import render
-from watchkeeper.store.database import MetricPoint
+from watchkeeper.store.database import HistoryRow, MetricPoint
 from watchkeeper.web.series import Trend, render_value, trend
 
 WIDTH, HEIGHT = 760, 200
@@ -115,3 +115,36 @@ def draw(metric: str, points: Sequence[MetricPoint], start: float, end: float, s
     parts.append("</svg>")
     latest = render_value(metric, points[-1].avg) if points else "-"
     return Graph(metric, "".join(parts), len(points), latest, forecast_words(metric, line, end, levels))
+
+
+STATE_CLASSES = {-1: "pending", 0: "ok", 1: "warn", 2: "crit", 3: "unknown"}
+
+
+def timeline(history: Sequence[HistoryRow], start: float, end: float) -> str:
+    """The state over the range as a coloured strip; `history` is newest first, as the store gives it."""
+    width, height = WIDTH - LEFT - RIGHT, 14
+    changes = sorted(history, key=lambda row: row.ts)
+    before = [row for row in changes if row.ts <= start]
+    segments: list[tuple[float, float, HistoryRow]] = []
+    current = before[-1] if before else None
+    since = start
+    for row in changes:
+        if row.ts <= start:
+            continue
+        if row.ts >= end:
+            break
+        if current is not None:
+            segments.append((since, row.ts, current))
+        current, since = row, row.ts
+    if current is not None:
+        segments.append((since, end, current))
+    parts = [f'<svg class="timeline" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
+             'aria-label="state over time">']
+    for first, last, row in segments:
+        x = (first - start) / (end - start) * width
+        w = max((last - first) / (end - start) * width, 0.5)
+        state = STATE_CLASSES.get(row.state, "unknown") + (" stale" if row.stale else "")
+        parts.append(f'<rect class="state-{state}" x="{x:.1f}" y="0" width="{w:.1f}" height="{height}">'
+                     f'<title>{escape(render.datetime(first))}: {escape(row.summary)}</title></rect>')
+    parts.append("</svg>")
+    return "".join(parts)

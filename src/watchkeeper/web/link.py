@@ -6,24 +6,10 @@ benchmark, a test, a read-only UI) passes `NoDaemon`, and those calls answer 503
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from watchkeeper.engine.model import ServiceSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    hosts: int
-    active_checks: int
-    cycles: int
-    services_checked: int
-    fetch_errors: int
-    plugins_run: int
-    unwritten_cycles: int
-    """Cycles checked but not yet in the store (grows while the store cannot be written)."""
-    start_delays: tuple[float, ...]
-    """Recent delays between when checks were due and when they started, in seconds."""
+from watchkeeper.schedule.health import Health
 
 
 class DaemonLink(Protocol):

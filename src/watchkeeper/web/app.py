@@ -1,0 +1,79 @@
+"""The ASGI application: the UI, /api/v1 with its OpenAPI document, and /metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Request, Response, Security
+from fastapi.responses import RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from watchkeeper import __version__
+from watchkeeper.web import api, errors, pages
+from watchkeeper.web.access import StoreAccess
+from watchkeeper.web.auth import bearer, caller_from_token
+from watchkeeper.web.link import DaemonLink, NoDaemon
+from watchkeeper.web.prometheus import exposition
+
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                                 b"form-action 'self'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """No inline scripts, no framing, no content sniffing: on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
+    app = FastAPI(title="Watchkeeper", version=__version__, openapi_url="/api/v1/openapi.json",
+                  docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
+                  description="Everything the `watchkeeper` command line does. Authenticate with "
+                              "`Authorization: Bearer TOKEN`; create tokens with "
+                              "`watchkeeper token add NAME --scope read|write|admin`.")
+    app.state.access = StoreAccess(database)
+    app.state.daemon = daemon or NoDaemon()
+    app.state.token_noted = {}
+    errors.install(app)
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, pages.LoginRequired)
+        from urllib.parse import urlencode
+
+        return RedirectResponse("/login?" + urlencode({"next": exc.path}), status_code=303)
+
+    app.add_exception_handler(pages.LoginRequired, login_required)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+                services: bool = False) -> Response:
+        caller_from_token(app.state.access, credentials, "read", app.state.token_noted)
+        text = exposition(app.state.access.store(), app.state.daemon.health(), services)
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    app.add_middleware(SecurityHeaders)
+    return app

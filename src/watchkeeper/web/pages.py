@@ -1,0 +1,241 @@
+"""The UI: server-rendered pages behind a session login. Every form carries the session's CSRF
+token; every value reaches the page through the template engine's escaping."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from watchkeeper.checkapi import render
+from watchkeeper.engine.model import DISCOVERY_SERVICE, STATE_NAMES
+from watchkeeper.notify.actions import acknowledge, schedule_downtime
+from watchkeeper.store.database import MetricPoint, Store
+from watchkeeper.store.notify_tables import NotifyTables
+from watchkeeper.store.web_tables import Session, WebTables, allows
+from watchkeeper.web import views
+from watchkeeper.web.api_models import ServiceOut
+from watchkeeper.web.auth import SESSION_COOKIE, check_csrf, session_of
+from watchkeeper.web.errors import ApiError
+from watchkeeper.web.graph import draw, timeline
+from watchkeeper.web.series import CHECK_FORECASTS, RANGES, check_forecast
+
+SEARCH_LIMIT = 1000
+DOWNTIME_CHOICES = {"1h": 3600.0, "2h": 7200.0, "8h": 28800.0, "1d": 86400.0, "1w": 604800.0}
+
+router = APIRouter(include_in_schema=False)
+_environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+templates = Jinja2Templates(env=_environment)
+
+
+def _age(since: float | None) -> str:
+    if since is None:
+        return "-"
+    seconds = max(time.time() - since, 0.0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+_environment.filters["age"] = _age
+_environment.filters["when"] = lambda ts: "-" if ts is None else render.datetime(ts) if math.isfinite(ts) \
+    else "open end"
+_environment.globals["state_name"] = lambda code: STATE_NAMES.get(code, "UNKNOWN")
+_environment.globals["service_url"] = lambda host, service, **extra: "/service?" + urlencode(
+    {"host": host, "service": service, **extra})
+_environment.globals["host_url"] = lambda host: "/hosts/" + quote(host, safe="")
+
+
+class LoginRequired(Exception):
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def current_session(request: Request) -> Session:
+    session = session_of(request.app.state.access, request)
+    if session is None:
+        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return session
+
+
+Logged = Annotated[Session, Depends(current_session)]
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.access.store()
+    return store
+
+
+def _page(request: Request, name: str, session: Session | None, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"session": session, "ranges": list(RANGES), **context},
+                                      status_code=status)
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this server: never an absolute or scheme-relative URL (an open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+# ---------------------------------------------------------------------- login
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    users = WebTables(_store(request)).users()
+    return _page(request, "login.html", None, next=_safe_next(next), error="", no_users=not users)
+
+
+@router.post("/login")
+def log_in(request: Request, name: Annotated[str, Form(max_length=200)],
+           password: Annotated[str, Form(max_length=1000)], next: Annotated[str, Form()] = "/") -> Response:
+    cookie = WebTables(_store(request)).log_in(name, password, time.time())
+    if cookie is None:
+        return _page(request, "login.html", None, status=401, next=_safe_next(next),
+                     error="Wrong name or password.", no_users=False)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", path="/")
+    return response
+
+
+@router.post("/logout")
+def log_out(request: Request, session: Logged, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(session, csrf)
+    WebTables(_store(request)).log_out(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------------- pages
+@router.get("/")
+def overview(request: Request, session: Logged) -> HTMLResponse:
+    store = _store(request)
+    marks = views.Marks.load(store)
+    found = views.problems(store, marks)
+    down = [row for row in store.query("SELECT name, state_since, last_error FROM hosts WHERE state = 'DOWN' "
+                                       "ORDER BY name")]
+    return _page(request, "overview.html", session, counts=views.state_counts(store), hosts_down=down,
+                 problems=[s for s in found if views.unhandled(s)],
+                 handled=[s for s in found if not views.unhandled(s)],
+                 host_count=store.query("SELECT count(*) FROM hosts")[0][0])
+
+
+@router.get("/services")
+def search(request: Request, session: Logged, q: str = "", host: str = "",
+           state: Annotated[list[str] | None, Query()] = None, problems: bool = False) -> HTMLResponse:
+    store = _store(request)
+    marks = views.Marks.load(store)
+    wanted = {s.upper() for s in state or []}
+    needle = q.lower()
+    found: list[ServiceOut] = []
+    total = 0
+    for row in store.services(host or None):
+        if wanted and STATE_NAMES.get(row.state) not in wanted:
+            continue
+        if needle and needle not in f"{row.host}\t{row.name}\t{row.summary}".lower():
+            continue
+        service = views.service_out(row, marks)
+        if problems and not views.unhandled(service):
+            continue
+        total += 1
+        if len(found) < SEARCH_LIMIT:
+            found.append(service)
+    return _page(request, "services.html", session, services=found, total=total, q=q, host=host, wanted=wanted,
+                 problems=problems, states=["CRIT", "UNKNOWN", "WARN", "OK", "PENDING"], limit=SEARCH_LIMIT)
+
+
+@router.get("/hosts/{name}")
+def host_page(request: Request, session: Logged, name: str) -> HTMLResponse:
+    store = _store(request)
+    host = views.host_out(store, name)
+    marks = views.Marks.load(store)
+    services = [views.service_out(row, marks) for row in store.services(name)]
+    discovery = next((s for s in services if s.name == DISCOVERY_SERVICE), None)
+    return _page(request, "host.html", session, host=host, services=services, discovery=discovery,
+                 downtimes=[d for d in marks.downtimes if d.host == name and d.end > marks.now],
+                 checks=store.query("SELECT name, spec FROM active_checks WHERE host = ?", (name,)),
+                 host_down_since=host.state_since if host.state == "DOWN" else None,
+                 durations=list(DOWNTIME_CHOICES))
+
+
+@router.get("/service")
+def service_page(request: Request, session: Logged, host: str, service: str, range: str = "25h") -> HTMLResponse:
+    if range not in RANGES:
+        range = "25h"
+    store = _store(request)
+    marks = views.Marks.load(store)
+    current = views.service_out(store.service(host, service), marks)
+    end = time.time()
+    start = end - RANGES[range]
+    series = views.metrics(store, host, service, start, end).series
+    graphs, forecasts = [], []
+    for one in series:
+        points = [MetricPoint(*p) for p in one.points]
+        graphs.append(draw(one.metric, points, start, end, max((end - start) / 720, 60.0), (one.warn, one.crit)))
+        if one.metric.endswith(CHECK_FORECASTS) and points:
+            said = check_forecast(one.metric, points[-1].avg)
+            if said:
+                forecasts.append(said)
+    history = store.history(host, service, 200)
+    return _page(request, "service.html", session, service=current, range=range, graphs=graphs,
+                 forecasts=forecasts, history=history, timeline=timeline(history, start, end),
+                 ack=marks.acks.get((host, service)),
+                 downtimes=[d for d in marks.downtimes if d.covers(host, service, marks.now)],
+                 durations=list(DOWNTIME_CHOICES))
+
+
+# ---------------------------------------------------------------------- actions
+def _acting(request: Request, session: Session, csrf: str) -> NotifyTables:
+    check_csrf(session, csrf)
+    if not allows(session.scope, "write"):
+        raise ApiError(403, f"user {session.user} may only look (scope {session.scope}); acting needs write")
+    return NotifyTables(_store(request))
+
+
+@router.post("/actions/ack")
+def ack_action(request: Request, session: Logged, host: Annotated[str, Form()], csrf: Annotated[str, Form()],
+               comment: Annotated[str, Form(max_length=2000)], service: Annotated[str, Form()] = "",
+               sticky: Annotated[bool, Form()] = False, next: Annotated[str, Form()] = "/") -> Response:
+    tables = _acting(request, session, csrf)
+    acknowledge(tables, host, service, session.user, comment or "acknowledged in the web UI", sticky=sticky,
+                expire_s=None, now=time.time())
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/actions/unack")
+def unack_action(request: Request, session: Logged, host: Annotated[str, Form()], csrf: Annotated[str, Form()],
+                 service: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    _acting(request, session, csrf).remove_acknowledgement(host, service)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/actions/downtime")
+def downtime_action(request: Request, session: Logged, host: Annotated[str, Form()], csrf: Annotated[str, Form()],
+                    duration: Annotated[str, Form()], comment: Annotated[str, Form(max_length=2000)],
+                    service: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    tables = _acting(request, session, csrf)
+    if duration not in DOWNTIME_CHOICES:
+        raise ApiError(400, f"duration {duration!r} is not one of {', '.join(DOWNTIME_CHOICES)}")
+    schedule_downtime(tables, host, service or None, start=None, end=None, duration_s=DOWNTIME_CHOICES[duration],
+                      weekly="", zone="UTC", author=session.user, comment=comment, now=time.time())
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/actions/discover")
+async def discover_action(request: Request, host: Annotated[str, Form()], csrf: Annotated[str, Form()]
+                          ) -> Response:
+    from watchkeeper.engine.discovery import diff_services
+
+    session = current_session(request)
+    _acting(request, session, csrf)
+    store = _store(request)
+    found = await request.app.state.daemon.discover(host)
+    diff = diff_services(store.service_specs(host), found)
+    store.accept_services(host, diff.new)
+    return RedirectResponse("/hosts/" + quote(host, safe=""), status_code=303)

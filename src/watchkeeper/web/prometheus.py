@@ -1,0 +1,89 @@
+"""`/metrics` in the Prometheus text format: the daemon's own health, and with `?services=1`
+each service's state and latest metric values.
+
+Written out directly rather than through a client library's registry: every value is read
+fresh from the store or the daemon at scrape time, so there is nothing to register, and the
+format for gauges and counters is a line each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from watchkeeper.schedule.health import Health
+from watchkeeper.store.database import Store
+from watchkeeper.store.schema import METRIC_TIERS
+
+LATEST_WINDOW_S = 600.0
+"""Service metrics newer than this are exported; an older value would be a stale gauge."""
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def _metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> Iterator[str]:
+    yield f"# HELP {name} {help_text}"
+    yield f"# TYPE {name} {kind}"
+    for labels, value in samples:
+        yield f"{name}{labels} {value!r}"
+
+
+def exposition(store: Store, health: Health | None, with_services: bool) -> str:
+    lines: list[str] = []
+    states = {name: 0 for name in ("PENDING", "OK", "WARN", "CRIT", "UNKNOWN")}
+    names = {-1: "PENDING", 0: "OK", 1: "WARN", 2: "CRIT", 3: "UNKNOWN"}
+    for state, count in store.query("SELECT state, count(*) FROM services GROUP BY state"):
+        states[names.get(state, "UNKNOWN")] += count
+    lines += _metric("watchkeeper_services", "gauge", "Services by current state.",
+                     [(f'{{state="{s}"}}', float(n)) for s, n in states.items()])
+    hosts = dict(store.query("SELECT state, count(*) FROM hosts GROUP BY state"))
+    lines += _metric("watchkeeper_hosts", "gauge", "Hosts by reachability.",
+                     [(f'{{state="{_label(s)}"}}', float(n)) for s, n in sorted(hosts.items())])
+    spool = dict(store.query("SELECT status, count(*) FROM notify_spool WHERE status != 'sent' GROUP BY status"))
+    lines += _metric("watchkeeper_notifications_queued", "gauge", "Notifications not yet sent, by status.",
+                     [(f'{{status="{_label(s)}"}}', float(n)) for s, n in sorted(spool.items())])
+    inbox = store.query("SELECT count(*) FROM passive_inbox")[0][0]
+    lines += _metric("watchkeeper_passive_inbox", "gauge", "Passive results waiting for the daemon.",
+                     [("", float(inbox))])
+    lines += _metric("watchkeeper_up", "gauge", "1 when this server runs inside the monitoring daemon.",
+                     [("", 1.0 if health is not None else 0.0)])
+    if health is not None:
+        lines += _metric("watchkeeper_host_cycles_total", "counter", "Host check cycles since start.",
+                         [("", float(health.cycles))])
+        lines += _metric("watchkeeper_services_checked_total", "counter", "Service results since start.",
+                         [("", float(health.services_checked))])
+        lines += _metric("watchkeeper_fetch_errors_total", "counter", "Agent fetches that failed since start.",
+                         [("", float(health.fetch_errors))])
+        lines += _metric("watchkeeper_plugins_run_total", "counter", "Nagios plugins run since start.",
+                         [("", float(health.plugins_run))])
+        lines += _metric("watchkeeper_unwritten_cycles", "gauge", "Checked cycles waiting to be stored.",
+                         [("", float(health.unwritten_cycles))])
+        lines += _metric("watchkeeper_scheduled_hosts", "gauge", "Hosts the scheduler runs.",
+                         [("", float(health.hosts))])
+        lines += _metric("watchkeeper_scheduled_active_checks", "gauge", "Active and passive services scheduled.",
+                         [("", float(health.active_checks))])
+        delays = list(health.start_delays)
+        if delays:
+            lines += _metric("watchkeeper_check_latency_seconds", "gauge",
+                             "How late checks started after they were due (recent checks).",
+                             [(f'{{quantile="{q}"}}', _quantile(delays, q)) for q in (0.5, 0.95, 0.99)])
+    if with_services:
+        lines += _metric("watchkeeper_service_state", "gauge", "0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN, -1 PENDING.",
+                         [(f'{{host="{_label(h)}",service="{_label(s)}"}}', float(state))
+                          for h, s, state in store.query("SELECT host, name, state FROM services ORDER BY host, name")])
+        step = METRIC_TIERS[0][0]
+        rows = store.query("SELECT s.host, s.service, s.metric, p.total / p.n, max(p.bucket) FROM metric_points p "
+                           "JOIN metric_series s ON s.id = p.series WHERE p.tier = 0 AND p.bucket >= ? "
+                           "GROUP BY p.series ORDER BY s.host, s.service, s.metric",
+                           (int((time.time() - LATEST_WINDOW_S) // step),))
+        lines += _metric("watchkeeper_service_metric", "gauge", "Latest value of each service metric, base units.",
+                         [(f'{{host="{_label(h)}",service="{_label(s)}",metric="{_label(m)}"}}', float(v))
+                          for h, s, m, v, _ in rows])
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,93 @@
+"""What the API and the pages show, read from the store: services with their acknowledgement
+and downtime flags, metric series for a range, counts by state."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from watchkeeper.checkapi.results import unit_of
+from watchkeeper.engine.model import STATE_NAMES
+from watchkeeper.notify.model import Acknowledgement, Downtime
+from watchkeeper.store.database import ServiceRow, Store
+from watchkeeper.store.notify_tables import NotifyTables
+from watchkeeper.web.api_models import HostOut, MetricsOut, SeriesOut, ServiceOut
+from watchkeeper.web.series import GRAPH_POINTS, downsample
+
+PROBLEM_ORDER = {2: 0, 3: 1, 1: 2}
+"""CRIT first, then UNKNOWN, then WARN."""
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """Acknowledgements and downtimes, loaded once per request."""
+
+    acks: dict[tuple[str, str], Acknowledgement]
+    downtimes: list[Downtime]
+    now: float
+
+    @classmethod
+    def load(cls, store: Store) -> Marks:
+        tables = NotifyTables(store)
+        return cls(tables.acknowledgements(), tables.downtimes(), time.time())
+
+    def in_downtime(self, host: str, service: str) -> bool:
+        return any(d.covers(host, service, self.now) for d in self.downtimes)
+
+
+def service_out(row: ServiceRow, marks: Marks) -> ServiceOut:
+    return ServiceOut(host=row.host, name=row.name, plugin=row.plugin, item=row.item,
+                      state=STATE_NAMES.get(row.state, "UNKNOWN"),  # type: ignore[arg-type]
+                      state_code=row.state, stale=row.stale, summary=row.summary, details=row.details,
+                      last_check=row.last_check, last_change=row.last_change,
+                      acknowledged=(row.host, row.name) in marks.acks,
+                      in_downtime=bool(marks.downtimes) and marks.in_downtime(row.host, row.name))
+
+
+def host_out(store: Store, name: str) -> HostOut:
+    row = store.host(name)
+    return HostOut(name=row.config.name, uri=row.config.uri, interval_s=row.config.interval_s,
+                   options=row.config.options, state=row.state, state_since=row.state_since,
+                   last_fetch=row.last_fetch, last_ok=row.last_ok, last_error=row.last_error)
+
+
+def is_problem(service: ServiceOut) -> bool:
+    return service.state_code in PROBLEM_ORDER
+
+
+def unhandled(service: ServiceOut) -> bool:
+    return is_problem(service) and not service.acknowledged and not service.in_downtime
+
+
+def problems(store: Store, marks: Marks) -> list[ServiceOut]:
+    """Services in WARN, CRIT or UNKNOWN, worst and longest-standing first."""
+    rows = [ServiceRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9]) for r in store.query(
+        "SELECT host, name, plugin, item, state, stale, summary, details, last_check, last_change FROM services "
+        "WHERE state IN (1, 2, 3)")]
+    found = [service_out(row, marks) for row in rows]
+    found.sort(key=lambda s: (PROBLEM_ORDER[s.state_code], s.last_change or 0.0, s.host, s.name))
+    return found
+
+
+def state_counts(store: Store) -> dict[str, int]:
+    counts = {name: 0 for name in ("CRIT", "UNKNOWN", "WARN", "OK", "PENDING")}
+    for state, n in store.query("SELECT state, count(*) FROM services GROUP BY state"):
+        counts[STATE_NAMES.get(state, "UNKNOWN")] += n
+    return counts
+
+
+def metrics(store: Store, host: str, service: str, start: float, end: float,
+            resolution: float | None = None) -> MetricsOut:
+    """Every metric of a service between start and end; `resolution` (seconds) merges finer points."""
+    store.service(host, service)
+    step = resolution or max((end - start) / GRAPH_POINTS, 60.0)
+    levels = store.metric_levels(host, service)
+    series = []
+    for name in store.metric_names(host, service):
+        points = store.metric_points(host, service, name, start, end)
+        if points and len(points) > 1 and points[1].ts - points[0].ts < step:
+            points = downsample(points, step)
+        warn, crit = levels.get(name, (None, None))
+        series.append(SeriesOut(metric=name, unit=unit_of(name), warn=warn, crit=crit,
+                                points=[(p.ts, p.avg, p.lo, p.hi) for p in points]))
+    return MetricsOut(host=host, service=service, start=start, end=end, step=step, series=series)
