@@ -116,9 +116,10 @@ def test_rules_are_validated_and_change_the_levels(home: str, capsys: pytest.Cap
 class Daemon:
     """`watchkeeper run` as a real process; its log lines are read as they come."""
 
-    def __init__(self, home: str) -> None:
+    def __init__(self, home: str, listen: str = "off") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "watchkeeper.cli.main", "--home", home, "run", "--log-level", "debug"],
+            [sys.executable, "-m", "watchkeeper.cli.main", "--home", home, "run", "--log-level", "debug",
+             "--listen", listen],
             stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.changed = threading.Condition()

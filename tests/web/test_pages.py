@@ -1,0 +1,138 @@
+"""The UI over real HTTP: login, sessions, CSRF, escaping, and the pages' content."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.web.served import EVIL, PASSWORD, seed, served
+from watchkeeper.store.database import Store
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    store = seed(tmp_path / "wk.db")
+    with served(tmp_path / "wk.db") as url:
+        yield url, store
+
+
+@contextmanager
+def logged_in(url: str, user: str = "alice") -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        response = client.post("/login", data={"name": user, "password": PASSWORD, "next": "/"})
+        assert response.status_code == 303, response.text
+        yield client
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "the page has no CSRF field"
+    return match[1]
+
+
+def test_pages_need_a_login_and_come_back_to_the_page_asked_for(site: tuple[str, Store]) -> None:
+    url, _ = site
+    with httpx.Client(base_url=url) as client:
+        response = client.get("/service", params={"host": "web1", "service": "Memory"})
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=%2Fservice%3Fhost%3Dweb1")
+        wrong = client.post("/login", data={"name": "alice", "password": "wrong password", "next": "/"})
+        assert wrong.status_code == 401 and "Wrong name or password" in wrong.text
+        right = client.post("/login", data={"name": "alice", "password": PASSWORD, "next": "/hosts/web1"})
+        assert right.status_code == 303 and right.headers["location"] == "/hosts/web1"
+        cookie = right.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_the_login_never_redirects_to_another_site(site: tuple[str, Store]) -> None:
+    url, _ = site
+    with httpx.Client(base_url=url) as client:
+        for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+            response = client.post("/login", data={"name": "alice", "password": PASSWORD, "next": target})
+            assert response.headers["location"] == "/", target
+
+
+def test_the_overview_shows_problems_first_with_counts(site: tuple[str, Store]) -> None:
+    url, _ = site
+    with logged_in(url) as client:
+        page = client.get("/").text
+    problems = page[page.index('id="problems"'):]
+    assert problems.index("Filesystem /var") < problems.index("Memory")  # CRIT before WARN
+    assert "<b>2</b> CRIT" in page and "<b>1</b> WARN" in page and "<b>3</b> hosts" in page
+
+
+def test_markup_in_summaries_details_service_names_and_history_is_shown_escaped(site: tuple[str, Store]) -> None:
+    url, _ = site
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+    with logged_in(url) as client:
+        pages = [client.get("/").text, client.get("/hosts/web1").text, client.get("/hosts/web3").text,
+                 client.get("/services", params={"q": "script"}).text,
+                 client.get("/service", params={"host": "web1", "service": "Filesystem /var"}).text,
+                 client.get("/service", params={"host": "web3", "service": f"Log {EVIL}"}).text]
+    for page in pages:
+        assert EVIL not in page
+        assert "<script" not in page
+    assert escaped in pages[0] and escaped in pages[4] and escaped in pages[5]
+
+
+def test_security_headers_forbid_inline_scripts_and_framing(site: tuple[str, Store]) -> None:
+    url, _ = site
+    with logged_in(url) as client:
+        headers = client.get("/").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_action_without_the_session_csrf_token_is_refused(site: tuple[str, Store]) -> None:
+    url, store = site
+    with logged_in(url) as client:
+        form = {"host": "web1", "service": "Filesystem /var", "comment": "on it", "next": "/"}
+        refused = client.post("/actions/ack", data={**form, "csrf": "forged"})
+        assert refused.status_code == 403 and "CSRF" in refused.text
+        assert store.query("SELECT count(*) FROM acknowledgements")[0][0] == 0
+        token = csrf_of(client.get("/").text)
+        done = client.post("/actions/ack", data={**form, "csrf": token})
+        assert done.status_code == 303
+        assert store.query("SELECT host, service, author FROM acknowledgements") == [
+            ("web1", "Filesystem /var", "alice")]
+        after = client.get("/").text
+    assert "Filesystem /var" not in after[after.index('id="problems"'):after.index('id="handled"')]
+
+
+def test_a_read_only_user_can_look_but_not_act(site: tuple[str, Store]) -> None:
+    url, store = site
+    with logged_in(url, "viewer") as client:
+        token = csrf_of(client.get("/").text)
+        response = client.post("/actions/downtime", data={"host": "web2", "duration": "1h", "comment": "x",
+                                                         "csrf": token})
+    assert response.status_code == 403 and "may only look" in response.text
+    assert store.query("SELECT count(*) FROM downtimes")[0][0] == 0
+
+
+def test_the_service_page_draws_each_metric_with_levels_and_a_forecast(site: tuple[str, Store]) -> None:
+    url, _ = site
+    with logged_in(url) as client:
+        page = client.get("/service", params={"host": "web1", "service": "Filesystem /var", "range": "4h"}).text
+    graphs = re.findall(r'<svg class="graph"[^>]*data-metric="([^"]+)" data-points="(\d+)"', page)
+    assert {metric for metric, _ in graphs} == {"fs_used_percent", "fs_used_bytes"}
+    assert all(int(points) >= 45 for _, points in graphs)
+    percent = page[page.index('data-metric="fs_used_percent"'):]
+    percent = percent[:percent.index("</figure>")]
+    assert 'class="level warn"' in percent and 'class="level crit"' in percent
+    assert 'class="forecast"' in percent
+    assert "trend +" in percent and "per day" in percent
+    assert 'class="timeline"' in page and "state-crit" in page
+
+
+def test_logging_out_ends_the_session(site: tuple[str, Store]) -> None:
+    url, _ = site
+    with logged_in(url) as client:
+        token = csrf_of(client.get("/").text)
+        assert client.post("/logout", data={"csrf": token}).status_code == 303
+        assert client.get("/").status_code == 303
