@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from watchkeeper.active.model import ActiveCheck
@@ -63,6 +63,7 @@ def need(scope: str) -> Callable[..., Caller]:
     return dependency
 
 
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the id shown when it was made")]
 Read = Annotated[Caller, Depends(need("read"))]
 Write = Annotated[Caller, Depends(need("write"))]
 Admin = Annotated[Caller, Depends(need("admin"))]
@@ -247,7 +248,7 @@ def add_rule(request: Request, body: RuleIn, _: Admin) -> RuleOut:
 
 
 @router.delete("/rules/{rule_id}", tags=["rules"], status_code=204)
-def remove_rule(request: Request, rule_id: int, _: Admin) -> Response:
+def remove_rule(request: Request, rule_id: RowId, _: Admin) -> Response:
     store_of(request).remove_rule(rule_id)
     return Response(status_code=204)
 
@@ -276,7 +277,7 @@ def add_downtime(request: Request, body: DowntimeIn, caller: Write) -> DowntimeO
 
 
 @router.delete("/downtimes/{downtime_id}", tags=["downtimes"], status_code=204)
-def remove_downtime(request: Request, downtime_id: int, _: Write) -> Response:
+def remove_downtime(request: Request, downtime_id: RowId, _: Write) -> Response:
     NotifyTables(store_of(request)).remove_downtime(downtime_id)
     return Response(status_code=204)
 
@@ -363,6 +364,6 @@ def add_notification_rule(request: Request, body: NotificationRuleIn, _: Admin) 
 
 
 @router.delete("/notification-rules/{rule_id}", tags=["notification rules"], status_code=204)
-def remove_notification_rule(request: Request, rule_id: int, _: Admin) -> Response:
+def remove_notification_rule(request: Request, rule_id: RowId, _: Admin) -> Response:
     NotifyTables(store_of(request)).remove_rule(rule_id)
     return Response(status_code=204)
