@@ -47,9 +47,14 @@ def forecast_words(metric: str, line: Trend | None, end: float, levels: tuple[fl
         return "not enough data for a trend yet"
     per_day = line.slope * 86400
     words = f"trend {'+' if per_day >= 0 else '-'}{render_value(metric, abs(per_day))} per day"
-    for name, level in (("CRIT", levels[1]), ("WARN", levels[0])):
+    now = line.at(end)
+    warn, crit = levels
+    lower = warn is not None and crit is not None and crit < warn  # e.g. time until full: less is worse
+    for name, level in (("CRIT", crit), ("WARN", warn)):
         if level is None:
             continue
+        if (now <= level) if lower else (now >= level):
+            return words + f"; already past {name} ({render_value(metric, level)})"
         when = line.reaches(level, end)
         if when is not None:
             return words + f"; at this rate it reaches {name} ({render_value(metric, level)}) in " \
@@ -62,6 +67,8 @@ def draw(metric: str, points: Sequence[MetricPoint], start: float, end: float, s
     line = trend(points)
     until = end + (end - start) * PROJECTION if line is not None else end
     values = [p.lo for p in points] + [p.hi for p in points] + [v for v in levels if v is not None]
+    if line is not None and points:
+        values.append(line.at(until))  # the projection stays on the graph
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     if lo > 0 and lo < hi * 0.5:
         lo = 0.0  # anchor at zero unless the data sit far above it
@@ -84,15 +91,20 @@ def draw(metric: str, points: Sequence[MetricPoint], start: float, end: float, s
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
                      f'<text class="tick" x="{LEFT - 4}" y="{y(value) + 4:.1f}" text-anchor="end">'
                      f'{escape(render_value(metric, value))}</text>')
-    for ts in _ticks(start, until):
-        parts.append(f'<text class="tick" x="{x(ts):.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+    for index, ts in enumerate(_ticks(start, until)):
+        anchor = "start" if index == 0 else "end" if index == 4 else "middle"
+        parts.append(f'<text class="tick" x="{x(ts):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
                      f'{escape(_time_label(ts, until - start))}</text>')
     clip = f'clip-path="url(#clip-{id(points)})"'
     if points:
-        band, path = [], []
+        path = []
         previous = None
+        # A gap is a pause much longer than the usual spacing: hosts checked every 5 minutes leave
+        # 1-minute slots empty without any gap in their data.
+        spacings = sorted(b.ts - a.ts for a, b in zip(points, points[1:], strict=False))
+        usual = spacings[len(spacings) // 2] if spacings else step
         for point in points:
-            gap = previous is None or point.ts - previous > 2.5 * step
+            gap = previous is None or point.ts - previous > 2.5 * max(step, usual)
             path.append(f"{'M' if gap else 'L'}{x(point.ts):.1f},{y(point.avg):.1f}")
             previous = point.ts
         band = [f"{x(p.ts):.1f},{y(p.hi):.1f}" for p in points] + \
