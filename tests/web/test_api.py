@@ -233,3 +233,31 @@ def test_prometheus_endpoint_reports_states_and_service_metrics(api: tuple[httpx
     assert 'watchkeeper_service_state{host="web1",service="Filesystem /var"} 2.0' in text
     assert 'watchkeeper_service_metric{host="web1",service="Filesystem /var",metric="fs_used_percent"} 95.0' in text
     assert 'service="Log <script>alert(\\"x\\")</script>"' in text  # label values escaped as the format wants
+
+
+def test_a_huge_body_is_refused_before_it_is_read(api: tuple[httpx.Client, Store, dict[str, str]]) -> None:
+    client, store, tokens = api
+    huge = {"host": "web1", "service": "Backup", "state": 0, "output": "x" * (2 << 20)}
+    response = client.post("/api/v1/results", headers=auth(tokens["write"]), json=huge)
+    assert response.status_code == 413 and "send less" in response.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit counts what streams in
+        yield b'{"host": "web1", "output": "'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b'"}'
+
+    streamed = client.post("/api/v1/results", headers={**auth(tokens["write"]), "content-type": "application/json"},
+                           content=chunks())
+    assert streamed.status_code == 413
+    assert store.query("SELECT count(*) FROM passive_inbox")[0][0] == 0
+
+
+def test_a_damaged_store_answers_503_json_and_the_server_keeps_serving(tmp_path: Path) -> None:
+    database = tmp_path / "damaged.db"
+    database.write_bytes(b"this is not a database" * 100)
+    with served(database) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(2):
+            response = client.get("/api/v1/hosts", headers=auth("wk_anything"))
+            assert response.status_code == 503
+            assert "damaged" in response.json()["error"] or "not a database" in response.json()["error"]

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from watchkeeper.active.model import ActiveCheck
+from watchkeeper.checkapi import build_params
 from watchkeeper.collect.hosts import HostConfig
+from watchkeeper.engine.catalog import plugins_by_name
 from watchkeeper.engine.discovery import diff_services
 from watchkeeper.engine.model import STATE_NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
@@ -233,9 +235,6 @@ def list_rules(request: Request, _: Read) -> list[RuleOut]:
 
 @router.post("/rules", tags=["rules"], status_code=201, summary="Add a rule, e.g. df used_percent [85, 95]")
 def add_rule(request: Request, body: RuleIn, _: Admin) -> RuleOut:
-    from watchkeeper.checkapi import build_params
-    from watchkeeper.engine.catalog import plugins_by_name
-
     plugin = plugins_by_name().get(body.plugin)
     if plugin is None:
         raise ApiError(400, f"there is no check plugin {body.plugin!r}; known: {', '.join(sorted(plugins_by_name()))}")

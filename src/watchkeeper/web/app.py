@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response, Security
 from fastapi.responses import RedirectResponse
@@ -46,6 +48,57 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+MAX_BODY_BYTES = 1 << 20
+"""The largest request body: a passive result's output is at most 64 KiB, everything else far less."""
+
+
+class BodyLimit:
+    """Refuses bodies over MAX_BODY_BYTES with 413, before any of it is kept (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            await _too_large(send)
+            return
+        seen = 0
+        started = answered = False
+
+        async def counted() -> Message:
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                if not started:
+                    await _too_large(send)
+                answered = True
+                return {"type": "http.disconnect"}  # the application stops reading and gives up
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return  # the 413 is already sent; whatever the application says after it is dropped
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, tracked)
+
+
+async def _too_large(send: Send) -> None:
+    body = json.dumps({"error": f"the request body is over {MAX_BODY_BYTES} bytes; send less"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
     app = FastAPI(title="Watchkeeper", version=__version__, openapi_url="/api/v1/openapi.json",
                   docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
@@ -59,8 +112,6 @@ def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, pages.LoginRequired)
-        from urllib.parse import urlencode
-
         return RedirectResponse("/login?" + urlencode({"next": exc.path}), status_code=303)
 
     app.add_exception_handler(pages.LoginRequired, login_required)
@@ -75,5 +126,6 @@ def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
         text = exposition(app.state.access.store(), app.state.daemon.health(), services)
         return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app

@@ -4,6 +4,7 @@ short page for the UI. Store and configuration errors keep the message they alre
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -45,8 +46,6 @@ def error_response(request: Request, status: int, message: str) -> Response:
     if _is_api(request) or request.url.path == "/metrics":
         return JSONResponse({"error": message}, status_code=status,
                             headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
-    from html import escape
-
     return HTMLResponse(f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"
                         '<p><a href="/">Overview</a></p>', status_code=status)
 

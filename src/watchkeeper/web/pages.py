@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from watchkeeper.checkapi import render
+from watchkeeper.engine.discovery import diff_services
 from watchkeeper.engine.model import DISCOVERY_SERVICE, STATE_NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.store.database import MetricPoint, Store
@@ -230,8 +231,6 @@ def downtime_action(request: Request, session: Logged, host: Annotated[str, Form
 @router.post("/actions/discover")
 async def discover_action(request: Request, host: Annotated[str, Form()], csrf: Annotated[str, Form()]
                           ) -> Response:
-    from watchkeeper.engine.discovery import diff_services
-
     session = current_session(request)
     _acting(request, session, csrf)
     store = _store(request)
