@@ -28,6 +28,7 @@ import httpx
 from watchkeeper.store.database import Store
 from watchkeeper.store.schema import METRIC_TIERS
 from watchkeeper.store.web_tables import WebTables
+from watchkeeper.web.link import NoDaemon
 from watchkeeper.web.server import WebServer
 
 PASSWORD = "benchmark password"
@@ -39,7 +40,11 @@ def build(path: Path, hosts: int, per_host: int, days: float, detailed: set[tupl
     store = Store(path)
     now = time.time()
     rng = random.Random(7)
-    host_rows, service_rows, history, series_rows, levels = [], [], [], [], []
+    host_rows: list[tuple[object, ...]] = []
+    service_rows: list[tuple[object, ...]] = []
+    history: list[tuple[object, ...]] = []
+    series_rows: list[tuple[int, str, str, str]] = []
+    levels: list[tuple[int, float, float]] = []
     for h in range(hosts):
         host = f"host{h:04d}"
         host_rows.append((host, "local", 60.0, "{}", now - days * 86400, "UP", now - days * 86400, now, now))
@@ -113,7 +118,7 @@ def main() -> int:
         build_s = build(database, args.hosts, args.services, args.days, set(services))
         database_bytes = sum(p.stat().st_size for p in Path(tmp).glob("watchkeeper.db*"))
         token = WebTables(Store(database)).add_token("bench", "read")[1]
-        web = WebServer(database, _Nothing(), "127.0.0.1", 0)
+        web = WebServer(database, NoDaemon(), "127.0.0.1", 0)
         thread = threading.Thread(target=lambda: asyncio.run(web.server.serve(sockets=[web.socket])), daemon=True)
         thread.start()
         with httpx.Client(base_url=web.url.rstrip("/"), timeout=60) as client:
@@ -140,17 +145,6 @@ def main() -> int:
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }, indent=2))
     return 0
-
-
-class _Nothing:
-    def reschedule(self, host: str, service: str | None, when: float) -> bool:
-        return False
-
-    async def discover(self, host: str) -> list[object]:
-        return []
-
-    def health(self) -> None:
-        return None
 
 
 if __name__ == "__main__":
