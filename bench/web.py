@@ -55,7 +55,8 @@ def build(path: Path, hosts: int, per_host: int, days: float, detailed: set[tupl
             service_rows.append((host, name, "df", f"/srv/{s:02d}", now - days * 86400, state,
                                  f"used {40 + 55 * (state > 0):.1f}% of 2 TiB", now - 30, now - 3600 * (1 + s % 5)))
             if state:
-                history += [(host, name, now - days * 86400, 0, "used 40%"), (host, name, now - 3600, state, "used 95%")]
+                history += [(host, name, now - days * 86400, 0, "used 40%"),
+                            (host, name, now - 3600, state, "used 95%")]
             series_rows.append((len(series_rows) + 1, host, name, "fs_used_percent"))
             levels.append((len(series_rows), 80.0, 90.0))
     with store.transaction("building the benchmark store") as db:

@@ -36,3 +36,15 @@ def test_ssh_benchmark_compares_one_connection_with_a_login_per_check() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout)
     assert figures["watchkeeper"]["logins"] == 1 and figures["check_by_ssh"]["logins"] == 20
+
+
+@pytest.mark.slow
+def test_web_benchmark_times_every_page_kind_over_http() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "web.py"), "--hosts", "20", "--services", "5",
+                           "--days", "0.2", "--requests", "5"], check=False, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert figures["services"] == 100
+    for kind in ("overview", "host_page", "service_page_25h", "service_page_8d", "api_all_services"):
+        assert figures[kind]["requests"] >= 5 and figures[kind]["p95_ms"] > 0, figures
