@@ -165,18 +165,7 @@ def list_services(request: Request, _: Read, host: str | None = None,
     unknown = wanted - set(STATE_NAMES.values())
     if unknown:
         raise ApiError(400, f"unknown state {', '.join(sorted(unknown))}; use OK WARN CRIT UNKNOWN PENDING")
-    needle = (q or "").lower()
-    found = []
-    for row in store.services(host):
-        if wanted and STATE_NAMES.get(row.state) not in wanted:
-            continue
-        if needle and needle not in f"{row.host}\t{row.name}\t{row.summary}".lower():
-            continue
-        service = views.service_out(row, marks)
-        if problems and not views.unhandled(service):
-            continue
-        found.append(service)
-    return found
+    return list(views.find_services(store, marks, host, wanted, q or "", problems))
 
 
 @router.get("/hosts/{host}/services/{service:path}", tags=["services"], summary="One service's current state")

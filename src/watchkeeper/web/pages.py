@@ -133,17 +133,9 @@ def search(request: Request, session: Logged, q: str = "", host: str = "",
     store = _store(request)
     marks = views.Marks.load(store)
     wanted = {s.upper() for s in state or []}
-    needle = q.lower()
     found: list[ServiceOut] = []
     total = 0
-    for row in store.services(host or None):
-        if wanted and STATE_NAMES.get(row.state) not in wanted:
-            continue
-        if needle and needle not in f"{row.host}\t{row.name}\t{row.summary}".lower():
-            continue
-        service = views.service_out(row, marks)
-        if problems and not views.unhandled(service):
-            continue
+    for service in views.find_services(store, marks, host or None, wanted, q, problems):
         total += 1
         if len(found) < SEARCH_LIMIT:
             found.append(service)

@@ -4,6 +4,7 @@ and downtime flags, metric series for a range, counts by state."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from watchkeeper.checkapi.results import unit_of
@@ -67,6 +68,21 @@ def problems(store: Store, marks: Marks) -> list[ServiceOut]:
     found = [service_out(row, marks) for row in rows]
     found.sort(key=lambda s: (PROBLEM_ORDER[s.state_code], s.last_change or 0.0, s.host, s.name))
     return found
+
+
+def find_services(store: Store, marks: Marks, host: str | None, states: set[str], text: str,
+                  problems_only: bool) -> Iterator[ServiceOut]:
+    """Services of a host (or all), in these states, with `text` in host, name or summary."""
+    needle = text.lower()
+    for row in store.services(host):
+        if states and STATE_NAMES.get(row.state) not in states:
+            continue
+        if needle and needle not in f"{row.host}\t{row.name}\t{row.summary}".lower():
+            continue
+        service = service_out(row, marks)
+        if problems_only and not unhandled(service):
+            continue
+        yield service
 
 
 def state_counts(store: Store) -> dict[str, int]:
