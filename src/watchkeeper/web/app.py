@@ -29,31 +29,14 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """No inline scripts, no framing, no content sniffing: on every response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
 MAX_BODY_BYTES = 1 << 20
 """The largest request body: a passive result's output is at most 64 KiB, everything else far less."""
 
 
-class BodyLimit:
-    """Refuses bodies over MAX_BODY_BYTES with 413, before any of it is kept (declared or streamed)."""
+class HttpGuard:
+    """What every HTTP exchange gets: the security headers on the answer (no inline scripts, no
+    framing, no sniffing), and 413 for a body over MAX_BODY_BYTES before any of it is kept,
+    whether its length is declared or it streams in."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,12 +45,17 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            await _too_large(send)
-            return
-        seen = 0
         started = answered = False
+        seen = 0
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return  # the 413 is already sent; whatever the application says after it is dropped
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
 
         async def counted() -> Message:
             nonlocal seen, answered
@@ -77,19 +65,16 @@ class BodyLimit:
             seen += len(message.get("body", b""))
             if seen > MAX_BODY_BYTES:
                 if not started:
-                    await _too_large(send)
+                    await _too_large(guarded)
                 answered = True
                 return {"type": "http.disconnect"}  # the application stops reading and gives up
             return message
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if answered:
-                return  # the 413 is already sent; whatever the application says after it is dropped
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        await self.app(scope, counted, tracked)
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            await _too_large(guarded)
+            return
+        await self.app(scope, counted, guarded)
 
 
 async def _too_large(send: Send) -> None:
@@ -126,6 +111,5 @@ def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
         text = exposition(app.state.access.store(), app.state.daemon.health(), services)
         return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HttpGuard)
     return app
