@@ -55,20 +55,15 @@ def exposition(store: Store, health: Health | None, with_services: bool) -> str:
     lines += _metric("watchkeeper_up", "gauge", "1 when this server runs inside the monitoring daemon.",
                      [("", 1.0 if health is not None else 0.0)])
     if health is not None:
-        lines += _metric("watchkeeper_host_cycles_total", "counter", "Host check cycles since start.",
-                         [("", float(health.cycles))])
-        lines += _metric("watchkeeper_services_checked_total", "counter", "Service results since start.",
-                         [("", float(health.services_checked))])
-        lines += _metric("watchkeeper_fetch_errors_total", "counter", "Agent fetches that failed since start.",
-                         [("", float(health.fetch_errors))])
-        lines += _metric("watchkeeper_plugins_run_total", "counter", "Nagios plugins run since start.",
-                         [("", float(health.plugins_run))])
-        lines += _metric("watchkeeper_unwritten_cycles", "gauge", "Checked cycles waiting to be stored.",
-                         [("", float(health.unwritten_cycles))])
-        lines += _metric("watchkeeper_scheduled_hosts", "gauge", "Hosts the scheduler runs.",
-                         [("", float(health.hosts))])
-        lines += _metric("watchkeeper_scheduled_active_checks", "gauge", "Active and passive services scheduled.",
-                         [("", float(health.active_checks))])
+        for name, kind, help_text, value in (
+                ("host_cycles_total", "counter", "Host check cycles since start.", health.cycles),
+                ("services_checked_total", "counter", "Service results since start.", health.services_checked),
+                ("fetch_errors_total", "counter", "Agent fetches that failed since start.", health.fetch_errors),
+                ("plugins_run_total", "counter", "Nagios plugins run since start.", health.plugins_run),
+                ("unwritten_cycles", "gauge", "Checked cycles waiting to be stored.", health.unwritten_cycles),
+                ("scheduled_hosts", "gauge", "Hosts the scheduler runs.", health.hosts),
+                ("scheduled_active_checks", "gauge", "Active and passive services scheduled.", health.active_checks)):
+            lines += _metric(f"watchkeeper_{name}", kind, help_text, [("", float(value))])
         delays = list(health.start_delays)
         if delays:
             lines += _metric("watchkeeper_check_latency_seconds", "gauge",
