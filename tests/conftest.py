@@ -1,4 +1,10 @@
-"""Shared test helpers: the real-output corpus, and how real components may (not) skip."""
+"""Shared test helpers: real outputs kept beside the tests that use them, and how real components
+may (not) skip.
+
+Real command outputs live in `tests/plugins/<family>/fixtures/<tool>/NAME.txt`, each with
+`NAME.source.md` beside it saying where it came from; whole agent outputs used across the
+suite live in `tests/agent_outputs/`. Nothing here reads anything outside the repository.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +18,22 @@ from watchkeeper.checkapi import Metric, Pending, Result, StringTable
 from watchkeeper.collect.sections import split_sections
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+AGENT_OUTPUTS = REPO / "tests" / "agent_outputs"
 IN_CI = os.environ.get("CI") == "true"
+CHECKMK_1_4 = "checkmk-1.4.0i2-debian12.txt"
+"""The Checkmk 1.4 agent on this machine: no container detection yet, so the classic host sections."""
+CHECKMK_2_3_CONTAINER = "checkmk-2.3.0b1-debian12-container.txt"
+"""The Checkmk 2.3 agent on this machine, which it takes for a container (`/.dockerenv`)."""
 
 
-def corpus(relative: str) -> Path:
-    path = CORPUS / relative
-    if not path.exists():
-        missing(f"the shared corpus file {path}")
-    return path
+def fixtures(test_file: str) -> Path:
+    """The `fixtures` folder beside a test module: `FIXTURES = fixtures(__file__)`."""
+    return Path(test_file).resolve().parent / "fixtures"
+
+
+def agent_output(name: str) -> Path:
+    """A whole agent output from `tests/agent_outputs/` (its provenance in NAME.source.md)."""
+    return AGENT_OUTPUTS / name
 
 
 def missing(what: str) -> None:
@@ -31,16 +44,15 @@ def missing(what: str) -> None:
     pytest.skip(message)
 
 
-def section_from_file(relative: str, name: str, header_options: str = "") -> StringTable:
+def section_from_file(path: Path, name: str, header_options: str = "") -> StringTable:
     """Put a real command output behind a section header and run it through the splitter."""
-    body = corpus(relative).read_bytes()
-    split = split_sections(f"<<<{name}{header_options}>>>\n".encode() + body)
+    split = split_sections(f"<<<{name}{header_options}>>>\n".encode() + path.read_bytes())
     return split.sections.get(name, [])
 
 
-def agent_section(relative: str, name: str) -> StringTable:
-    """One section of a real agent output in the corpus, through the production splitter."""
-    return split_sections(corpus(relative).read_bytes()).sections[name]
+def agent_section(name: str, section: str) -> StringTable:
+    """One section of a real agent output, through the production splitter."""
+    return split_sections(agent_output(name).read_bytes()).sections[section]
 
 
 def results(outputs: Iterable[Result | Metric | Pending]) -> list[Result]:

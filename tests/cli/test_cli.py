@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus
+from tests.conftest import REPO, agent_output
 from watchkeeper.cli.main import main
 
-REAL = corpus("checkmk_agent/linux_1.4.0i2_debian12_vm.txt")
+REAL = agent_output("checkmk-1.4.0i2-debian12.txt")
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_check_from_file_discovers_checks_and_exits_by_the_worst_state(
     assert main(["check", "--from-file", str(REAL)]) == 0
     assert "Memory" in capsys.readouterr().out
     unsafe = tmp_path / "unsafe.txt"
-    mounts = corpus("proc_mounts/ext4_loop_barrier0_data_writeback.txt").read_bytes()
+    mounts = (REPO / "tests/plugins/mounts/fixtures/proc_mounts/ext4_loop_barrier0_data_writeback.txt").read_bytes()
     unsafe.write_bytes(REAL.read_bytes() + b"<<<mounts>>>\n" + mounts)
     assert main(["check", "--from-file", str(unsafe)]) == 1
     assert "unsafe option nobarrier on /mnt/wbtest" in capsys.readouterr().out
@@ -78,7 +78,7 @@ def test_check_of_an_unreachable_host_is_unknown_with_the_reason(
 def test_discovery_adds_new_keeps_vanished_and_accepts_changes_only_when_asked(
         home: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "web1.txt"
-    lsblk = corpus("lsblk_json/debian12_vm.txt").read_bytes()
+    lsblk = (REPO / "tests/plugins/blockdev/fixtures/lsblk_json/debian12_vm.txt").read_bytes()
     output.write_bytes(REAL.read_bytes() + b"<<<lsblk:sep(0)>>>\n" + lsblk)
     assert wk(home, "host", "add", "web1", f"file://{output}") == 0
     capsys.readouterr()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pytest import CaptureFixture
 
-from tests.plugins.test_moosefs import sample
+from tests.plugins.moosefs.test_moosefs import sample
 from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import Metric
 from watchkeeper.cli import plugin_mode

@@ -4,15 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import corpus
+from tests.conftest import agent_output
 from watchkeeper.collect.sections import split_sections
 
-AGENTS = ["checkmk_agent/linux_1.4.0i2_debian12_vm.txt", "checkmk_agent/linux_2.3.0b1_debian12_vm.txt"]
+AGENTS = ["checkmk-1.4.0i2-debian12.txt", "checkmk-2.3.0b1-debian12-container.txt"]
 
 
 @pytest.mark.parametrize("agent", AGENTS)
 def test_real_checkmk_agent_output_splits_into_its_sections(agent: str) -> None:
-    raw = corpus(agent).read_bytes()
+    raw = agent_output(agent).read_bytes()
     split = split_sections(raw)
     headers = {line.split(b">>>")[0][3:].split(b":")[0].decode() for line in raw.splitlines()
                if line.startswith(b"<<<") and not line.startswith(b"<<<<")}
@@ -45,7 +45,7 @@ def test_binary_garbage_becomes_replacement_characters_not_an_error() -> None:
 
 
 def test_truncated_output_keeps_the_sections_before_the_cut() -> None:
-    raw = corpus(AGENTS[0]).read_bytes()
+    raw = agent_output(AGENTS[0]).read_bytes()
     split = split_sections(raw[: raw.index(b"<<<cpu>>>") + 5])
     assert "mem" in split.sections and "cpu" not in split.sections
 

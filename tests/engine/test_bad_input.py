@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import corpus
+from tests.conftest import agent_output
 from watchkeeper.checkapi import CheckPlugin, CheckResult, NoParams, Result, Service, State, StringTable
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import builtin_plugins
@@ -13,7 +13,7 @@ from watchkeeper.engine.discovery import discover_in_output
 from watchkeeper.engine.model import AGENT_SERVICE, PENDING, Outcome
 from watchkeeper.errors import AgentUnreachable
 
-REAL = corpus("checkmk_agent/linux_1.4.0i2_debian12_vm.txt").read_bytes()
+REAL = agent_output("checkmk-1.4.0i2-debian12.txt").read_bytes()
 SPECS = discover_in_output(REAL)
 
 

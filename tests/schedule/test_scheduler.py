@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus
+from tests.conftest import agent_output
 from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.model import HostCycle
@@ -18,7 +18,7 @@ from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler, _first_due
 from watchkeeper.store.database import Store
 
-AGENT_OUTPUT = corpus("checkmk_agent/linux_1.4.0i2_debian12_vm.txt")
+AGENT_OUTPUT = agent_output("checkmk-1.4.0i2-debian12.txt")
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ class Zfs:
 def parse_zfs(table: StringTable) -> Zfs | None:
     blocks: dict[str, list[str]] = {}
     errors: list[str] = []
-    name = "zpool status"  # a bare `zpool status` output, as the tests feed the corpus
+    name = "zpool status"  # a bare `zpool status` output, as tests feed real outputs
     for row in table:
         line = row[0] if row else ""
         if line.strip() in MARKERS:
