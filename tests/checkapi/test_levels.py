@@ -23,8 +23,8 @@ from watchkeeper.plugins.filesystems.space import SpaceParams
 
 def test_checkapi_exports_exactly_the_plugin_api() -> None:
     assert sorted(checkapi.__all__) == [
-        "CheckPlugin", "CheckResult", "DiscoveryResult", "Fixed", "Levels", "LevelsError", "Metric",
-        "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "Service", "State",
+        "AgentSection", "CheckPlugin", "CheckResult", "DiscoveryResult", "Fixed", "Levels", "LevelsError", "Metric",
+        "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "SectionUnparsed", "Service", "State",
         "StringTable", "ValueStore", "average", "build_params", "check_levels", "check_time_until_full", "derivative",
         "growth_rate", "rate", "render", "seconds_until", "vanished",
     ]

@@ -36,7 +36,31 @@ def test_header_with_no_body_is_an_empty_section() -> None:
 def test_lines_outside_sections_and_piggyback_data_are_counted_and_dropped() -> None:
     split = split_sections(b"junk\n<<<mem>>>\nMemTotal: 1 kB\n<<<>>>\nafter\n<<<<other>>>>\nx\n<<<<>>>>\n")
     assert split.sections == {"mem": [["MemTotal:", "1", "kB"]]}
-    assert split.stray_lines == 3  # junk, after, and the piggybacked x
+    assert (split.stray_lines, split.piggyback_lines) == (2, 1)  # junk and after; the piggybacked x
+
+
+def test_sections_piggybacked_for_another_host_are_not_this_hosts() -> None:
+    split = split_sections(b"<<<mem>>>\nMemTotal: 1 kB\n<<<<vm1>>>>\n<<<mem>>>\nMemTotal: 9 kB\n<<<df>>>\n/dev/x\n"
+                           b"<<<<>>>>\n<<<uptime>>>\n42\n")
+    assert split.sections == {"mem": [["MemTotal:", "1", "kB"]], "uptime": [["42"]]}
+    assert split.piggyback_lines == 4
+
+
+def test_a_header_with_a_huge_separator_code_is_reported_and_its_lines_dropped() -> None:
+    # found by fuzzing: 5,000 digits made int() raise, the whole cycle failed and the host froze as OK
+    split = split_sections(b"<<<mem>>>\nMemTotal: 1 kB\n<<<junk:sep(" + b"9" * 5000 + b")>>>\nMemFree: 2 kB\n"
+                           b"<<<uptime>>>\n42\n")
+    assert split.sections == {"mem": [["MemTotal:", "1", "kB"]], "uptime": [["42"]]}
+    assert split.stray_lines == 1
+    assert len(split.problems) == 1
+    assert split.problems[0].startswith("line 3: unreadable section header '<<<junk:sep(999")
+    assert "sep() needs a character code" in split.problems[0]
+
+
+def test_cached_and_other_header_options_are_accepted() -> None:
+    split = split_sections(b"<<<chrony:cached(1700000000,120)>>>\nStratum : 3\n"
+                           b"<<<local:sep(0):persist(9)>>>\n0 A - ok\n")
+    assert split.sections == {"chrony": [["Stratum", ":", "3"]], "local": [["0 A - ok"]]}
 
 
 def test_binary_garbage_becomes_replacement_characters_not_an_error() -> None:
@@ -50,7 +74,8 @@ def test_truncated_output_keeps_the_sections_before_the_cut() -> None:
     assert "mem" in split.sections and "cpu" not in split.sections
 
 
-@given(st.binary(max_size=4096))
+@given(st.one_of(st.binary(max_size=4096), st.builds(lambda n, d: b"<<<x:sep(" + b"7" * n + b")>>>\n" + d,
+                                                     st.integers(0, 20_000), st.binary(max_size=64))))
 def test_splitter_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
     split_sections(raw)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import agent_output
-from watchkeeper.checkapi import CheckPlugin, CheckResult, NoParams, Result, Service, State, StringTable
+from watchkeeper.checkapi import AgentSection, CheckPlugin, CheckResult, NoParams, Result, Service, State, StringTable
 from watchkeeper.collect.transport import AgentOutput
-from watchkeeper.engine.catalog import builtin_plugins
+from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.cycle import run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
-from watchkeeper.engine.model import AGENT_SERVICE, PENDING, Outcome
+from watchkeeper.engine.model import AGENT_SERVICE, PENDING, Outcome, ServiceSpec
 from watchkeeper.errors import AgentUnreachable
 
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt").read_bytes()
@@ -49,10 +49,11 @@ def test_section_header_without_body_means_missing_section() -> None:
     assert result["Memory"].summary == "section <<<mem>>> is missing from the agent output"
 
 
-def test_unknown_sections_are_ignored_and_counted() -> None:
+def test_sections_nothing_interprets_are_named_on_the_agent_service() -> None:
     result = outcomes(REAL + b"<<<frobnicator>>>\n1 2 3\n<<<wibble:sep(9)>>>\na\tb\n")
     agent = result[AGENT_SERVICE]
-    assert agent.state == State.OK and "without a check plugin (ignored)" in agent.summary
+    assert agent.state == State.OK and " not interpreted: " in agent.summary
+    assert "frobnicator" in agent.details and "wibble" in agent.details
     assert "frobnicator" in agent.details and "wibble" in agent.details
 
 
@@ -62,10 +63,10 @@ def raising_check(item: str, params: NoParams, section: StringTable, store: obje
 
 
 def test_a_plugin_that_raises_is_unknown_with_the_reason_and_others_are_unaffected() -> None:
-    broken = CheckPlugin("broken", "mem", "Broken", lambda t: t, lambda s: [Service()], raising_check, NoParams())
-    plugins = (*builtin_plugins(), broken)
-    specs = discover_in_output(REAL, plugins=plugins)
-    cycle = run_host_cycle("h", AgentOutput(REAL), specs, [], {}, 1000.0, plugins=plugins).cycle
+    broken = CheckPlugin("broken", "raw_mem", "Broken", lambda s: [Service()], raising_check, NoParams())
+    catalog = builtin_catalog().with_extra((AgentSection("mem", lambda t: t, parsed_section="raw_mem"),), (broken,))
+    specs = discover_in_output(REAL, catalog=catalog)
+    cycle = run_host_cycle("h", AgentOutput(REAL), specs, [], {}, 1000.0, catalog=catalog).cycle
     result = {o.name: o for o in cycle.outcomes}
     assert result["Broken"].state == State.UNKNOWN
     assert result["Broken"].summary.startswith("check crashed: ZeroDivisionError: division by zero")
@@ -76,15 +77,17 @@ def test_a_parser_that_raises_costs_only_its_services() -> None:
     def bad_parse(table: StringTable) -> object:
         raise IndexError("list index out of range")
 
-    broken = CheckPlugin("broken", "uptime", "Broken", bad_parse, lambda s: [Service()],
+    broken: CheckPlugin[object, NoParams] = CheckPlugin("broken", "broken_uptime", "Broken", lambda s: [Service()],
                          lambda *a: iter([Result(State.OK, "")]), NoParams())
-    from watchkeeper.engine.model import ServiceSpec
-    plugins = (*builtin_plugins(), broken)
+    catalog = builtin_catalog().with_extra((AgentSection("uptime", bad_parse, parsed_section="broken_uptime"),),
+                                           (broken,))
     cycle = run_host_cycle("h", AgentOutput(REAL), [*SPECS, ServiceSpec("Broken", "broken", "")], [], {}, 1000.0,
-                           plugins=plugins).cycle
+                           catalog=catalog).cycle
     result = {o.name: o for o in cycle.outcomes}
     assert result["Broken"].summary == "parser of <<<uptime>>> crashed: IndexError: list index out of range"
     assert result["Uptime"].state == State.OK
+    assert result[AGENT_SERVICE].state == State.WARN
+    assert "parser of <<<uptime>>> crashed" in result[AGENT_SERVICE].summary
 
 
 def test_unreachable_host_makes_every_service_stale_unknown_with_its_age() -> None:

@@ -63,6 +63,21 @@ async def test_an_unexpected_error_for_one_host_leaves_the_others_running(
     assert store.host("good").state == "UP"
 
 
+async def test_a_cycle_that_fails_leaves_no_old_state_standing(store: Store, tmp_path: Path) -> None:
+    scheduler = Scheduler(store, Paths(tmp_path))
+    await scheduler.reload()
+    await scheduler.check_host(scheduler.hosts["good"])
+    scheduler.flush()
+    assert {s.name: s.state for s in store.services("good")}["Memory"] == 0
+    scheduler.hosts["good"].transport = Exploding()
+    await scheduler._guarded(scheduler.hosts["good"])
+    scheduler.flush()
+    services = {s.name: s for s in store.services("good")}
+    assert services["Memory"].state == 3 and services["Memory"].stale
+    assert services["Memory"].summary.startswith("stale: the check cycle failed (RuntimeError: a bug in a transport")
+    assert services["Agent"].state == 3 and "a bug in a transport" in services["Agent"].summary
+
+
 async def test_cycles_wait_in_memory_while_the_store_cannot_take_them(
         store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     scheduler = Scheduler(store, Paths(tmp_path))

@@ -4,7 +4,7 @@ from watchkeeper.checkapi import render
 from watchkeeper.checkapi.counters import ValueStore, average, derivative, growth_rate, rate, seconds_until
 from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
-from watchkeeper.checkapi.plugin import CheckPlugin, NoParams, ParamsError, build_params
+from watchkeeper.checkapi.plugin import AgentSection, CheckPlugin, NoParams, ParamsError, SectionUnparsed, build_params
 from watchkeeper.checkapi.results import (
     CheckResult,
     DiscoveryResult,
@@ -18,6 +18,7 @@ from watchkeeper.checkapi.results import (
 )
 
 __all__ = [
+    "AgentSection",
     "CheckPlugin",
     "CheckResult",
     "DiscoveryResult",
@@ -31,6 +32,7 @@ __all__ = [
     "Pending",
     "Range",
     "Result",
+    "SectionUnparsed",
     "Service",
     "State",
     "StringTable",

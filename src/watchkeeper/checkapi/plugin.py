@@ -1,7 +1,8 @@
-"""The shape of a check plugin: which section it reads, how it discovers and checks items.
+"""The shapes of plugins: how an agent section becomes a typed value (`AgentSection`), and how
+a check discovers and judges items in such a value (`CheckPlugin`).
 
-A plugin module defines a `CheckPlugin` as a module-level value; the engine finds it there.
-Importing a plugin registers nothing.
+A plugin module defines them as module-level values; the engine finds them there. Importing a
+plugin registers nothing. A section is parsed once per cycle, however many checks read it.
 """
 
 from __future__ import annotations
@@ -22,22 +23,54 @@ SectionT = TypeVar("SectionT")
 ParamsT = TypeVar("ParamsT")
 
 
+class SectionUnparsed(ValueError):
+    """Raised by a parser for output it cannot read (an unknown format, a cut-off document).
+
+    Not a bug: the host's `Agent` service names the section and the reason, and the services
+    that read the section become UNKNOWN with it, so nothing falls silent.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSection(Generic[SectionT]):
+    """How the rows of `<<<name>>>` become a typed value.
+
+    `parse` returns None when there is nothing to monitor (a tool that found no devices), and
+    raises `SectionUnparsed` for output it cannot read. `parsed_section` names the value it
+    produces (default: `name`), which is what check plugins read: another agent's section with
+    the same facts (Checkmk's `<<<md>>>` beside `<<<mdstat>>>`) produces the same value for the
+    same checks. When both are in one output, the section named like the value wins.
+    `companions` are further sections this parser reads: their rows follow the section's own,
+    each after a row holding only `<<<companion>>>` (a line no section body can contain).
+    """
+
+    name: str
+    parse: Callable[[StringTable], SectionT | None]
+    parsed_section: str = ""
+    companions: tuple[str, ...] = ()
+
+    @property
+    def produces(self) -> str:
+        return self.parsed_section or self.name
+
+
 @dataclass(frozen=True, slots=True)
 class CheckPlugin(Generic[SectionT, ParamsT]):
-    """A check over one agent section.
+    """A check over one parsed section (by the `AgentSection.produces` name).
 
     `title` names the service; `%s` in it is replaced by the item (`"Filesystem %s"`).
-    `parse` turns the section's rows into a typed value, or None when the section is unusable
-    (then no service is discovered and existing ones report the section as missing).
+    When `items_from_rules` is set, the services are the items that rules for this plugin name
+    literally (`watchkeeper rule add process --item sshd pattern=...`), not what `discover`
+    finds: what to look for is the user's to say, as for processes.
     """
 
     name: str
     section: str
     title: str
-    parse: Callable[[StringTable], SectionT | None]
     discover: Callable[[SectionT], DiscoveryResult]
     check: Callable[[str, ParamsT, SectionT, ValueStore, float], CheckResult]
     default_params: ParamsT
+    items_from_rules: bool = False
 
     def service_name(self, item: str) -> str:
         return self.title % item if "%s" in self.title else self.title

@@ -208,7 +208,7 @@ async def _fetch(store: Store, paths: Paths, name: str) -> AgentOutput:
 
 async def _fetch_and_discover(store: Store, paths: Paths, name: str) -> int:
     output = await _fetch(store, paths, name)
-    found = discover_in_output(output.data, name)
+    found = discover_in_output(output.data, name, rules=rules_for_host(store.rules(), name))
     store.accept_services(name, found)
     return len(found)
 
@@ -230,7 +230,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
             failures += 1
             print(("\n" if progress else "") + f"{name}: discovery failed: {exc}", file=sys.stderr)
             continue
-        diff = diff_services(store.service_specs(name), discover_in_output(output.data, name))
+        found = discover_in_output(output.data, name, rules=rules_for_host(store.rules(), name))
+        diff = diff_services(store.service_specs(name), found)
         _show_diff(name, diff, args)
         if not args.dry_run:
             add = diff.new + ([found for _, found in diff.changed] if args.accept_changed else [])
@@ -295,7 +296,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         fetched = exc
     specs = store.service_specs(args.host)
     if not specs and isinstance(fetched, AgentOutput):
-        specs = discover_in_output(fetched.data, args.host)
+        specs = discover_in_output(fetched.data, args.host, rules=rules_for_host(store.rules(), args.host))
         print(f"({args.host} has no accepted services; checking what discovery finds)", file=sys.stderr)
     # The daemon's counters are read, not written: a one-shot check must not skew its rates.
     stores = store.value_stores(args.host)

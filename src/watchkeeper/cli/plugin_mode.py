@@ -23,8 +23,8 @@ from typing import Any
 from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import Metric, build_params
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.catalog import AnyPlugin
-from watchkeeper.engine.checking import collapse
+from watchkeeper.engine.catalog import AnyPlugin, builtin_catalog
+from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.engine.model import Outcome
 from watchkeeper.paths import Paths
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
@@ -80,10 +80,11 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     lines: list[str] = []
     with _agent_config({"moosefs": settings}):
         mode.collector(lines)
-    table = split_sections(("\n".join(lines) + "\n").encode()).sections.get(mode.plugin.section)
-    section = mode.plugin.parse(table) if table is not None else None
+    parsed = parse_host(builtin_catalog(), split_sections(("\n".join(lines) + "\n").encode()))
+    section = parsed.sections.get(mode.plugin.section)
     if section is None:
-        print(f"UNKNOWN - no data from the {args.name} collector")
+        reason = parsed.problems.get(mode.plugin.section, f"no data from the {args.name} collector")
+        print(f"UNKNOWN - {reason}")
         return 3
     overrides = {"goal": args.goal} if args.goal is not None else {}
     params = build_params(mode.plugin.default_params, overrides)

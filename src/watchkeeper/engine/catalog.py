@@ -1,34 +1,82 @@
-"""Finding the check plugins: every `CheckPlugin` defined at module level under a package."""
+"""Finding the plugins: every `AgentSection` and `CheckPlugin` defined at module level under a package."""
 
 from __future__ import annotations
 
 import functools
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from typing import Any
 
-from watchkeeper.checkapi import CheckPlugin
+from watchkeeper.checkapi import AgentSection, CheckPlugin
 
 AnyPlugin = CheckPlugin[Any, Any]
+AnySection = AgentSection[Any]
 
 
-def find_plugins(package: str = "watchkeeper.plugins") -> tuple[AnyPlugin, ...]:
-    """Import every module below `package` and collect its CheckPlugin values, by name."""
+@dataclass(frozen=True)  # not slots: the derived tables below are cached on the instance
+class Catalog:
+    """The sections the engine can parse and the checks that read them.
+
+    `sections` is ordered so that for each parsed section the agent section of the same name
+    comes first: it wins when an output carries two sections with the same facts.
+    """
+
+    sections: tuple[AnySection, ...]
+    plugins: tuple[AnyPlugin, ...]
+
+    @functools.cached_property
+    def raw_names(self) -> frozenset[str]:
+        """Every `<<<section>>>` name some parser reads, companions included."""
+        return frozenset(name for section in self.sections for name in (section.name, *section.companions))
+
+    @functools.cached_property
+    def sources(self) -> dict[str, tuple[str, ...]]:
+        """Parsed section -> the agent sections that can produce it, preferred first."""
+        found: dict[str, list[str]] = {}
+        for section in self.sections:
+            found.setdefault(section.produces, []).append(section.name)
+        return {name: tuple(raw) for name, raw in found.items()}
+
+    def with_extra(self, sections: tuple[AnySection, ...] = (), plugins: tuple[AnyPlugin, ...] = ()) -> Catalog:
+        return make_catalog((*self.sections, *sections), (*self.plugins, *plugins))
+
+
+def make_catalog(sections: tuple[AnySection, ...], plugins: tuple[AnyPlugin, ...]) -> Catalog:
+    ordered = sorted(sections, key=lambda s: (s.produces, s.name != s.produces, s.name))
+    return Catalog(tuple(ordered), tuple(sorted(plugins, key=lambda plugin: plugin.name)))
+
+
+def find_catalog(package: str = "watchkeeper.plugins") -> Catalog:
+    """Import every module below `package` and collect its sections and check plugins, by name."""
     root = importlib.import_module(package)
-    found: dict[str, AnyPlugin] = {}
+    sections: dict[str, AnySection] = {}
+    plugins: dict[str, AnyPlugin] = {}
     for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
         module = importlib.import_module(info.name)
         for value in vars(module).values():
             if isinstance(value, CheckPlugin):
-                other = found.setdefault(value.name, value)
-                if other is not value:
-                    raise RuntimeError(f"two check plugins are named {value.name!r}: rename one")
-    return tuple(sorted(found.values(), key=lambda plugin: plugin.name))
+                known: Any = plugins.setdefault(value.name, value)
+            elif isinstance(value, AgentSection):
+                known = sections.setdefault(value.name, value)
+            else:
+                continue
+            if known is not value:
+                raise RuntimeError(f"two {type(value).__name__}s are named {value.name!r}: rename one")
+    catalog = make_catalog(tuple(sections.values()), tuple(plugins.values()))
+    unread = sorted({plugin.section for plugin in catalog.plugins} - set(catalog.sources))
+    if unread:
+        raise RuntimeError(f"check plugins read sections that no AgentSection produces: {', '.join(unread)}")
+    return catalog
 
 
 @functools.cache
+def builtin_catalog() -> Catalog:
+    return find_catalog()
+
+
 def builtin_plugins() -> tuple[AnyPlugin, ...]:
-    return find_plugins()
+    return builtin_catalog().plugins
 
 
 def plugins_by_name() -> dict[str, AnyPlugin]:

@@ -7,14 +7,15 @@ with the exception's summary; the traceback goes to the log. All other services 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import Metric, Pending, Result, State, build_params
+from watchkeeper.checkapi import Metric, Pending, Result, SectionUnparsed, State, build_params
 from watchkeeper.collect.sections import SplitOutput
-from watchkeeper.engine.catalog import AnyPlugin
+from watchkeeper.engine.catalog import AnyPlugin, Catalog
 from watchkeeper.engine.model import PENDING, Outcome, ServiceSpec
+from watchkeeper.engine.rules import Rule, items_named_by_rules
 
 log = logging.getLogger(__name__)
 
@@ -23,49 +24,61 @@ _MARKS = {State.OK: "", State.WARN: " (!)", State.CRIT: " (!!)", State.UNKNOWN: 
 
 @dataclass(slots=True)
 class ParsedHost:
-    """Each plugin's parsed section; a parser crash is kept as the reason instead."""
+    """Each parsed section of one output, or why there is none."""
 
     sections: dict[str, Any] = field(default_factory=dict)
-    missing: set[str] = field(default_factory=set)
-    crashed: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    """Parsed section -> why its agent section could not be read (unparsed format, or a parser crash)."""
 
 
-def parse_host(plugins: Iterable[AnyPlugin], split: SplitOutput, host: str = "") -> ParsedHost:
+def parse_host(catalog: Catalog, split: SplitOutput, host: str = "") -> ParsedHost:
+    """Parse every section the output carries, once each; for two sections with the same facts
+    (Checkmk's and ours) the catalog's preferred one is used."""
     parsed = ParsedHost()
-    by_parser: dict[tuple[str, object], Any] = {}
-    for plugin in plugins:
-        table = split.sections.get(plugin.section)
-        if table is None:
-            parsed.missing.add(plugin.name)
+    for agent_section in catalog.sections:
+        produces = agent_section.produces
+        table = split.sections.get(agent_section.name)
+        if table is None or produces in parsed.sections:
             continue
-        key = (plugin.section, plugin.parse)
-        if key not in by_parser:
-            try:
-                by_parser[key] = plugin.parse(table)
-            except Exception as exc:  # a parser bug must not cost the host's other services
-                log.exception("%s: parser of section %r crashed", host, plugin.section)
-                by_parser[key] = _Crash(f"parser of <<<{plugin.section}>>> crashed: "
-                                        f"{type(exc).__name__}: {exc}")
-        section = by_parser[key]
-        if isinstance(section, _Crash):
-            parsed.crashed[plugin.name] = section.reason
-        elif section is None:
-            parsed.missing.add(plugin.name)
-        else:
-            parsed.sections[plugin.name] = section
+        if agent_section.companions:
+            table = [*table]
+            for companion in agent_section.companions:
+                rows = split.sections.get(companion)
+                if rows is not None:
+                    table.append([f"<<<{companion}>>>"])
+                    table.extend(rows)
+        try:
+            value = agent_section.parse(table)
+        except SectionUnparsed as exc:
+            parsed.problems.setdefault(produces, f"section <<<{agent_section.name}>>> could not be read: {exc}")
+            continue
+        except Exception as exc:  # a parser bug must not cost the host's other services
+            log.exception("%s: parser of section %r crashed", host, agent_section.name)
+            parsed.problems.setdefault(produces, f"parser of <<<{agent_section.name}>>> crashed: "
+                                                 f"{type(exc).__name__}: {_short(exc)}")
+            continue
+        if value is not None:
+            parsed.sections[produces] = value
+            parsed.problems.pop(produces, None)
     return parsed
 
 
-@dataclass(frozen=True, slots=True)
-class _Crash:
-    reason: str
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
-def discover_services(plugins: Iterable[AnyPlugin], parsed: ParsedHost, host: str = "") -> list[ServiceSpec]:
+def discover_services(plugins: Iterable[AnyPlugin], parsed: ParsedHost, host: str = "",
+                      rules: Sequence[Rule] = ()) -> list[ServiceSpec]:
     found: dict[str, ServiceSpec] = {}
     for plugin in plugins:
-        section = parsed.sections.get(plugin.name)
+        section = parsed.sections.get(plugin.section)
         if section is None:
+            continue
+        if plugin.items_from_rules:
+            for item in items_named_by_rules(rules, plugin.name):
+                name = plugin.service_name(item)
+                found.setdefault(name, ServiceSpec(name, plugin.name, item))
             continue
         try:
             for service in plugin.discover(section):
@@ -85,9 +98,9 @@ def check_service(
     now: float,
     missing_hint: str = "",
 ) -> Outcome:
-    section = parsed.sections.get(plugin.name)
+    section = parsed.sections.get(plugin.section)
     if section is None:
-        reason = parsed.crashed.get(plugin.name) or (
+        reason = parsed.problems.get(plugin.section) or (
             f"section <<<{plugin.section}>>> is missing from the agent output{missing_hint}"
         )
         return Outcome(spec.name, State.UNKNOWN, reason)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.checkapi import State, render
-from watchkeeper.collect.sections import split_sections
+from watchkeeper.collect.sections import SplitOutput, split_sections
 from watchkeeper.collect.transport import AgentOutput
-from watchkeeper.engine.catalog import AnyPlugin, builtin_plugins
+from watchkeeper.engine.catalog import Catalog, builtin_catalog
 from watchkeeper.engine.checking import check_service, discover_services, parse_host
 from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
 from watchkeeper.engine.rules import Rule, params_from_rules
@@ -35,23 +35,22 @@ def run_host_cycle(
     value_stores: dict[str, dict[str, Any]],
     now: float,
     last_ok: float | None = None,
-    plugins: Sequence[AnyPlugin] | None = None,
+    catalog: Catalog | None = None,
     acknowledged: dict[str, float] | None = None,
 ) -> CycleResult:
     """`acknowledged`: service name -> when it was acknowledged, for checks that clear what they
     keep on an acknowledgement (their parameters have an `acknowledged_at`)."""
     if isinstance(fetched, CollectError):
         return CycleResult(_stale_cycle(host, fetched, specs, now, last_ok), None)
-    plugins = builtin_plugins() if plugins is None else plugins
-    by_name = {plugin.name: plugin for plugin in plugins}
+    catalog = builtin_catalog() if catalog is None else catalog
+    by_name = {plugin.name: plugin for plugin in catalog.plugins}
     split = split_sections(fetched.data)
-    parsed = parse_host(plugins, split, host)
+    parsed = parse_host(catalog, split, host)
     hint = ""
     if fetched.truncated:
         hint = f" (the output was cut at the {render.bytes_(fetched.limit)} limit)"
 
-    outcomes: list[Outcome] = [_agent_outcome(fetched, split.sections.keys(), split.stray_lines,
-                                              {p.section for p in plugins})]
+    outcomes: list[Outcome] = [_agent_outcome(fetched, split, catalog.raw_names, parsed.problems)]
     used_stores: dict[str, dict[str, Any]] = {}
     for spec in specs:
         plugin = by_name.get(spec.plugin)
@@ -66,22 +65,24 @@ def run_host_cycle(
         outcomes.append(check_service(plugin, spec, parsed, params, store, now, hint))
         if store:
             used_stores[spec.name] = store
-    discovered = discover_services(plugins, parsed, host)
+    discovered = discover_services(catalog.plugins, parsed, host, rules)
     outcomes.append(_discovery_outcome(host, specs, discovered))
     return CycleResult(HostCycle(host, now, True, "", outcomes, used_stores), discovered)
 
 
-def _agent_outcome(fetched: AgentOutput, sections: Any, stray_lines: int, known: set[str]) -> Outcome:
-    names = list(sections)
+def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[str],
+                   problems: dict[str, str]) -> Outcome:
+    names = list(split.sections)
     unknown = sorted(name for name in names if name not in known)
     summary = (f"fetched {render.bytes_(len(fetched.data))} in {fetched.seconds:.2f} s, "
                f"{len(names)} sections")
     details = []
     if unknown:
-        summary += f", {len(unknown)} without a check plugin (ignored)"
-        details.append("ignored sections: " + ", ".join(unknown))
-    if stray_lines:
-        details.append(f"{stray_lines} lines outside any section were dropped")
+        summary += f", {len(unknown)} not interpreted: {_listing(unknown)}"
+        details.append("Sections without a check plugin (their data is not judged): " + ", ".join(unknown))
+    if split.stray_lines:
+        details.append(f"{split.stray_lines} lines outside any section were dropped")
+    details.extend(split.problems)
     if fetched.truncated:
         return Outcome(AGENT_SERVICE, State.UNKNOWN,
                        f"agent output was cut at the {render.bytes_(fetched.limit)} limit: sections after "
@@ -90,6 +91,10 @@ def _agent_outcome(fetched: AgentOutput, sections: Any, stray_lines: int, known:
     if not names:
         return Outcome(AGENT_SERVICE, State.CRIT, "the agent output holds no sections: is this a "
                        "Watchkeeper or Checkmk agent?", "\n".join(details))
+    if problems or split.problems:
+        unread = sorted(problems.values())
+        text = "; ".join(unread + split.problems[:1])
+        return Outcome(AGENT_SERVICE, State.WARN, f"{text} ({summary})", "\n".join(unread + details))
     return Outcome(AGENT_SERVICE, State.OK, summary, "\n".join(details))
 
 
@@ -109,6 +114,16 @@ def _discovery_outcome(host: str, specs: Sequence[ServiceSpec], discovered: Sequ
 
 def _listing(names: list[str], shown: int = 5) -> str:
     return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def failed_cycle(host: str, reason: str, specs: Sequence[ServiceSpec], now: float) -> HostCycle:
+    """A cycle that could not be completed (our bug, a store that cannot be read): every service
+    becomes a stale UNKNOWN that says why, so that no earlier state is left standing as if current."""
+    stale = f"stale: the check cycle failed ({reason})"
+    outcomes = [Outcome(AGENT_SERVICE, State.UNKNOWN, f"the check cycle failed: {reason}")]
+    outcomes.extend(Outcome(spec.name, State.UNKNOWN, stale, stale=True) for spec in specs)
+    outcomes.append(Outcome(DISCOVERY_SERVICE, State.UNKNOWN, stale, stale=True))
+    return HostCycle(host, now, True, reason, outcomes)
 
 
 def _stale_cycle(host: str, error: CollectError, specs: Sequence[ServiceSpec], now: float,

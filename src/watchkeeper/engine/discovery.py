@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.catalog import AnyPlugin, builtin_plugins
+from watchkeeper.engine.catalog import Catalog, builtin_catalog
 from watchkeeper.engine.checking import discover_services, parse_host
 from watchkeeper.engine.model import ServiceSpec
+from watchkeeper.engine.rules import Rule
 
 
 @dataclass(slots=True)
@@ -20,9 +21,11 @@ class DiscoveryDiff:
     unchanged: int = 0
 
 
-def discover_in_output(data: bytes, host: str = "", plugins: Sequence[AnyPlugin] | None = None) -> list[ServiceSpec]:
-    plugins = builtin_plugins() if plugins is None else plugins
-    return discover_services(plugins, parse_host(plugins, split_sections(data), host), host)
+def discover_in_output(data: bytes, host: str = "", catalog: Catalog | None = None,
+                       rules: Sequence[Rule] = ()) -> list[ServiceSpec]:
+    """`rules`: the host's rules, for checks whose items rules name (processes)."""
+    catalog = builtin_catalog() if catalog is None else catalog
+    return discover_services(catalog.plugins, parse_host(catalog, split_sections(data), host), host, rules)
 
 
 def diff_services(monitored: Sequence[ServiceSpec], found: Sequence[ServiceSpec]) -> DiscoveryDiff:

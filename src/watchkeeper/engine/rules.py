@@ -30,3 +30,12 @@ def params_from_rules(rules: Iterable[Rule], plugin: str, item: str) -> dict[str
             for key, value in rule.params.items():
                 params.setdefault(key, value)
     return params
+
+
+def items_named_by_rules(rules: Iterable[Rule], plugin: str) -> list[str]:
+    """Items that rules for `plugin` name literally (no glob characters), in rule order."""
+    seen: dict[str, None] = {}
+    for rule in rules:
+        if rule.plugin == plugin and rule.item_glob and not any(c in rule.item_glob for c in "*?["):
+            seen.setdefault(rule.item_glob, None)
+    return list(seen)

@@ -29,7 +29,7 @@ from watchkeeper.active.pool import HelperPool
 from watchkeeper.collect.hosts import HostConfig, make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
-from watchkeeper.engine.cycle import run_host_cycle
+from watchkeeper.engine.cycle import failed_cycle, run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
 from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.engine.rules import Rule, rules_for_host
@@ -62,6 +62,8 @@ class HostRuntime:
     value_stores: dict[str, dict[str, Any]] | None = None
     running: bool = False
     up: bool | None = None
+    specs: list[ServiceSpec] = field(default_factory=list)
+    """The services last read for this host: what a failed cycle marks stale."""
 
 
 @dataclass(slots=True)
@@ -172,7 +174,7 @@ class Scheduler:
             self.stats.fetch_errors += 1
         if runtime.value_stores is None:
             runtime.value_stores = self.store.value_stores(name)
-        specs = self.store.service_specs(name)
+        specs = runtime.specs = self.store.service_specs(name)
         acked = self.notifier.acknowledged(name) if self.notifier is not None else None
         result = run_host_cycle(name, fetched, specs, rules_for_host(self.rules, name), runtime.value_stores,
                                 started, runtime.last_ok, acknowledged=acked)
@@ -180,7 +182,8 @@ class Scheduler:
             self.store.accept_services(name, result.discovered)
             log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
             # Check them at once from the same output, so a new host shows values, not PENDING.
-            result = run_host_cycle(name, fetched, self.store.service_specs(name), rules_for_host(self.rules, name),
+            runtime.specs = self.store.service_specs(name)
+            result = run_host_cycle(name, fetched, runtime.specs, rules_for_host(self.rules, name),
                                     runtime.value_stores, started, runtime.last_ok)
         cycle = result.cycle
         if cycle.up:
@@ -190,10 +193,7 @@ class Scheduler:
         self._log_host_change(runtime, cycle)
         self.stats.cycles += 1
         self.stats.services_checked += len(cycle.outcomes)
-        self._unwritten.append(cycle)
-        self._unwritten_outcomes += len(cycle.outcomes)
-        if self._unwritten_outcomes >= FLUSH_OUTCOMES:
-            self.flush()
+        self._queue(cycle)
         return cycle
 
     def _log_host_change(self, runtime: HostRuntime, cycle: HostCycle) -> None:
@@ -358,7 +358,7 @@ class Scheduler:
             raise ConfigError(f"{host} has no agent that the daemon reaches; there is nothing to discover")
         async with self.gate:
             fetched = await runtime.transport.fetch()
-        return discover_in_output(fetched.data, host)
+        return discover_in_output(fetched.data, host, rules=rules_for_host(self.rules, host))
 
     def health(self) -> Health:
         return Health(hosts=len(self.hosts), active_checks=len(self.active), cycles=self.stats.cycles,
@@ -384,15 +384,33 @@ class Scheduler:
         return soft
 
     async def _guarded(self, runtime: HostRuntime) -> None:
+        name = runtime.config.name
         try:
             await self.check_host(runtime)
-        except StoreError as exc:
-            log.error("%s: %s", runtime.config.name, exc)
-        except Exception:  # our own bug: log it with its traceback, keep every other host going
-            log.exception("%s: the check cycle failed", runtime.config.name)
+        except Exception as exc:  # our bug or a store that fails: log it, keep every other host going
+            if isinstance(exc, StoreError):
+                log.error("%s: %s", name, exc)
+                reason = str(exc)
+            else:
+                log.exception("%s: the check cycle failed", name)
+                reason = f"{type(exc).__name__}: {str(exc)[:200]} (a bug: the traceback is in the daemon's log)"
+            # never leave the last results standing as if they were current
+            cycle = failed_cycle(name, reason, runtime.specs, self.clock())
+            if self.notifier is not None:
+                try:
+                    self.notifier.observe(cycle, policy_for(runtime.config.options))
+                except Exception:  # the notifier may be what failed: the stale states are still written
+                    log.exception("%s: the failed cycle could not be told to the notifier", name)
+            self._queue(cycle)
         finally:
             runtime.running = False
             self._wake.set()
+
+    def _queue(self, cycle: HostCycle) -> None:
+        self._unwritten.append(cycle)
+        self._unwritten_outcomes += len(cycle.outcomes)
+        if self._unwritten_outcomes >= FLUSH_OUTCOMES:
+            self.flush()
 
     async def _shutdown(self) -> None:
         if self._tasks:

@@ -25,7 +25,8 @@ import pytest
 from tests.conftest import REPO, missing
 from tests.labs.moosefs import MooseFSLab, cs_address, unavailable
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.checking import collapse
+from watchkeeper.engine.catalog import builtin_catalog
+from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.engine.model import Outcome
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
 from watchkeeper.plugins.moosefs.files import moosefs_files
@@ -82,8 +83,7 @@ class Monitor:
     def check(self, plugin: Any, item: str = "") -> Outcome:
         output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
                                 capture_output=True, timeout=120).stdout
-        table = split_sections(output).sections[plugin.section]
-        section = plugin.parse(table)
+        section = parse_host(builtin_catalog(), split_sections(output)).sections[plugin.section]
         name = plugin.service_name(item)
         store = self.stores.setdefault(name, {})
         return collapse(name, plugin.check(item, plugin.default_params, section, store, time.time()))

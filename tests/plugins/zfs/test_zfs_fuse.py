@@ -20,6 +20,7 @@ from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.checking import collapse
 from watchkeeper.engine.model import Outcome
 from watchkeeper.plugins.zfs.pools import PoolParams, zfs_pools
+from watchkeeper.plugins.zfs.zpool import parse_zfs
 
 AGENT = REPO / "src" / "watchkeeper" / "agent" / "watchkeeper_agent.py"
 MiB = 1 << 20
@@ -85,7 +86,7 @@ def pools(daemon: None, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
 
 def check(pool: str) -> Outcome:
     output = subprocess.run([sys.executable, "-I", str(AGENT)], capture_output=True, timeout=120).stdout
-    section = zfs_pools.parse(split_sections(output).sections["zfs"])
+    section = parse_zfs(split_sections(output).sections["zfs"])
     assert section is not None
     assert pool in section.pools, f"{pool} not in the agent's zfs section"
     return collapse(pool, zfs_pools.check(pool, PoolParams(), section, {}, time.time()))

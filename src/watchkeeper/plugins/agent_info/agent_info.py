@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -74,8 +75,10 @@ agent_info = CheckPlugin(
     name="agent_info",
     section="check_mk",
     title="OS",
-    parse=parse_check_mk,
     discover=discover_agent_info,
     check=check_agent_info,
     default_params=NoParams(),
 )
+
+
+check_mk_section = AgentSection("check_mk", parse_check_mk)

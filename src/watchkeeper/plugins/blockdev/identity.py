@@ -21,7 +21,7 @@ from watchkeeper.checkapi import (
     ValueStore,
     render,
 )
-from watchkeeper.plugins.blockdev.lsblk import BlockDevice, parse_lsblk
+from watchkeeper.plugins.blockdev.lsblk import BlockDevice
 
 IDENTITY_TYPES = frozenset({"disk", "part", "mpath", "lvm", "crypt"})
 
@@ -96,7 +96,6 @@ blockdev_identity = CheckPlugin(
     name="blockdev_identity",
     section="lsblk",
     title="Block device %s",
-    parse=parse_lsblk,
     discover=discover_identity,
     check=check_identity,
     default_params=IdentityParams(),

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +80,6 @@ def parse_lsblk(table: StringTable) -> dict[str, BlockDevice] | None:
             mountpoint=_text(entry, "mountpoint"),
         )
     return devices or None
+
+
+lsblk_section = AgentSection("lsblk", parse_lsblk)

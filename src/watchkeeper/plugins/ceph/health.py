@@ -20,7 +20,7 @@ from watchkeeper.checkapi import (
     ValueStore,
     render,
 )
-from watchkeeper.plugins.ceph.status import CephStatus, parse_ceph_status
+from watchkeeper.plugins.ceph.status import CephStatus
 from watchkeeper.plugins.moosefs.recovery import Phase, track
 
 SEVERITY = {"HEALTH_OK": State.OK, "HEALTH_WARN": State.WARN, "HEALTH_ERR": State.CRIT}
@@ -99,7 +99,6 @@ ceph_health = CheckPlugin(
     name="ceph_health",
     section="ceph_status",
     title="Ceph health",
-    parse=parse_ceph_status,
     discover=discover_single,
     check=check_health,
     default_params=NoParams(),
@@ -109,7 +108,6 @@ ceph_redundancy = CheckPlugin(
     name="ceph_redundancy",
     section="ceph_status",
     title="Ceph redundancy",
-    parse=parse_ceph_status,
     discover=discover_single,
     check=check_redundancy,
     default_params=RedundancyParams(),

@@ -19,7 +19,7 @@ from watchkeeper.checkapi import (
     check_time_until_full,
     render,
 )
-from watchkeeper.plugins.ceph.status import Pool, parse_ceph_df
+from watchkeeper.plugins.ceph.status import Pool
 
 DAY = 86400.0
 
@@ -61,7 +61,6 @@ ceph_pools = CheckPlugin(
     name="ceph_pool",
     section="ceph_df",
     title="Ceph pool %s",
-    parse=parse_ceph_df,
     discover=discover_pools,
     check=check_pool,
     default_params=PoolParams(),

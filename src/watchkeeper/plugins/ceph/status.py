@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +126,9 @@ def parse_ceph_df(table: StringTable) -> dict[str, Pool]:
             used_ratio=ratio if ratio <= 1.0 else ratio / 100.0, objects=int(_number(stats, "objects")),
         )
     return pools
+
+
+ceph_status_section = AgentSection("ceph_status", parse_ceph_status)
+
+
+ceph_df_section = AgentSection("ceph_df", parse_ceph_df)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -67,8 +68,10 @@ cpu_load = CheckPlugin(
     name="cpu_load",
     section="cpu",
     title="CPU load",
-    parse=parse_cpu_load,
     discover=discover_cpu_load,
     check=check_cpu_load,
     default_params=LoadParams(),
 )
+
+
+cpu_section = AgentSection("cpu", parse_cpu_load)

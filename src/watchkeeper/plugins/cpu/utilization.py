@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -103,8 +104,10 @@ cpu_utilization = CheckPlugin(
     name="cpu_utilization",
     section="kernel",
     title="CPU utilization",
-    parse=parse_kernel_cpu,
     discover=discover_cpu_utilization,
     check=check_cpu_utilization,
     default_params=UtilizationParams(),
 )
+
+
+kernel_section = AgentSection("kernel", parse_kernel_cpu)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -115,8 +116,10 @@ diskstat = CheckPlugin(
     name="diskstat",
     section="diskstat",
     title="Disk IO %s",
-    parse=parse_diskstat,
     discover=discover_diskstat,
     check=check_diskstat,
     default_params=DiskParams(),
 )
+
+
+diskstat_section = AgentSection("diskstat", parse_diskstat)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 IGNORED_FS_TYPES = frozenset({"tmpfs", "devtmpfs", "ramfs", "squashfs", "iso9660", "overlay", "nsfs"})
 """Filesystems whose fill level says nothing about storage: no service unless a rule asks."""
@@ -67,3 +67,6 @@ def parse_df(table: StringTable) -> dict[str, Filesystem]:
             space[mountpoint] = Filesystem(fs.device, fs.fs_type, fs.size_bytes, fs.used_bytes,
                                            fs.avail_bytes, total, used)
     return space
+
+
+df_section = AgentSection("df", parse_df)

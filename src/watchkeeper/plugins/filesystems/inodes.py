@@ -19,7 +19,7 @@ from watchkeeper.checkapi import (
     check_levels,
     render,
 )
-from watchkeeper.plugins.filesystems.df import IGNORED_FS_TYPES, Filesystem, parse_df
+from watchkeeper.plugins.filesystems.df import IGNORED_FS_TYPES, Filesystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,6 @@ filesystem_inodes = CheckPlugin(
     name="df_inodes",
     section="df",
     title="Inodes %s",
-    parse=parse_df,
     discover=discover_inodes,
     check=check_inodes,
     default_params=InodeParams(),

@@ -19,7 +19,7 @@ from watchkeeper.checkapi import (
     check_time_until_full,
     render,
 )
-from watchkeeper.plugins.filesystems.df import IGNORED_FS_TYPES, Filesystem, parse_df
+from watchkeeper.plugins.filesystems.df import IGNORED_FS_TYPES, Filesystem
 
 DAY = 86400.0
 
@@ -72,7 +72,6 @@ filesystem_space = CheckPlugin(
     name="df",
     section="df",
     title="Filesystem %s",
-    parse=parse_df,
     discover=discover_space,
     check=check_space,
     default_params=SpaceParams(),

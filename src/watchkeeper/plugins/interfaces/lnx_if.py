@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 
 @dataclass(slots=True)
@@ -85,3 +85,6 @@ def _parse_iplink_row(row: list[str], found: Interfaces) -> None:
     nic.admin_up = "UP" in flags
     if "state" in row[:-1]:
         nic.oper_state = row[row.index("state") + 1].upper()
+
+
+lnx_if_section = AgentSection("lnx_if", parse_lnx_if)

@@ -22,7 +22,7 @@ from watchkeeper.checkapi import (
     rate,
     render,
 )
-from watchkeeper.plugins.interfaces.lnx_if import Interfaces, parse_lnx_if
+from watchkeeper.plugins.interfaces.lnx_if import Interfaces
 
 UP_STATES = frozenset({"UP", "UNKNOWN"})  # tun/ppp/lo report UNKNOWN while they pass traffic
 BASELINE_HORIZON_S = 86400.0
@@ -112,7 +112,6 @@ interface_traffic = CheckPlugin(
     name="interfaces",
     section="lnx_if",
     title="Interface %s",
-    parse=parse_lnx_if,
     discover=discover_traffic,
     check=check_traffic,
     default_params=TrafficParams(),

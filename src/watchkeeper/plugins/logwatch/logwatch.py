@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -153,8 +154,10 @@ logwatch = CheckPlugin(
     name="logwatch",
     section="logwatch",
     title="Log %s",
-    parse=parse_logwatch,
     discover=discover_logwatch,
     check=check_logwatch,
     default_params=LogwatchParams(),
 )
+
+
+logwatch_section = AgentSection("logwatch", parse_logwatch)

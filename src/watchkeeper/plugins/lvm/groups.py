@@ -20,7 +20,7 @@ from watchkeeper.checkapi import (
     render,
     vanished,
 )
-from watchkeeper.plugins.lvm.report import Lvm, parse_lvm
+from watchkeeper.plugins.lvm.report import Lvm
 
 DAY = 86400.0
 
@@ -96,7 +96,6 @@ lvm_groups = CheckPlugin(
     name="lvm_vg",
     section="lvm",
     title="LVM VG %s",
-    parse=parse_lvm,
     discover=discover_groups,
     check=check_group,
     default_params=GroupParams(),

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 
 @dataclass(slots=True)
@@ -134,3 +134,6 @@ def _read(lvm: Lvm, command: str, entry: dict[str, Any]) -> None:
             text.get("vg_name", ""), text["lv_name"], text.get("lv_attr", ""), _number(text.get("lv_size")) or 0.0,
             _number(text.get("data_percent")), _number(text.get("metadata_percent")), text.get("pool_lv", ""),
             text.get("origin", ""), _number(text.get("lv_metadata_size")), text.get("lv_health_status", "")))
+
+
+lvm_section = AgentSection("lvm", parse_lvm)

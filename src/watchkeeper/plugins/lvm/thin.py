@@ -23,7 +23,7 @@ from watchkeeper.checkapi import (
     render,
     vanished,
 )
-from watchkeeper.plugins.lvm.report import LogicalVolume, Lvm, parse_lvm
+from watchkeeper.plugins.lvm.report import LogicalVolume, Lvm
 
 DAY = 86400.0
 BAD_HEALTH = {"out_of_data": "out of data space: writes to unprovisioned blocks fail",
@@ -84,7 +84,6 @@ lvm_thin_pools = CheckPlugin(
     name="lvm_thin_pool",
     section="lvm",
     title="LVM thin pool %s",
-    parse=parse_lvm,
     discover=discover_thin_pools,
     check=check_thin_pool,
     default_params=ThinParams(),

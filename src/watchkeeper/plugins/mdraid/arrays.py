@@ -19,7 +19,7 @@ from watchkeeper.checkapi import (
     ValueStore,
     render,
 )
-from watchkeeper.plugins.mdraid.mdstat import Array, parse_mdstat
+from watchkeeper.plugins.mdraid.mdstat import Array
 
 TOLERATES = {"raid1": None, "raid4": 1, "raid5": 1, "raid6": 2, "raid10": 1}
 """Disks an array survives losing; None: all but one (a RAID 1 of n disks). RAID 10 is taken at
@@ -100,7 +100,6 @@ md_arrays = CheckPlugin(
     name="md_array",
     section="mdstat",
     title="MD RAID %s",
-    parse=parse_mdstat,
     discover=discover_arrays,
     check=check_array,
     default_params=NoParams(),

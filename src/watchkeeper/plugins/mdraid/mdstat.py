@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 _HEADER = re.compile(r"^(md[\w/]*)\s*:\s*(active|inactive)\b(.*)$")
 _MEMBER = re.compile(r"^(\S+?)\[(\d+)\]((?:\([A-Z]\))*)$")
@@ -109,3 +109,6 @@ def _detail(array: Array, line: str) -> None:
     waiting = _WAITING.search(line)
     if waiting:
         array.waiting = f"{waiting.group(1)} {waiting.group(2).lower()}"
+
+
+mdstat_section = AgentSection("mdstat", parse_mdstat)

@@ -13,7 +13,6 @@ from watchkeeper.checkapi import (
     ValueStore,
 )
 from watchkeeper.plugins.megaraid.model import MegaRaid
-from watchkeeper.plugins.megaraid.section import parse_megaraid
 
 
 def discover_batteries(section: MegaRaid) -> DiscoveryResult:
@@ -43,7 +42,6 @@ megaraid_batteries = CheckPlugin(
     name="megaraid_battery",
     section="megaraid",
     title="RAID battery %s",
-    parse=parse_megaraid,
     discover=discover_batteries,
     check=check_battery,
     default_params=NoParams(),

@@ -18,7 +18,6 @@ from watchkeeper.checkapi import (
     vanished,
 )
 from watchkeeper.plugins.megaraid.model import MegaRaid, PhysicalDrive
-from watchkeeper.plugins.megaraid.section import parse_megaraid
 
 PD_STATES = {
     "onln": State.OK, "online": State.OK, "jbod": State.OK, "ugood": State.OK, "unconfigured(good)": State.OK,
@@ -86,7 +85,6 @@ megaraid_drives = CheckPlugin(
     name="megaraid_pd",
     section="megaraid",
     title="RAID PD %s",
-    parse=parse_megaraid,
     discover=discover_drives,
     check=check_drive,
     default_params=DriveParams(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 from watchkeeper.plugins.megaraid import megacli, storcli
 from watchkeeper.plugins.megaraid.model import MegaRaid, blocks
 
@@ -23,3 +23,6 @@ def parse_megaraid(table: StringTable) -> MegaRaid | None:
         else:
             megacli.read(raid, body)
     return raid
+
+
+megaraid_section = AgentSection("megaraid", parse_megaraid)

@@ -20,7 +20,6 @@ from watchkeeper.checkapi import (
     vanished,
 )
 from watchkeeper.plugins.megaraid.model import MegaRaid
-from watchkeeper.plugins.megaraid.section import parse_megaraid
 
 VD_STATES = {
     "optl": (State.OK, "optimal"), "optimal": (State.OK, "optimal"),
@@ -81,7 +80,6 @@ megaraid_volumes = CheckPlugin(
     name="megaraid_vd",
     section="megaraid",
     title="RAID VD %s",
-    parse=parse_megaraid,
     discover=discover_volumes,
     check=check_volume,
     default_params=VolumeParams(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -74,8 +75,10 @@ mem = CheckPlugin(
     name="mem",
     section="mem",
     title="Memory",
-    parse=parse_mem,
     discover=discover_mem,
     check=check_mem,
     default_params=MemParams(),
 )
+
+
+mem_section = AgentSection("mem", parse_mem)

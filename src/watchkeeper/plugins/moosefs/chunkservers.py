@@ -23,7 +23,7 @@ from watchkeeper.checkapi import (
     check_levels,
     render,
 )
-from watchkeeper.plugins.moosefs.mfscli import Chunkserver, Disk, MooseFS, parse_moosefs
+from watchkeeper.plugins.moosefs.mfscli import Chunkserver, Disk, MooseFS
 from watchkeeper.plugins.moosefs.recovery import Phase, track
 
 
@@ -138,7 +138,6 @@ moosefs_chunkservers = CheckPlugin(
     name="moosefs_chunkserver",
     section="moosefs",
     title="MooseFS chunkserver %s",
-    parse=parse_moosefs,
     discover=discover_chunkservers,
     check=check_chunkserver,
     default_params=ChunkserverParams(),

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -139,8 +140,10 @@ moosefs_files = CheckPlugin(
     name="moosefs_files",
     section="moosefs_files",
     title="MooseFS files %s",
-    parse=parse_moosefs_files,
     discover=discover_files,
     check=check_files,
     default_params=NoParams(),
 )
+
+
+moosefs_files_section = AgentSection("moosefs_files", parse_moosefs_files)

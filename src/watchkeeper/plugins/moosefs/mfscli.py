@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,3 +235,6 @@ def parse_moosefs(table: StringTable) -> MooseFS:
     if loop_start is not None and loop_end is not None and loop_end >= loop_start:
         state.chunk_loop = ChunkLoop(float(loop_start), float(loop_end))
     return state
+
+
+moosefs_section = AgentSection("moosefs", parse_moosefs)

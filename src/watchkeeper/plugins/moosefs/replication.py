@@ -20,7 +20,7 @@ from watchkeeper.checkapi import (
     ValueStore,
     render,
 )
-from watchkeeper.plugins.moosefs.mfscli import GoalCounts, MooseFS, parse_moosefs
+from watchkeeper.plugins.moosefs.mfscli import GoalCounts, MooseFS
 from watchkeeper.plugins.moosefs.recovery import Phase, track
 
 
@@ -148,7 +148,6 @@ moosefs_replication = CheckPlugin(
     name="moosefs_replication",
     section="moosefs",
     title="MooseFS replication",
-    parse=parse_moosefs,
     discover=discover_replication,
     check=check_replication,
     default_params=ReplicationParams(),

@@ -19,7 +19,7 @@ from watchkeeper.checkapi import (
     check_time_until_full,
     render,
 )
-from watchkeeper.plugins.moosefs.mfscli import MooseFS, parse_moosefs
+from watchkeeper.plugins.moosefs.mfscli import MooseFS
 
 DAY = 86400.0
 
@@ -60,7 +60,6 @@ moosefs_space = CheckPlugin(
     name="moosefs_space",
     section="moosefs",
     title="MooseFS space",
-    parse=parse_moosefs,
     discover=discover_space,
     check=check_space,
     default_params=ClusterSpaceParams(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -100,8 +101,10 @@ mounts = CheckPlugin(
     name="mounts",
     section="mounts",
     title="Mount options %s",
-    parse=parse_mounts,
     discover=discover_mounts,
     check=check_mounts,
     default_params=MountParams(),
 )
+
+
+mounts_section = AgentSection("mounts", parse_mounts)

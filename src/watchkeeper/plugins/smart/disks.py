@@ -23,7 +23,7 @@ from watchkeeper.checkapi import (
     check_levels,
     render,
 )
-from watchkeeper.plugins.smart.smartctl import Disk, parse_smart
+from watchkeeper.plugins.smart.smartctl import Disk
 
 GROWING = (
     ("reallocated", "reallocated sectors", "smart_reallocated_sectors"),
@@ -140,7 +140,6 @@ smart_disks = CheckPlugin(
     name="smart_disk",
     section="smart",
     title="SMART %s",
-    parse=parse_smart,
     discover=discover_disks,
     check=check_disk,
     default_params=DiskParams(),

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 REALLOCATED = (5,)
 PENDING = (197,)
@@ -214,3 +214,6 @@ def _text_value(disk: Disk, key: str, value: str) -> None:
         disk.nvme_media_errors = _number(value)
     elif key == "Device is in STANDBY mode, exit(2)" or "STANDBY" in key:
         disk.standby = True
+
+
+smart_section = AgentSection("smart", parse_smart)

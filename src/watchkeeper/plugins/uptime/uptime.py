@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from watchkeeper.checkapi import (
+    AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
@@ -44,8 +45,10 @@ uptime = CheckPlugin(
     name="uptime",
     section="uptime",
     title="Uptime",
-    parse=parse_uptime,
     discover=discover_uptime,
     check=check_uptime,
     default_params=NoParams(),
 )
+
+
+uptime_section = AgentSection("uptime", parse_uptime)

@@ -25,7 +25,7 @@ from watchkeeper.checkapi import (
     render,
     vanished,
 )
-from watchkeeper.plugins.zfs.zpool import Device, Pool, Scan, Zfs, parse_zfs
+from watchkeeper.plugins.zfs.zpool import Device, Pool, Scan, Zfs
 
 DAY = 86400.0
 POOL_STATE = {"ONLINE": State.OK, "DEGRADED": State.WARN}
@@ -154,7 +154,6 @@ zfs_pools = CheckPlugin(
     name="zfs_pool",
     section="zfs",
     title="ZFS pool %s",
-    parse=parse_zfs,
     discover=discover_pools,
     check=check_pool,
     default_params=PoolParams(),

@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import StringTable
+from watchkeeper.checkapi import AgentSection, StringTable
 
 POOL_STATES = frozenset("ONLINE DEGRADED FAULTED OFFLINE UNAVAIL REMOVED SUSPENDED".split())
 MARKERS = frozenset(("[zpool status]", "[zpool list]", "[zfs get]"))
@@ -267,3 +267,6 @@ def _read_get_line(zfs: Zfs, line: str) -> None:
         pool.available_bytes = size(value)
     elif name == "compressratio":
         pool.compressratio = size(value.rstrip("x"))
+
+
+zfs_section = AgentSection("zfs", parse_zfs)
