@@ -9,6 +9,7 @@ suite live in `tests/agent_outputs/`. Nothing here reads anything outside the re
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -58,3 +59,16 @@ def agent_section(name: str, section: str) -> StringTable:
 def results(outputs: Iterable[Result | Metric | Pending]) -> list[Result]:
     """Only the judgements of a check's output, in order."""
     return [output for output in outputs if isinstance(output, Result)]
+
+
+def dies(pid: int) -> bool:
+    """True once the process has ended. A SIGKILLed process closes its files a moment before it
+    is gone from the process table, so wait for its pidfd (bounded) instead of looking once."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], 10.0)[0])
+    finally:
+        os.close(fd)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.active.plugins import dies, plugin
+from tests.active.plugins import plugin
+from tests.conftest import dies
 from tests.sshd import SshServer, sshd, transport
 from watchkeeper.active.execute import execute
 from watchkeeper.active.model import ActiveCheck

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.active.plugins import dies, plugin
+from tests.active.plugins import plugin
+from tests.conftest import dies
 from watchkeeper.active.pool import HelperPool
 from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of

@@ -26,7 +26,7 @@ def test_checkapi_exports_exactly_the_plugin_api() -> None:
         "AgentSection", "CheckPlugin", "CheckResult", "DiscoveryResult", "Fixed", "Levels", "LevelsError", "Metric",
         "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "SectionUnparsed", "Service", "State",
         "StringTable", "ValueStore", "average", "build_params", "check_levels", "check_time_until_full", "derivative",
-        "growth_rate", "rate", "render", "seconds_until", "vanished",
+        "finite", "growth_rate", "load_json", "rate", "render", "seconds_until", "to_float", "to_int", "vanished",
     ]
 
 

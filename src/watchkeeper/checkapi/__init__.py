@@ -4,6 +4,7 @@ from watchkeeper.checkapi import render
 from watchkeeper.checkapi.counters import ValueStore, average, derivative, growth_rate, rate, seconds_until
 from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
+from watchkeeper.checkapi.parsing import finite, load_json, to_float, to_int
 from watchkeeper.checkapi.plugin import AgentSection, CheckPlugin, NoParams, ParamsError, SectionUnparsed, build_params
 from watchkeeper.checkapi.results import (
     CheckResult,
@@ -42,9 +43,13 @@ __all__ = [
     "check_levels",
     "check_time_until_full",
     "derivative",
+    "finite",
     "growth_rate",
+    "load_json",
     "rate",
     "render",
     "seconds_until",
+    "to_float",
+    "to_int",
     "vanished",
 ]

@@ -14,6 +14,14 @@ from watchkeeper.checkapi.results import JSONScalar
 ValueStore = MutableMapping[str, list[JSONScalar] | JSONScalar]
 
 
+def _finite(number: float) -> float | None:
+    try:
+        as_float = float(number)
+    except (OverflowError, ValueError):
+        return None
+    return as_float if math.isfinite(as_float) else None
+
+
 def _previous(store: ValueStore, key: str, now: float, value: float) -> tuple[float, float] | None:
     last = store.get(key)
     store[key] = [now, value]
@@ -32,24 +40,34 @@ def rate(store: ValueStore, key: str, now: float, value: float) -> float | None:
 
     A wrap looks like a reboot, so both wait one cycle rather than guess.
     """
-    previous = _previous(store, key, now, value)
+    clock, number = _finite(now), _finite(value)
+    if clock is None or number is None:  # a counter beyond any float: not a sample
+        store.pop(key, None)
+        return None
+    previous = _previous(store, key, clock, number)
     if previous is None:
         return None
     then, old = previous
-    if now <= then or value < old:
+    elapsed = clock - then  # in floats: two huge clocks that differ may still be equal here
+    if elapsed <= 0 or number < old:
         return None
-    return (value - old) / (now - then)
+    return (number - old) / elapsed
 
 
 def derivative(store: ValueStore, key: str, now: float, value: float) -> float | None:
     """Per-second change of a gauge that may fall as well as rise (used bytes, a queue)."""
-    previous = _previous(store, key, now, value)
+    clock, number = _finite(now), _finite(value)
+    if clock is None or number is None:
+        store.pop(key, None)
+        return None
+    previous = _previous(store, key, clock, number)
     if previous is None:
         return None
     then, old = previous
-    if now <= then:
+    elapsed = clock - then
+    if elapsed <= 0:
         return None
-    return (value - old) / (now - then)
+    return (number - old) / elapsed
 
 
 def average(store: ValueStore, key: str, now: float, value: float, horizon_s: float,

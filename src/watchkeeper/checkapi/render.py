@@ -1,7 +1,9 @@
-"""Human-readable renderings of values in base units."""
+"""Human-readable renderings of values in base units. Every function takes any float, also
+infinities and NaN from damaged output, and returns text: rendering never fails a check."""
 
 from __future__ import annotations
 
+import math
 import time
 
 _IEC = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
@@ -9,6 +11,8 @@ _IEC = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 def bytes_(value: float) -> str:
     """`1536` -> `1.50 KiB`; IEC units because disks and memory are sized in them."""
+    if not math.isfinite(value):
+        return f"{value} B"
     magnitude = abs(value)
     index = 0
     while magnitude >= 1024.0 and index < len(_IEC) - 1:
@@ -34,7 +38,7 @@ def number(value: float) -> str:
 
 def count(value: float) -> str:
     """A whole count, as people write it in a summary: `9287`."""
-    return str(round(value))
+    return str(round(value)) if math.isfinite(value) else str(value)
 
 
 def per_second(value: float) -> str:
@@ -50,6 +54,8 @@ _SPANS = (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60),
 
 def timespan(seconds: float) -> str:
     """`93784` -> `1 day 2 hours`: the two largest units, enough to act on."""
+    if not math.isfinite(seconds):
+        return f"{seconds} seconds"
     if seconds < 1.0:
         return f"{seconds:.2f} seconds"
     whole = int(seconds)
@@ -70,4 +76,7 @@ def _plural(count: int, unit: str) -> str:
 
 
 def datetime(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+    except (OverflowError, OSError, ValueError):  # before year 1 or after 9999, or NaN
+        return f"{epoch:.0f} seconds since 1970"

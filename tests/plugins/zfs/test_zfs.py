@@ -63,7 +63,7 @@ def test_zfs_fuse_offline_device_and_repaired_checksum_errors() -> None:
     assert tank.state == 1 and "/root/zfstest/d2.img OFFLINE" in tank.summary
     assert "No scrub on record" in tank.details
     backup = check(zfs, "backup")
-    assert backup.state == 1 and "/root/zfstest/d4.img: 1986 checksum errors" in backup.summary
+    assert backup.state == 1 and "/root/zfstest/d4.img: 1987 checksum errors" in backup.summary
     assert "zpool clear backup" in backup.details
 
 

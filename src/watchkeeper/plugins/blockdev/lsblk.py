@@ -9,11 +9,10 @@ Older util-linux prints sizes as strings; partitions nest as `children`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, load_json, to_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +40,8 @@ def _text(entry: dict[str, object], key: str) -> str | None:
 def _size(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and value.strip().isdecimal():
-        return int(value)
+    if isinstance(value, str):
+        return to_int(value)
     return None
 
 
@@ -56,10 +55,7 @@ def _walk(entries: object) -> Iterator[dict[str, object]]:
 
 
 def parse_lsblk(table: StringTable) -> dict[str, BlockDevice] | None:
-    try:
-        document = json.loads("\n".join(row[0] for row in table if row))
-    except ValueError:
-        return None
+    document = load_json("\n".join(row[0] for row in table if row))
     if not isinstance(document, dict):
         return None
     devices: dict[str, BlockDevice] = {}

@@ -7,11 +7,10 @@ Health checks have been a dict since Luminous: `{"OSD_DOWN": {"severity": "HEALT
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, load_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +66,9 @@ def _json_object(table: StringTable) -> tuple[dict[str, Any] | None, str]:
     text = "\n".join(" ".join(row) for row in table)
     if text.startswith("watchkeeper-error:"):
         return None, text.partition(":")[2].strip()
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return None, f"output is not JSON ({exc})"
+    data = load_json(text)
+    if data is None:
+        return None, "output is not JSON (or nests too deep)"
     return (data, "") if isinstance(data, dict) else (None, "output is not a JSON object")
 
 

@@ -20,6 +20,8 @@ from watchkeeper.checkapi import (
     ValueStore,
     check_levels,
     render,
+    to_float,
+    to_int,
 )
 
 
@@ -40,11 +42,11 @@ def parse_cpu_load(table: StringTable) -> Load | None:
     if not table or len(table[0]) < 3:
         return None
     row = table[0]
-    try:
-        load1, load5, load15 = float(row[0]), float(row[1]), float(row[2])
-    except ValueError:
+    load1, load5, load15 = to_float(row[0]), to_float(row[1]), to_float(row[2])
+    if load1 is None or load5 is None or load15 is None:
         return None
-    cpus = int(row[5]) if len(row) > 5 and row[5].isdecimal() and int(row[5]) > 0 else 1
+    cpus = (to_int(row[5]) or 1) if len(row) > 5 else 1
+    cpus = cpus if 0 < cpus < 1_000_000 else 1
     return Load(load1, load5, load15, cpus)
 
 

@@ -26,6 +26,7 @@ from watchkeeper.checkapi import (
     check_levels,
     rate,
     render,
+    to_int,
 )
 
 
@@ -56,8 +57,10 @@ def parse_kernel_cpu(table: StringTable) -> CpuTicks | None:
     for row in table:
         if not row or not row[0].startswith("cpu"):
             continue
-        if row[0] == "cpu" and len(row) >= 5 and all(f.isdecimal() for f in row[1:]):
-            ticks = [int(f) for f in row[1:]] + [0] * 8
+        if row[0] == "cpu" and len(row) >= 5:
+            numbers = [to_int(f) for f in row[1:]]
+            if all(n is not None and n >= 0 for n in numbers):
+                ticks = [n for n in numbers if n is not None] + [0] * 8
         elif row[0][3:].isdecimal():
             cpus += 1
     if ticks is None:

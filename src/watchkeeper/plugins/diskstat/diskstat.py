@@ -29,6 +29,8 @@ from watchkeeper.checkapi import (
     check_levels,
     rate,
     render,
+    to_float,
+    to_int,
 )
 
 WHOLE_DISK = re.compile(r"(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|md\d+|dm-\d+)")
@@ -64,11 +66,12 @@ def parse_diskstat(table: StringTable) -> Diskstats | None:
         if row[0].startswith("["):
             break  # [dmsetup_info] and later blocks
         if len(row) == 1 and row[0].isdecimal():
-            timestamp = float(row[0])
+            timestamp = to_float(row[0])
             continue
-        if len(row) < 14 or not all(field.isdecimal() for field in row[3:14]):
+        numbers = [to_int(field) for field in row[3:14]]
+        n = [number for number in numbers if number is not None and number >= 0]
+        if len(row) < 14 or len(n) != 11:
             continue
-        n = [int(field) for field in row[3:14]]
         disks[row[2]] = DiskCounters(n[0], n[2] * 512, n[3], n[4], n[6] * 512, n[7], n[9])
     return Diskstats(timestamp, disks) if disks else None
 

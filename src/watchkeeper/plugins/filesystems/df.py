@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, to_int
 
 IGNORED_FS_TYPES = frozenset({"tmpfs", "devtmpfs", "ramfs", "squashfs", "iso9660", "overlay", "nsfs"})
 """Filesystems whose fill level says nothing about storage: no service unless a rule asks."""
@@ -32,12 +32,12 @@ class Filesystem:
 
 def _split_df_row(row: list[str]) -> tuple[str, str, int, int, int, str] | None:
     for index in range(1, len(row) - 5):
-        numbers = row[index + 1 : index + 4]
-        if all(field.isdecimal() for field in numbers) and row[index + 4].endswith("%"):
+        numbers = [to_int(field) for field in row[index + 1 : index + 4]]
+        if all(n is not None and n >= 0 for n in numbers) and row[index + 4].endswith("%"):
             mountpoint = " ".join(row[index + 5 :])
             if not mountpoint.startswith("/"):
                 return None
-            size, used, avail = (int(field) for field in numbers)
+            size, used, avail = (n or 0 for n in numbers)
             return " ".join(row[:index]), row[index], size, used, avail, mountpoint
     return None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, to_int
 
 
 @dataclass(slots=True)
@@ -60,13 +60,15 @@ def parse_lnx_if(table: StringTable) -> Interfaces | None:
             continue
         if current is not None and first == "Speed" and len(row) >= 2:
             speed = row[1].strip().removesuffix("Mb/s")
-            if speed.isdecimal():
-                current.speed_bits_per_second = int(speed) * 1_000_000
+            megabits = to_int(speed)
+            if megabits is not None and megabits >= 0:
+                current.speed_bits_per_second = megabits * 1_000_000
             continue
         if len(row) == 2:
             counters = row[1].split()
-            if len(counters) == 16 and all(c.isdecimal() for c in counters) and first:
-                n = [int(c) for c in counters]
+            numbers = [to_int(c) for c in counters]
+            n = [number for number in numbers if number is not None and number >= 0]
+            if len(counters) == 16 and len(n) == 16 and first:
                 nic = found.by_name.setdefault(first, Interface())
                 nic.in_bytes, nic.in_packets, nic.in_errors, nic.in_drops = n[0], n[1], n[2], n[3]
                 nic.out_bytes, nic.out_packets, nic.out_errors, nic.out_drops = n[8], n[9], n[10], n[11]

@@ -7,12 +7,10 @@ not active has no data%). Nothing here raises on odd input.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, load_json, to_float
 
 
 @dataclass(slots=True)
@@ -100,20 +98,16 @@ def parse_lvm(table: StringTable) -> Lvm | None:
 
 
 def _entries(text: str, key: str) -> list[dict[str, Any]]:
+    report = load_json(text)
     try:
-        report = json.loads(text)
         found = [entry for part in report["report"] for entry in part.get(key, [])]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError):
         return []
     return [entry for entry in found if isinstance(entry, dict)]
 
 
 def _number(value: Any) -> float | None:
-    try:
-        number = float(str(value).strip().rstrip("Bb"))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    return to_float(str(value).strip().rstrip("Bb"))
 
 
 def _read(lvm: Lvm, command: str, entry: dict[str, Any]) -> None:

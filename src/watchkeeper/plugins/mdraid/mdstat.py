@@ -1,22 +1,25 @@
-"""Parse /proc/mdstat (the `mdstat` section, one line per row, indentation kept).
+"""Parse /proc/mdstat: Watchkeeper's `<<<mdstat:sep(0)>>>` (one line per row, indentation kept)
+and the Checkmk agent's `<<<md>>>` (the same file split at whitespace, indentation lost).
 
-An array is a header line (`md0 : active raid1 sdb1[1](F) sda1[0]`) and the indented lines
-after it: the size line with `[total/up] [U_]`, a progress line (`recovery = 8.5% (…)
-finish=17.0min speed=259783K/sec`) or `resync=DELAYED`, and `bitmap:`. Nothing here raises.
+An array is a header line (`md0 : active raid1 sdb1[1](F) sda1[0]`) and the lines after it:
+the size line with `[total/up] [U_]`, a progress line (`recovery = 8.5% (…) finish=17.0min
+speed=259783K/sec`) or `resync=DELAYED`, and `bitmap:`. Without indentation a detail line is
+any line up to the next header, `Personalities` or `unused devices` line. Nothing here raises.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from watchkeeper.checkapi import AgentSection, StringTable
 
 _HEADER = re.compile(r"^(md[\w/]*)\s*:\s*(active|inactive)\b(.*)$")
-_MEMBER = re.compile(r"^(\S+?)\[(\d+)\]((?:\([A-Z]\))*)$")
-_COUNTS = re.compile(r"\[(\d+)/(\d+)\]\s+\[([U_]+)\]")
-_PROGRESS = re.compile(r"\b(recovery|resync|reshape|check|repair)\s*=\s*([\d.]+)%"
-                       r"(?:.*?finish=([\d.]+)min)?(?:.*?speed=(\d+)K/sec)?")
+_MEMBER = re.compile(r"^(\S+?)\[(\d{1,6})\]((?:\([A-Z]\))*)$")
+_COUNTS = re.compile(r"\[(\d{1,6})/(\d{1,6})\]\s+\[([U_]+)\]")
+_PROGRESS = re.compile(r"\b(recovery|resync|reshape|check|repair)\s*=\s*(\d{1,3}(?:\.\d{1,6})?)%"
+                       r"(?:.*?finish=(\d{1,12}(?:\.\d{1,6})?)min)?(?:.*?speed=(\d{1,15})K/sec)?")
 _WAITING = re.compile(r"\b(resync|recovery|reshape|check)=(DELAYED|PENDING|REMOTE)\b")
 LEVELS = frozenset("linear multipath faulty raid0 raid1 raid4 raid5 raid6 raid10".split())
 
@@ -63,17 +66,29 @@ class Array:
 
 
 def parse_mdstat(table: StringTable) -> dict[str, Array]:
+    return _arrays((row[0] if row else "", None) for row in table)
+
+
+def parse_md(table: StringTable) -> dict[str, Array]:
+    """Checkmk's `<<<md>>>`: rows of words; a line belongs to the array above it until a line
+    that starts something else."""
+    return _arrays((" ".join(row), not row or row[0] not in ("Personalities", "unused")) for row in table)
+
+
+def _arrays(lines: Iterable[tuple[str, bool | None]]) -> dict[str, Array]:
+    """(line, is a detail line); None: decide by the line's indentation."""
     arrays: dict[str, Array] = {}
     current: Array | None = None
-    for row in table:
-        line = row[0] if row else ""
+    for line, detail in lines:
         header = _HEADER.match(line)
         if header:
             current = _header(header)
             arrays[current.name] = current
             continue
-        if current is None or not line[:1].isspace():
-            current = None if line.strip() and not line[:1].isspace() else current
+        if detail is None:
+            detail = line[:1].isspace()
+        if current is None or not detail:
+            current = None if line.strip() and not detail else current
             continue
         _detail(current, line)
     return arrays
@@ -112,3 +127,4 @@ def _detail(array: Array, line: str) -> None:
 
 
 mdstat_section = AgentSection("mdstat", parse_mdstat)
+md_section = AgentSection("md", parse_md, parsed_section="mdstat")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from watchkeeper.checkapi import to_float
 from watchkeeper.plugins.megaraid.model import Battery, MegaRaid, PhysicalDrive, VirtualDrive, pd_item, write_policy
 
 _ADAPTER = re.compile(r"^Adapter\s*#?\s*(\d+)")
@@ -58,7 +59,7 @@ def _pd_value(pd: PhysicalDrive, key: str, value: str) -> None:
     if key == "Firmware state":
         pd.state = value
     elif key in ("Media Error Count", "Other Error Count", "Predictive Failure Count"):
-        number = float(value) if value.isdigit() else None
+        number = to_float(value) if value.isdigit() else None
         attribute = {"Media Error Count": "media_errors", "Other Error Count": "other_errors",
                      "Predictive Failure Count": "predictive_failures"}[key]
         setattr(pd, attribute, number)

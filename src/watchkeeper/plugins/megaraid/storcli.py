@@ -3,10 +3,10 @@ and as text (`/cx show all`). Both carry the same `VD LIST` and `PD LIST` tables
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from watchkeeper.checkapi import finite, load_json
 from watchkeeper.plugins.megaraid.model import Battery, MegaRaid, VirtualDrive, pd_item, write_policy
 
 _DRIVE = re.compile(r"^Drive /c(\d+)(?:/e(\d+))?/s(\d+)(?: - Detailed Information)?$")
@@ -16,9 +16,8 @@ _SIZE_UNIT = frozenset(("KB", "MB", "GB", "TB", "PB"))
 
 
 def read_json(raid: MegaRaid, text: str) -> None:
-    try:
-        data = json.loads(text)
-    except ValueError:
+    data = load_json(text)
+    if data is None:
         raid.errors.append("storcli printed no readable JSON")
         return
     for controller in data.get("Controllers", []) if isinstance(data, dict) else []:
@@ -107,7 +106,7 @@ def _rebuild_row(raid: MegaRaid, row: dict[str, Any]) -> None:
         return
     pd = raid.pd(pd_item(drive.group(1), drive.group(2) or "", drive.group(3)))
     pd.rebuild_percent = progress
-    left = re.findall(r"(\d+)\s*(Hour|Minute|Second)", str(row.get("Estimated Time Left", "")))
+    left = re.findall(r"(\d{1,9})\s*(Hour|Minute|Second)", str(row.get("Estimated Time Left", "")))
     if left:
         pd.rebuild_seconds_left = sum(int(n) * {"Hour": 3600, "Minute": 60, "Second": 1}[unit] for n, unit in left)
 
@@ -121,10 +120,7 @@ def _vd_properties(raid: MegaRaid, item: str, properties: dict[str, Any]) -> Non
 
 
 def _count(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return finite(value)
 
 
 def read_text(raid: MegaRaid, lines: list[str]) -> None:

@@ -22,6 +22,7 @@ from watchkeeper.checkapi import (
     ValueStore,
     check_levels,
     render,
+    to_int,
 )
 
 
@@ -40,8 +41,8 @@ class MemParams:
 
 
 def parse_mem(table: StringTable) -> MemInfo | None:
-    kib = {row[0].removesuffix(":"): int(row[1])
-           for row in table if len(row) == 3 and row[1].isdecimal() and row[2] == "kB"}
+    kib = {row[0].removesuffix(":"): number for row in table
+           if len(row) == 3 and row[2] == "kB" and (number := to_int(row[1])) is not None and number >= 0}
     total, available = kib.get("MemTotal"), kib.get("MemAvailable")
     if not total or available is None:
         return None  # kernels before 3.14 lack MemAvailable: no section, so no service

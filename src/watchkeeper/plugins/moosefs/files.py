@@ -6,7 +6,6 @@ in batches, and reports the files below their goal (a capped list) as one JSON l
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from watchkeeper.checkapi import (
@@ -21,6 +20,9 @@ from watchkeeper.checkapi import (
     State,
     StringTable,
     ValueStore,
+    finite,
+    load_json,
+    to_int,
 )
 
 SHOWN = 5
@@ -63,8 +65,8 @@ def _report(raw: object) -> PathReport | None:
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             continue
         copies = entry.get("copies")
-        counts = {int(key): _int(value) for key, value in copies.items()
-                  if str(key).isdigit()} if isinstance(copies, dict) else {}
+        counts = {number: _int(value) for key, value in copies.items()
+                  if (number := to_int(str(key))) is not None} if isinstance(copies, dict) else {}
         examples.append(FileCopies(entry["file"], _int(entry.get("goal")), counts))
     errors = [str(error) for error in raw.get("errors") or []][:20]
     seconds = raw.get("seconds")
@@ -72,17 +74,15 @@ def _report(raw: object) -> PathReport | None:
         path=raw["path"], files=_int(raw.get("files")), checked=_int(raw.get("checked")),
         complete=raw.get("complete") is not False, under_goal=_int(raw.get("under_goal")),
         zero_copies=_int(raw.get("zero_copies")), examples=examples, errors=errors,
-        seconds=float(seconds) if isinstance(seconds, int | float) else 0.0,
+        seconds=finite(seconds) or 0.0,
     )
 
 
 def parse_moosefs_files(table: StringTable) -> dict[str, PathReport]:
     reports = {}
     for line in table:
-        try:
-            report = _report(json.loads(line[0])) if line else None
-        except ValueError:
-            continue  # a line cut short (output limit) loses only its own path
+        # a line cut short (output limit) loses only its own path
+        report = _report(load_json(line[0])) if line else None
         if report is not None:
             reports[report.path] = report
     return reports

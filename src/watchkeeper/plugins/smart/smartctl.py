@@ -8,12 +8,11 @@ Nothing here raises on odd input.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
 
 REALLOCATED = (5,)
 PENDING = (197,)
@@ -93,15 +92,14 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
-    found = re.match(r"\s*(\d+(?:\.\d+)?)", str(value).replace(",", "")) if value is not None else None
-    return float(found.group(1)) if found else None
+        return finite(value)
+    found = re.match(r"\s*(\d{1,30}(?:\.\d{1,20})?)", str(value).replace(",", "")) if value is not None else None
+    return finite(found.group(1)) if found else None
 
 
 def _from_json(text: str, device: str, kind: str) -> Disk | None:
-    try:
-        data = json.loads(text)
-    except ValueError:
+    data = load_json(text)
+    if data is None:
         return Disk(item_name(device, kind), messages=["smartctl printed no readable JSON"])
     if not isinstance(data, dict):
         return None
@@ -203,7 +201,7 @@ def _text_value(disk: Disk, key: str, value: str) -> None:
     elif key == "Current Drive Temperature" or (key == "Temperature" and "Celsius" in value):
         disk.temperature = _number(value)
     elif key == "Critical Warning":
-        disk.nvme_critical_warning = int(value, 16) if re.fullmatch(r"0x[0-9a-fA-F]+", value) else None
+        disk.nvme_critical_warning = int(value, 16) if re.fullmatch(r"0x[0-9a-fA-F]{1,16}", value) else None
     elif key == "Percentage Used":
         disk.nvme_percentage_used = _number(value)
     elif key == "Available Spare":

@@ -18,17 +18,15 @@ from watchkeeper.checkapi import (
     StringTable,
     ValueStore,
     render,
+    to_float,
 )
 
 
 def parse_uptime(table: StringTable) -> float | None:
     for row in table:
         if row:
-            try:
-                seconds = float(row[0])
-            except ValueError:
-                return None
-            return seconds if seconds >= 0.0 and seconds == seconds else None
+            seconds = to_float(row[0])
+            return seconds if seconds is not None and seconds >= 0.0 else None
     return None
 
 

@@ -78,7 +78,7 @@ def _device(device: Device) -> str:
 def _errors(pool: Pool) -> CheckResult:
     erring = [device for device in pool.devices if device.read or device.write or device.cksum]
     for device in erring:
-        counts = ", ".join(f"{int(value)} {kind} errors" for kind, value in
+        counts = ", ".join(f"{render.count(value)} {kind} errors" for kind, value in
                            (("read", device.read), ("write", device.write), ("checksum", device.cksum)) if value)
         yield Result(State.WARN, f"{device.name}: {counts}",
                      details=f"{device.name}: {counts}. Find the cause (cable, disk, controller), then `zpool clear "

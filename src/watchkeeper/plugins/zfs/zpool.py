@@ -8,6 +8,7 @@ in bytes with `-p`) and the older one of zfs-fuse and Solaris (`scrub:` on one l
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -19,8 +20,10 @@ MARKERS = frozenset(("[zpool status]", "[zpool list]", "[zfs get]"))
 KEYS = frozenset("pool state status action see scan scrub config errors".split())
 GROUPS = frozenset("logs cache spares special dedup".split())
 _SUFFIX = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([BKMGTPE]?)$")
-_DURATION = re.compile(r"(?:(\d+) days? )?(?:(\d+):(\d\d):(\d\d)|(\d+)h(\d+)m)")
+_SIZE = re.compile(r"^(\d{1,20}(?:\.\d{1,20})?)([BKMGTPE]?)$")
+# Bounded digit runs that cannot start inside a longer run: a `scan:` line of 20,000 digits
+# took seconds with `\d+` (every start position re-read the whole run).
+_DURATION = re.compile(r"(?<!\d)(?:(\d{1,9}) days? )?(?:(\d{1,9}):(\d\d):(\d\d)|(\d{1,9})h(\d{1,9})m)")
 
 
 def size(text: str) -> float | None:
@@ -28,7 +31,8 @@ def size(text: str) -> float | None:
     found = _SIZE.match(text.strip().upper())
     if found is None:
         return None
-    return float(found.group(1)) * _SUFFIX[found.group(2)]
+    value = float(found.group(1)) * _SUFFIX[found.group(2)]
+    return value if math.isfinite(value) else None
 
 
 def duration(text: str) -> float | None:
@@ -201,7 +205,7 @@ def _mark_leaves(pool: Pool) -> None:
         pool.devices[0].leaf = False
 
 
-_PERCENT = re.compile(r"([\d.]+)% done")
+_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,9})?)% done")
 
 
 def _read_scan(pool: Pool, text: str) -> None:
@@ -216,7 +220,7 @@ def _read_scan(pool: Pool, text: str) -> None:
         scan.canceled = "cancel" in lower
         if not scan.running and " on " in text:
             scan.finished_at = timestamp(text.rsplit(" on ", 1)[1])
-        found = re.search(r"with (\d+) errors", lower)
+        found = re.search(r"with (\d{1,18}) errors", lower)
         if found:
             scan.errors = int(found.group(1))
     else:
@@ -230,7 +234,7 @@ def _read_scan(pool: Pool, text: str) -> None:
 
 def _read_errors(pool: Pool, text: str) -> None:
     pool.errors_text = text if not pool.errors_text else f"{pool.errors_text}; {text}"
-    found = re.match(r"(\d+) data errors", text)
+    found = re.match(r"(\d{1,18}) data errors", text)
     if found:
         pool.data_errors = int(found.group(1))
 

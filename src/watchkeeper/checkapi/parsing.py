@@ -1,0 +1,68 @@
+"""Reading numbers and JSON out of agent output without ever raising.
+
+Agent output is untrusted text. `int()` refuses strings of more than 4,300 digits with a
+ValueError, `float()` accepts `nan` and `1e999`, and `json.loads` recurses once per nesting
+level until RecursionError. Parsers call these instead, and get None for anything that is
+not a plain, finite, reasonably sized value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+MAX_DIGITS = 40
+"""Longer than any counter a kernel or tool prints (2**128 has 39 digits)."""
+
+
+def to_int(text: str | bytes | None) -> int | None:
+    """`123`, `-5`, `+7` as an int; None for anything else, including 5,000-digit numbers."""
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode("ascii", errors="replace")
+    text = text.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or len(digits) > MAX_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    return int(text)
+
+
+def to_float(text: str | None) -> float | None:
+    """A finite float (`1.5`, `-3`, `2e3`); None for junk, `nan`, `inf` and numbers too long to be real."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or len(text) > 2 * MAX_DIGITS or not text.isascii():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def finite(value: object) -> float | None:
+    """A JSON number (or numeric string) as a finite float, else None. Booleans are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return float(value) if abs(value) < 10**MAX_DIGITS else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return to_float(value)
+    return None
+
+
+def load_json(text: str) -> Any:
+    """Parsed JSON, or None when the text is not JSON or nests too deep.
+
+    CPython's decoder recurses once per level and stops with RecursionError at about a
+    thousand; that is caught here, so a hundred thousand `[` is just bad input.
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
