@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable, load_json
+from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class Pool:
 
 def _number(data: dict[str, Any], key: str) -> float:
     value = data.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    return finite(value) or 0.0 if isinstance(value, int | float) else 0.0
 
 
 def _dict(data: object, key: str) -> dict[str, Any]:
