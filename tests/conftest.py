@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import select
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
 from watchkeeper.checkapi import Metric, Pending, Result, StringTable
 from watchkeeper.collect.sections import split_sections
+from watchkeeper.collect.transport import AgentOutput
+from watchkeeper.engine.cycle import run_host_cycle
+from watchkeeper.engine.discovery import discover_in_output
+from watchkeeper.engine.model import Outcome
+from watchkeeper.engine.rules import Rule
 
 REPO = Path(__file__).resolve().parents[1]
 AGENT_OUTPUTS = REPO / "tests" / "agent_outputs"
@@ -54,6 +59,14 @@ def section_from_file(path: Path, name: str, header_options: str = "") -> String
 def agent_section(name: str, section: str) -> StringTable:
     """One section of a real agent output, through the production splitter."""
     return split_sections(agent_output(name).read_bytes()).sections[section]
+
+
+def outcomes(data: bytes, rules: Sequence[Rule] = (), now: float = 1_796_025_000.0) -> dict[str, Outcome]:
+    """What one cycle over an agent output says, by service name, as the daemon would run it
+    (discovery on the same output, then every discovered service checked)."""
+    specs = discover_in_output(data, rules=list(rules))
+    cycle = run_host_cycle("h", AgentOutput(data), specs, list(rules), {}, now).cycle
+    return {outcome.name: outcome for outcome in cycle.outcomes}
 
 
 def results(outputs: Iterable[Result | Metric | Pending]) -> list[Result]:

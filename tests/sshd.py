@@ -45,10 +45,13 @@ class SshServer:
 
 def _drain(server: SshServer) -> None:
     assert server.process.stderr is not None
-    for line in server.process.stderr:
-        with server.changed:
-            server.lines.append(line)
-            server.changed.notify_all()
+    try:
+        for line in server.process.stderr:
+            with server.changed:
+                server.lines.append(line)
+                server.changed.notify_all()
+    except ValueError:
+        pass  # closed at teardown while a session child of sshd still held the pipe open
 
 
 def free_port() -> int:
@@ -79,7 +82,8 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
                                stderr=subprocess.PIPE, text=True)
     host_key = (directory / "host_key.pub").read_text().split()
     server = SshServer(port, directory, f"{host_key[0]} {host_key[1]}", directory / "client_key", process)
-    threading.Thread(target=_drain, args=(server,), daemon=True).start()
+    drain = threading.Thread(target=_drain, args=(server,), daemon=True)
+    drain.start()
     try:
         server.wait_for_line("Server listening on 127.0.0.1")
     except AssertionError as exc:
@@ -88,6 +92,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     yield server
     process.terminate()
     process.wait()
+    drain.join(timeout=10)  # it ends at EOF, once no session child of sshd holds the pipe
     assert process.stderr is not None
     process.stderr.close()
 

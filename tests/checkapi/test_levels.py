@@ -110,3 +110,10 @@ def test_timespans_show_the_two_largest_units(seconds: float, text: str) -> None
 
 def test_bytes_render_in_iec_units() -> None:
     assert (render.bytes_(512), render.bytes_(1536), render.bytes_(3 * 1024**4)) == ("512 B", "1.50 KiB", "3.00 TiB")
+
+
+def test_a_count_too_large_for_a_float_is_still_rendered() -> None:
+    """Found by the fuzzer (1,000,000 inputs, seed 4242): a 400-digit count overflowed float()."""
+    assert render.count(9287) == "9287" and render.count(9287.4) == "9287"
+    assert render.count(10**400) == "a number of more than 30 digits"
+    assert render.count(float("inf")) == "inf"

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import REPO, agent_output
 from watchkeeper.cli.main import main
+from watchkeeper.engine.discovery import discover_in_output
 
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt")
 
@@ -164,7 +165,8 @@ def test_kill_9_during_a_run_loses_at_most_the_cycle_in_flight(busy_home: str) -
         checked = db.execute("SELECT count(*) FROM services WHERE last_check IS NOT NULL").fetchone()[0]
         history = db.execute("SELECT count(*) FROM state_history").fetchone()[0]
         stores = db.execute("SELECT count(*) FROM value_store").fetchone()[0]
-    assert checked == 20 * 13 and history > 0 and stores > 0  # 11 checks, Agent, discovery
+    per_host = len(discover_in_output(REAL.read_bytes())) + 2  # the checks, Agent, Service discovery
+    assert checked == 20 * per_host and history > 0 and stores > 0
 
     restarted = Daemon(busy_home)
     restarted.wait_for("stored", count=2)

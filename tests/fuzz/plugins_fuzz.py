@@ -63,6 +63,14 @@ FIXTURE_SECTIONS: dict[str, tuple[str, str, bool]] = {
     "smartctl_json": ("smart:sep(0)", "[device /dev/sdz auto]", True),
     "ceph_status_json": ("ceph_status:sep(0)", "", True),
     "ceph_df_json": ("ceph_df:sep(0)", "", True),
+    "docker_container_cpu_cgroupv2": ("docker_container_cpu_cgroupv2", "", False),
+    "docker_container_mem_cgroupv2": ("docker_container_mem_cgroupv2", "", False),
+    "docker_container_diskstat_cgroupv2": ("docker_container_diskstat_cgroupv2", "", False),
+    "chronyc_tracking": ("chrony", "", False),
+    "ntpq_p": ("ntp", "", False),
+    "timedatectl": ("timesyncd", "", False),
+    "systemctl_all": ("systemd_units", "[all]", False),
+    "checkmk_smart": ("smart", "", False),
 }
 
 
@@ -87,7 +95,10 @@ class Crash:
 
 def seeds() -> list[Seed]:
     found: list[Seed] = []
-    for path in sorted((TESTS / "agent_outputs").glob("*.txt")):
+    whole_outputs = [*sorted((TESTS / "agent_outputs").glob("*.txt")),
+                     *(path for path in sorted(TESTS.glob("plugins/*/fixtures/*/*.txt"))
+                       if path.read_bytes().startswith(b"<<<"))]  # captures of a section with its header
+    for path in whole_outputs:
         header, body = "", b""
         for line in path.read_bytes().splitlines(keepends=True):
             if line.startswith(b"<<<") and not line.startswith(b"<<<<"):

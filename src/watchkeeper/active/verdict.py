@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import signal as signals
 
-from watchkeeper.active.plugin_output import parse_plugin_output, to_metrics
 from watchkeeper.active.spawn import PluginRun
 from watchkeeper.checkapi import State, render
+from watchkeeper.checkapi.plugin_output import parse_plugin_output, to_metrics
 from watchkeeper.engine.model import Outcome
 
 MAX_SUMMARY = 1000

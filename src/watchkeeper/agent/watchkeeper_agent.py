@@ -19,6 +19,7 @@ import time
 
 VERSION = "0.1.0"
 COMMAND_TIMEOUT_S = 10
+NETWORK_MOUNT_TIMEOUT_S = 5  # a network mount that takes longer to answer `stat -f` is hanging
 
 # Filesystems that are not storage (or that may hang on a dead server): neither df nor mounts.
 PSEUDO_FS = frozenset(
@@ -254,9 +255,134 @@ def linux_blockdevices(out):
     out.extend(line for line in text.splitlines() if line.strip())
 
 
+def _user_names():
+    names = {}  # type: dict[str, str]
+    try:
+        for line in read("/etc/passwd").splitlines():
+            fields = line.split(":")
+            if len(fields) > 2 and fields[2].isdigit():
+                names.setdefault(fields[2], fields[0])
+    except OSError:
+        pass
+    return names
+
+
+def _clock(seconds):
+    """`ps` style: [DD-]HH:MM:SS or MM:SS."""
+    seconds = int(max(seconds, 0))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return "%d-%02d:%02d:%02d" % (days, hours, minutes, secs)
+    return "%02d:%02d:%02d" % (hours, minutes, secs) if hours else "%02d:%02d" % (minutes, secs)
+
+
+def linux_processes(out):
+    """The process table in the Checkmk `ps_lnx` layout, read from /proc (no `ps` needed)."""
+    users = _user_names()
+    ticks = os.sysconf("SC_CLK_TCK") or 100
+    uptime = float(read("/proc/uptime").split()[0])
+    page_kib = (os.sysconf("SC_PAGE_SIZE") or 4096) // 1024
+    out.append("<<<ps_lnx>>>")
+    out.append("[header] CGROUP USER VSZ RSS TIME ELAPSED PID COMMAND")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = read("/proc/%s/stat" % entry)
+            status = read("/proc/%s/status" % entry)
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                argv = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue  # the process ended while we looked
+        name = stat[stat.find("(") + 1:stat.rfind(")")]
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) < 22:
+            continue
+        uid = next((line.split()[1] for line in status.splitlines() if line.startswith("Uid:")), "0")
+        cpu_seconds = (int(fields[11]) + int(fields[12])) / ticks
+        elapsed = uptime - int(fields[19]) / ticks
+        command = argv or "[%s]" % name
+        if fields[0] == "Z":
+            command = "[%s] <defunct>" % name
+        out.append("- %s %d %d %s %s %s %s" % (
+            users.get(uid, uid), int(fields[20]) // 1024, int(fields[21]) * page_kib, _clock(cpu_seconds),
+            _clock(elapsed), entry, command.replace("\n", " ")))
+
+
+def linux_network_mounts(out):
+    """NFS and CIFS mounts and whether they answer: `stat -f` in a child with a time limit, so a
+    dead server costs this collector five seconds, not the whole agent."""
+    nfs, cifs = [], []
+    for line in read("/proc/mounts").splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] in ("nfs", "nfs4"):
+            nfs.append((unescape_mount_field(fields[0]), unescape_mount_field(fields[1])))
+        elif len(fields) >= 3 and fields[2] in ("cifs", "smb3", "smbfs"):
+            cifs.append((unescape_mount_field(fields[0]), unescape_mount_field(fields[1])))
+    if not nfs and not cifs:
+        return
+    out.append("<<<nfsmounts_v2:sep(0)>>>")
+    for source, mountpoint in nfs:
+        out.append(json.dumps(_statfs(source, mountpoint)))
+    out.append("<<<cifsmounts>>>")
+    for source, mountpoint in cifs:
+        found = _statfs(source, mountpoint)
+        usage = found["usage"]
+        out.append("%s %s %d %d %d %d" % (mountpoint.replace("\n", " "), found["state"], usage["total_blocks"],
+                                          usage["free_blocks_su"], usage["free_blocks"], usage["blocksize"]))
+
+
+def _statfs(source, mountpoint):
+    text, error = run_capture(["stat", "-f", "-c", "%b %f %a %S", mountpoint], timeout_s=NETWORK_MOUNT_TIMEOUT_S)
+    numbers = text.split()
+    usage = {"total_blocks": 0, "free_blocks_su": 0, "free_blocks": 0, "blocksize": 0}
+    if error is None and len(numbers) == 4 and all(number.isdigit() for number in numbers):
+        usage = dict(zip(("total_blocks", "free_blocks_su", "free_blocks", "blocksize"), map(int, numbers)))  # noqa: B905 - Python 3.6
+        state = "ok"
+    else:
+        state = "hanging" if error and "did not answer" in error else "Permission denied" \
+            if error and "ermission" in error else "hanging"
+    return {"mountpoint": mountpoint, "source": source, "state": state, "usage": usage}
+
+
+def linux_systemd(out):
+    """Units and their state, where systemd runs (it is PID 1: /run/systemd/system exists)."""
+    if not os.path.isdir("/run/systemd/system") or not _which("systemctl"):
+        return
+    text, error = run_capture(["systemctl", "--all", "--type", "service", "--type", "socket", "--full",
+                               "--no-legend", "--no-pager", "--plain"])
+    if error is not None and not text:
+        raise RuntimeError(error)
+    out.append("<<<systemd_units>>>")
+    out.append("[all]")
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        out.append(" ".join(line.split()))
+
+
+def linux_tcp(out):
+    """TCP sockets by state (the hex code of /proc/net/tcp), as Checkmk's tcp_conn_stats."""
+    counts = {}  # type: dict[str, int]
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = read(path).splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3:
+                counts[fields[3]] = counts.get(fields[3], 0) + 1
+    out.append("<<<tcp_conn_stats>>>")
+    out.extend("%s %d" % (state, count) for state, count in sorted(counts.items()))
+
+
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,
-    linux_diskstat, linux_interfaces, linux_blockdevices, linux_mdstat,
+    linux_diskstat, linux_interfaces, linux_blockdevices, linux_mdstat, linux_processes, linux_network_mounts,
+    linux_systemd, linux_tcp,
 ]
 
 # ---------------------------------------------------------------- distributed storage (any OS)

@@ -42,6 +42,8 @@ class AgentSection(Generic[SectionT]):
     same checks. When both are in one output, the section named like the value wins.
     `companions` are further sections this parser reads: their rows follow the section's own,
     each after a row holding only `<<<companion>>>` (a line no section body can contain).
+    A parser that reads most lines but not all gives its value an `unread` list (each entry
+    the reason and the line); the host's `Agent` service names them, so a skipped line is seen.
     """
 
     name: str

@@ -38,6 +38,8 @@ def number(value: float) -> str:
 
 def count(value: float) -> str:
     """A whole count, as people write it in a summary: `9287`."""
+    if isinstance(value, int):  # exact, and no float conversion that a huge count would overflow
+        return str(value) if -10**30 < value < 10**30 else "a number of more than 30 digits"
     return str(round(value)) if math.isfinite(value) else str(value)
 
 

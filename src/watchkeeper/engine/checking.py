@@ -29,6 +29,8 @@ class ParsedHost:
     sections: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     """Parsed section -> why its agent section could not be read (unparsed format, or a parser crash)."""
+    unread: dict[str, str] = field(default_factory=dict)
+    """Agent section -> the lines its parser skipped (the section was read, these lines were not)."""
 
 
 def parse_host(catalog: Catalog, split: SplitOutput, host: str = "") -> ParsedHost:
@@ -60,6 +62,11 @@ def parse_host(catalog: Catalog, split: SplitOutput, host: str = "") -> ParsedHo
         if value is not None:
             parsed.sections[produces] = value
             parsed.problems.pop(produces, None)
+            unread = getattr(value, "unread", None)
+            if unread:
+                parsed.unread[agent_section.name] = (
+                    f"<<<{agent_section.name}>>>: {len(unread)} line{'s' if len(unread) > 1 else ''} "
+                    f"not understood, the first: {unread[0]}")
     return parsed
 
 

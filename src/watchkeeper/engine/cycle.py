@@ -50,7 +50,8 @@ def run_host_cycle(
     if fetched.truncated:
         hint = f" (the output was cut at the {render.bytes_(fetched.limit)} limit)"
 
-    outcomes: list[Outcome] = [_agent_outcome(fetched, split, catalog.raw_names, parsed.problems)]
+    outcomes: list[Outcome] = [_agent_outcome(fetched, split, catalog.raw_names, parsed.problems,
+                                                 parsed.unread)]
     used_stores: dict[str, dict[str, Any]] = {}
     for spec in specs:
         plugin = by_name.get(spec.plugin)
@@ -71,7 +72,7 @@ def run_host_cycle(
 
 
 def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[str],
-                   problems: dict[str, str]) -> Outcome:
+                   problems: dict[str, str], unread: dict[str, str]) -> Outcome:
     names = list(split.sections)
     unknown = sorted(name for name in names if name not in known)
     summary = (f"fetched {render.bytes_(len(fetched.data))} in {fetched.seconds:.2f} s, "
@@ -91,10 +92,10 @@ def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[st
     if not names:
         return Outcome(AGENT_SERVICE, State.CRIT, "the agent output holds no sections: is this a "
                        "Watchkeeper or Checkmk agent?", "\n".join(details))
-    if problems or split.problems:
-        unread = sorted(problems.values())
-        text = "; ".join(unread + split.problems[:1])
-        return Outcome(AGENT_SERVICE, State.WARN, f"{text} ({summary})", "\n".join(unread + details))
+    if problems or unread or split.problems:
+        named = sorted(problems.values()) + sorted(unread.values())
+        text = "; ".join(named + split.problems[:1])
+        return Outcome(AGENT_SERVICE, State.WARN, f"{text} ({summary})", "\n".join(named + details))
     return Outcome(AGENT_SERVICE, State.OK, summary, "\n".join(details))
 
 

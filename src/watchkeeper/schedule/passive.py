@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass
 
 from watchkeeper.active.model import ActiveCheck
-from watchkeeper.active.plugin_output import parse_plugin_output, to_metrics
 from watchkeeper.checkapi import render
+from watchkeeper.checkapi.plugin_output import parse_plugin_output, to_metrics
 from watchkeeper.engine.model import Outcome
 from watchkeeper.store.active_tables import ActiveTables
 

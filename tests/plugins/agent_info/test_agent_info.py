@@ -19,3 +19,18 @@ def test_failed_agent_collectors_are_a_warning() -> None:
     assert info is not None
     assert Result(State.WARN, "agent collectors failed: linux_df(PermissionError); run the agent by hand on "
                   "the host to see why") in list(check_agent_info("", NoParams(), info, {}, 0.0))
+
+
+def test_a_checkmk_agents_labels_and_plugins_are_shown_on_the_os_service() -> None:
+    from tests.conftest import agent_output, outcomes
+
+    seen = outcomes(agent_output("checkmk-2.3.0b1-debian12-degraded.txt").read_bytes())
+    assert "Labels from the agent: cmk/device_type=vm" in seen["OS"].details
+    assert '/tmp/cmk/lib/plugins/mk_apt:CMK_VERSION="2.2.0b3"' in seen["OS"].details
+    assert "pluginsdir" not in seen["OS"].details
+
+
+def test_each_failed_python_plugin_is_named() -> None:
+    info = parse_check_mk([["AgentOS:", "linux"], ["FailedPythonPlugins:", "mk_mongodb.py"],
+                           ["FailedPythonPlugins:", "mk_jolokia.py"]])
+    assert info is not None and info.failed_collectors == "mk_mongodb.py, mk_jolokia.py"

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import missing, results
+from tests.conftest import agent_section, missing, outcomes, results
 from watchkeeper.checkapi import Result, State, ValueStore
 from watchkeeper.collect.local import AGENT_PATH
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
-from watchkeeper.engine.model import ServiceSpec
+from watchkeeper.engine.model import AGENT_SERVICE, ServiceSpec
 from watchkeeper.plugins.logwatch.logwatch import LogwatchParams, check_logwatch, parse_logwatch
 
 # As quoted in the seeds; the blog shortened it with … and typeset the quotes, restored here.
@@ -243,3 +243,22 @@ def test_an_acknowledgement_reaches_the_check_through_the_cycle() -> None:
 @given(st.lists(st.lists(st.text(max_size=40), min_size=1, max_size=1), max_size=30))
 def test_parse_logwatch_never_crashes_on_mangled_output(table: list[list[str]]) -> None:
     parse_logwatch(table)
+
+
+CHECKMK_DEGRADED = "checkmk-2.3.0b1-debian12-degraded.txt"
+
+
+def test_checkmk_mk_logwatch_lines_are_classified_and_context_lines_are_not_judged() -> None:
+    files = parse_logwatch(agent_section(CHECKMK_DEGRADED, "logwatch"))
+    assert files["/var/log/no-such-application/*.log"].status == "missing"
+    dpkg = files["/var/log/dpkg.log"]
+    assert {state for state, _ in dpkg.lines} == {State.WARN, State.OK}
+    assert (State.WARN, "2026-11-30 07:49:01 status half-configured hostname:amd64 3.23+nmu1") in dpkg.lines
+    assert not any("startup archives unpack" in text for _, text in dpkg.lines)  # a `.` context line
+
+
+def test_mk_logwatch_that_cannot_read_its_configuration_is_named_on_the_agent_service() -> None:
+    raw = (Path(__file__).parent / "fixtures" / "mk_logwatch" / "invalid_level_in_config.txt").read_bytes()
+    seen = outcomes(b"<<<check_mk>>>\nVersion: 2.1.0i1\n" + raw)
+    assert seen[AGENT_SERVICE].state == State.WARN
+    assert "CANNOT READ CONFIG FILE: Invalid level in pattern line" in seen[AGENT_SERVICE].summary

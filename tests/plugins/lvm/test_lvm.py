@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import fixtures
-from watchkeeper.checkapi import Fixed, StringTable
+from watchkeeper.checkapi import Fixed, SectionUnparsed, StringTable
 from watchkeeper.engine.checking import collapse
 from watchkeeper.plugins.lvm.groups import GroupParams, lvm_groups
 from watchkeeper.plugins.lvm.report import Lvm, parse_lvm
@@ -76,9 +76,13 @@ def test_vanished_group_is_crit() -> None:
 
 
 @given(st.lists(st.text(max_size=120), max_size=20))
-def test_parser_never_raises(lines: list[str]) -> None:
+def test_parser_reads_or_says_why_it_cannot(lines: list[str]) -> None:
     for prefix in ("", "vgs ", "lvs ", "pvs "):
-        parsed = parse_lvm([[prefix + line] for line in lines])
+        try:
+            parsed = parse_lvm([[prefix + line] for line in lines])
+        except SectionUnparsed as exc:
+            assert str(exc).startswith("no vgs/pvs/lvs report in a form Watchkeeper reads")
+            continue
         if parsed is not None:
             for vg in parsed.vgs:
                 list(lvm_groups.check(vg, GroupParams(), parsed, {}, 0.0))

@@ -20,7 +20,8 @@ import pytest
 
 from tests.conftest import REPO, missing
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.checking import collapse
+from watchkeeper.engine.catalog import builtin_catalog
+from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.engine.model import Outcome
 from watchkeeper.plugins.lvm.groups import GroupParams, lvm_groups
 from watchkeeper.plugins.lvm.report import Lvm, parse_lvm
@@ -120,3 +121,28 @@ def test_real_thin_pool_fill(group: Group) -> None:
     data = {m.name: m.value for m in outcome.metrics}["lvm_thin_data_percent"]
     assert data >= 80.0 and outcome.state >= 1, outcome.summary  # 36 MiB written into 40 MiB
     assert "200.00% overcommit" in outcome.details
+
+
+# The commands of the Checkmk agent's `lvm` plugin (CMK_VERSION 2.1.0b10), as it runs them.
+CHECKMK_VGS = ["vgs", "--units", "b", "--nosuffix", "--noheadings", "--separator", "\t"]
+CHECKMK_LVS = ["lvs", "--units", "b", "--nosuffix", "--noheadings", "--separator", "|"]
+
+
+def checkmk_plugin_lvm() -> Lvm:
+    vgs = subprocess.run(CHECKMK_VGS, capture_output=True, text=True, timeout=60, env=QUIET).stdout
+    lvs = subprocess.run(CHECKMK_LVS, capture_output=True, text=True, timeout=60, env=QUIET).stdout
+    raw = f"<<<lvm_vgs>>>\n{vgs}<<<lvm_lvs:sep(124)>>>\n{lvs}".encode()
+    parsed = parse_host(builtin_catalog(), split_sections(raw)).sections.get("lvm")
+    assert isinstance(parsed, Lvm), raw
+    return parsed
+
+
+def test_the_checkmk_lvm_plugins_reports_give_the_same_group(group: Group) -> None:
+    theirs = checkmk_plugin_lvm().vgs[group.name]
+    assert theirs == agent_lvm().vgs[group.name]
+    gone = group.loops[1]
+    run("losetup", "-d", gone)
+    partial = checkmk_plugin_lvm()
+    assert partial.vgs[group.name].missing_pv_count == 1
+    outcome = collapse(group.name, lvm_groups.check(group.name, GroupParams(), partial, {}, time.time()))
+    assert outcome.state == 2 and "missing" in outcome.summary, outcome.summary

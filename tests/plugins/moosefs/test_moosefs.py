@@ -273,3 +273,14 @@ def test_per_path_check_on_a_missing_mount_warns_instead_of_claiming_all_is_well
     out = list(check_files(str(tmp_path / "not-mounted"), NoParams(), section, {}, 0.0))
     assert worst(out) is State.WARN
     assert "no files checked: not a directory (is the MooseFS mount there?)" in summary(out)
+
+
+@pytest.mark.parametrize("field", ["examples", "errors"])
+@pytest.mark.parametrize("value", [7, "text", {"a": 1}, None])
+def test_a_files_report_with_a_list_of_the_wrong_type_keeps_the_rest(field: str, value: object) -> None:
+    """Found by the fuzzer (1,000,000 inputs, seed 4242): `"examples": 7` raised a TypeError."""
+    report = {"path": "/mnt/mfs/goal2", "files": 30, "checked": 30, "complete": True, "under_goal": 10,
+              "zero_copies": 0, field: value}
+    section = parse_moosefs_files([[json.dumps(report)]])
+    assert section["/mnt/mfs/goal2"].under_goal == 10
+    assert section["/mnt/mfs/goal2"].examples == [] and section["/mnt/mfs/goal2"].errors == []

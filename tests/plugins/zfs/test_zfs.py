@@ -38,29 +38,32 @@ def check(zfs: Zfs, pool: str, now: float | None = None, params: PoolParams | No
     return collapse(pool, zfs_pools.check(pool, params or PoolParams(), zfs, {}, when))
 
 
-def test_degraded_mirror_names_the_removed_disk() -> None:
+def test_a_two_way_mirror_that_lost_a_disk_is_crit_naming_it() -> None:
     outcome = check(status("degraded_mirror_removed"), "dummy")
-    assert outcome.state == 1
-    assert "state DEGRADED: drive0-part1 REMOVED" in outcome.summary
+    assert outcome.state == 2
+    assert outcome.summary.startswith("state DEGRADED: drive0-part1 REMOVED; no redundancy left in mirror-0, "
+                                      "one more failure loses data")
+    assert Metric("zfs_redundancy_left", 0) in outcome.metrics
     assert "removed by the administrator" in outcome.details
 
 
-def test_unavailable_disk_shown_by_guid_keeps_its_old_path_and_errors() -> None:
+def test_a_three_way_mirror_missing_one_disk_can_lose_one_more_and_keeps_its_old_path() -> None:
     outcome = check(status("degraded_unavail_cksum_100980"), "mypool")
     assert outcome.state == 1
+    assert "mirror-0 can lose 1 more" in outcome.summary
     assert "12345678901234567890 UNAVAIL [was /dev/disk/by-id/ata-ST8000DM004" in outcome.summary
     assert "100980 checksum errors" in outcome.summary
 
 
 def test_degraded_pool_without_scan_line() -> None:
     outcome = check(status("degraded_no_scan_line"), "broken")
-    assert outcome.state == 1 and "loop1 UNAVAIL [corrupted data]" in outcome.summary
+    assert outcome.state == 2 and "loop1 UNAVAIL [corrupted data]; no redundancy left" in outcome.summary
 
 
 def test_zfs_fuse_offline_device_and_repaired_checksum_errors() -> None:
     zfs = status("zfsfuse_offline_and_cksum_repaired")
     tank = check(zfs, "tank")
-    assert tank.state == 1 and "/root/zfstest/d2.img OFFLINE" in tank.summary
+    assert tank.state == 2 and "/root/zfstest/d2.img OFFLINE; no redundancy left in mirror-0" in tank.summary
     assert "No scrub on record" in tank.details
     backup = check(zfs, "backup")
     assert backup.state == 1 and "/root/zfstest/d4.img: 1987 checksum errors" in backup.summary
@@ -69,7 +72,9 @@ def test_zfs_fuse_offline_device_and_repaired_checksum_errors() -> None:
 
 def test_raidz_member_that_cannot_be_opened() -> None:
     outcome = check(status("zfsfuse_raidz_unavail_cannot_open"), "backup")
-    assert outcome.state == 1 and "8117011966645452567 UNAVAIL [was /root/zfstest/d5.img.gone]" in outcome.summary
+    assert outcome.state == 2  # a raidz1 that lost a member
+    assert "8117011966645452567 UNAVAIL [was /root/zfstest/d5.img.gone]; no redundancy left in raidz1-0" \
+        in outcome.summary
 
 
 def test_permanent_data_errors_are_crit() -> None:

@@ -109,12 +109,13 @@ def test_new_pools_are_ok_with_fill_and_no_scrub_yet(pools: tuple[str, str, Path
         assert any(m.name == "zfs_compressratio" for m in outcome.metrics)
 
 
-def test_offline_device_degrades_the_mirror_by_name(pools: tuple[str, str, Path]) -> None:
+def test_a_mirror_with_a_device_taken_offline_has_no_redundancy_left_and_names_it(
+        pools: tuple[str, str, Path]) -> None:
     mirror, _, folder = pools
     zpool("offline", mirror, str(folder / "d2"))
     outcome = check(mirror)
-    assert outcome.state == 1
-    assert f"state DEGRADED: {folder / 'd2'} OFFLINE" in outcome.summary
+    assert outcome.state == 2
+    assert f"state DEGRADED: {folder / 'd2'} OFFLINE; no redundancy left in mirror-0" in outcome.summary
 
 
 def test_junk_on_a_raidz_member_shows_as_checksum_errors_after_a_scrub(pools: tuple[str, str, Path]) -> None:

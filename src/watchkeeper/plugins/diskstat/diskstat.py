@@ -45,6 +45,8 @@ class DiskCounters:
     write_bytes: int
     write_ms: int
     busy_ms: int
+    has_times: bool = True
+    """False where only bytes and operations are known (a container's cgroup counters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ def check_diskstat(item: str, params: DiskParams, section: Diskstats, store: Val
                             render_func=render.per_second, notice_only=True)
     yield from check_levels(writes, metric_name="disk_write_ios_per_second", label="write IOPS",
                             render_func=render.per_second, notice_only=True)
+    if not disk.has_times:
+        return
     ios = reads + writes
     latency = (read_ms + write_ms) / 1000.0 / ios if ios else 0.0
     yield from check_levels(latency, levels_upper=params.latency_seconds,

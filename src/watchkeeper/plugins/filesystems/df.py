@@ -6,7 +6,9 @@
     [df_inodes_end]
 
 Columns: device, type, size, used, available (KiB or inodes), use%, mount point. Device
-names and mount points may contain spaces, so the numeric columns anchor the split.
+names and mount points may contain spaces, so the numeric columns anchor the split. The
+Checkmk agent leaves ZFS out of `<<<df>>>` and sends it in `<<<zfsget>>>` after a `[df]` line,
+in the same columns; that section is read as a companion.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def parse_df(table: StringTable) -> dict[str, Filesystem]:
         if row == ["[df_inodes_start]"]:
             in_inodes = True
             continue
-        if row == ["[df_inodes_end]"]:
-            in_inodes = False
+        if row in (["[df_inodes_end]"], ["<<<zfsget>>>"]):
+            in_inodes = False  # Checkmk's <<<zfsget>>> carries `df -PTlk -t zfs` after a `[df]` line
             continue
         fields = _split_df_row(row)
         if fields is None:
@@ -69,4 +71,4 @@ def parse_df(table: StringTable) -> dict[str, Filesystem]:
     return space
 
 
-df_section = AgentSection("df", parse_df)
+df_section = AgentSection("df", parse_df, companions=("zfsget",))

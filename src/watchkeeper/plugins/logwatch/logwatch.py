@@ -1,11 +1,16 @@
-"""One service per watched log file, from `<<<logwatch:sep(0)>>>`:
+"""One service per watched log file, from `<<<logwatch:sep(0)>>>` (ours) or `<<<logwatch>>>`
+(Checkmk's mk_logwatch plugin, the same format split at whitespace):
 
     [[[/var/log/syslog]]]
     C kernel: blk_update_request: I/O error, dev sdb, sector 1234
     W sshd[812]: error: maximum authentication attempts exceeded for root
+    . a context line around them
     [[[/var/log/gone.log:missing]]]
 
-The agent sends only lines its rules classify as C, W or O (the Checkmk logwatch format).
+The agent sends lines its rules classify as C, W or O, and mk_logwatch context lines (`.`),
+which are not judged; `\x01` joins a message's continuation lines. Lines in which the agent
+says it cannot read its own configuration (`CANNOT READ CONFIG FILE:`, `INVALID
+CONFIGURATION:`) warn on every file's service, or, with no file at all, on the Agent service.
 Rules on this side (`reclassify`, first match wins: CRIT, WARN, OK or IGNORE) can raise a line
 or drop a chatty one without touching the agents. WARN and CRIT lines are kept until someone
 acknowledges the service; the service is the worst of what is kept.
@@ -22,6 +27,7 @@ from watchkeeper.checkapi import (
     CheckResult,
     DiscoveryResult,
     Result,
+    SectionUnparsed,
     Service,
     State,
     StringTable,
@@ -38,6 +44,11 @@ class LogFile:
     status: str
     """'' when read; 'missing' or 'cannotopen' as the agent reported."""
     lines: tuple[tuple[State, str], ...]
+    problems: tuple[str, ...] = ()
+    """What the agent said about its own configuration."""
+
+
+AGENT_PROBLEMS = ("CANNOT READ CONFIG FILE:", "INVALID CONFIGURATION:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +62,23 @@ class LogwatchParams:
 
 
 def parse_logwatch(table: StringTable) -> dict[str, LogFile]:
-    files: dict[str, LogFile] = {}
-    path = ""
-    status = ""
-    lines: list[tuple[State, str]] = []
+    entries: list[tuple[str, str, list[tuple[State, str]]]] = []
+    problems: list[str] = []
     for row in table:
-        line = row[0] if row else ""
+        line = row[0] if len(row) == 1 else " ".join(row)
         if line.startswith("[[[") and line.endswith("]]]"):
-            if path:
-                files[path] = LogFile(status, tuple(lines))
             path, status = line[3:-3], ""
             for problem in ("missing", "cannotopen"):
                 if path.endswith(":" + problem):
                     path, status = path[: -len(problem) - 1], problem
-            lines = []
-        elif path and len(line) > 2 and line[1] == " " and line[0] in LEVELS:
-            lines.append((LEVELS[line[0]], line[2:]))
-    if path:
-        files[path] = LogFile(status, tuple(lines))
-    return files
+            entries.append((path, status, []))
+        elif line.startswith(AGENT_PROBLEMS):
+            problems.append(line[:300])
+        elif entries and len(line) > 2 and line[1] == " " and line[0] in LEVELS:
+            entries[-1][2].append((LEVELS[line[0]], line[2:].replace("\x01", " | ")))
+    if problems and not entries:
+        raise SectionUnparsed("the agent's logwatch cannot read its configuration: " + "; ".join(problems[:3]))
+    return {path: LogFile(status, tuple(lines), tuple(problems)) for path, status, lines in entries if path}
 
 
 def discover_logwatch(section: dict[str, LogFile]) -> DiscoveryResult:
@@ -118,6 +127,9 @@ def check_logwatch(item: str, params: LogwatchParams, section: dict[str, LogFile
         reason = "it does not exist" if log.status == "missing" else "no permission, or not a file"
         yield Result(State.WARN if log.status == "missing" else State.UNKNOWN,
                      f"the agent cannot read {item}: {reason}")
+    for problem in log.problems if log is not None else ():
+        yield Result(State.WARN, f"the agent reports: {problem}",
+                     details="Until its configuration is fixed the agent may watch fewer lines or files than meant.")
     new_ok = 0
     for level, text in log.lines if log is not None else ():
         state = _classify(params, level, text)

@@ -17,7 +17,9 @@ from watchkeeper.checkapi import (
     Fixed,
     Levels,
     Metric,
+    Result,
     Service,
+    State,
     StringTable,
     ValueStore,
     check_levels,
@@ -59,6 +61,9 @@ def discover_mem(section: MemInfo) -> DiscoveryResult:
 
 
 def check_mem(item: str, params: MemParams, section: MemInfo, store: ValueStore, now: float) -> CheckResult:
+    if section.total_bytes <= 0:
+        yield Result(State.UNKNOWN, "the agent reports no memory at all (total 0): its output is damaged")
+        return
     used_bytes = section.total_bytes - section.available_bytes
     yield from check_levels(100.0 * used_bytes / section.total_bytes,
                             levels_upper=params.used_percent, metric_name="mem_used_percent",

@@ -7,6 +7,7 @@ in batches, and reports the files below their goal (a capped list) as one JSON l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from watchkeeper.checkapi import (
     AgentSection,
@@ -57,18 +58,22 @@ def _int(value: object, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _report(raw: object) -> PathReport | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
         return None
     examples = []
-    for entry in raw.get("examples") or []:
+    for entry in _list(raw.get("examples")):
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             continue
         copies = entry.get("copies")
         counts = {number: _int(value) for key, value in copies.items()
                   if (number := to_int(str(key))) is not None} if isinstance(copies, dict) else {}
         examples.append(FileCopies(entry["file"], _int(entry.get("goal")), counts))
-    errors = [str(error) for error in raw.get("errors") or []][:20]
+    errors = [str(error)[:500] for error in _list(raw.get("errors"))[:20]]
     seconds = raw.get("seconds")
     return PathReport(
         path=raw["path"], files=_int(raw.get("files")), checked=_int(raw.get("checked")),

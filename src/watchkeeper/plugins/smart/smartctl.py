@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
+from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json, to_int
 
 REALLOCATED = (5,)
 PENDING = (197,)
@@ -60,6 +60,8 @@ def item_name(device: str, kind: str) -> str:
 
 
 def parse_smart(table: StringTable) -> dict[str, Disk]:
+    if any(len(row) > 1 for row in table):
+        return parse_checkmk_smart(table)
     disks: dict[str, Disk] = {}
     header: list[str] | None = None
     body: list[str] = []
@@ -159,6 +161,35 @@ def _attribute(disk: Disk, ident: Any, name: str, raw: float | None, when_failed
         disk.offline_uncorrectable = raw
     elif ident in TEMPERATURE and disk.temperature is None:
         disk.temperature = raw
+
+
+def parse_checkmk_smart(table: StringTable) -> dict[str, Disk]:
+    """The Checkmk agent's `smart` plugin: per ATA disk the attribute rows of `smartctl -A`, each
+    after the device path, vendor and model; per NVMe disk a `DEVICE NVME MODEL` line and then
+    its `key: value` health lines.
+
+        /dev/sda ATA WDC_SSC-D0128SC-   5 Reallocated_Sector_Ct 0x0013 100 100 050 Pre-fail Always - 0
+
+    There is no overall health verdict in this form: a disk counts as passing unless one of
+    its attributes is failing now (`FAILING_NOW` in the WHEN_FAILED column).
+    """
+    disks: dict[str, Disk] = {}
+    nvme: Disk | None = None
+    for row in table:
+        if len(row) >= 13 and row[3].isdigit() and row[5].startswith("0x"):
+            disk = disks.setdefault(row[0], Disk(row[0], protocol="ATA", model=row[2].strip("_"), passed=True))
+            when_failed = "" if row[11] == "-" else row[11]
+            _attribute(disk, to_int(row[3]), row[4], _number(row[12]), "now" if when_failed == "FAILING_NOW" else
+                       "past" if when_failed == "In_the_past" else when_failed)
+            if when_failed == "FAILING_NOW":
+                disk.passed = False
+            nvme = None
+        elif 3 <= len(row) <= 6 and row[0].startswith("/dev") and row[1] in ("NVME", "NVMe"):
+            nvme = disks.setdefault(row[0], Disk(row[0], protocol="NVMe", model=" ".join(row[2:]), passed=True))
+        elif nvme is not None and ":" in " ".join(row):
+            key, _, value = " ".join(row).partition(":")
+            _text_value(nvme, key.strip(), value.strip())
+    return disks
 
 
 _ATTRIBUTE = re.compile(r"^\s*(\d{1,3})\s+(\S+)\s+(\S+)\s+\d+\s+\d+\s+\S+\s+(.*)$")

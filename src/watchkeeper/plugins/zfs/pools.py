@@ -1,8 +1,10 @@
 """One service per ZFS pool: is every copy still there, and is the pool filling up?
 
-A DEGRADED pool has lost redundancy and is WARN with the failed device named, so it is seen
-before the next disk goes; a pool that can no longer serve all its data is CRIT. Read,
-write and checksum errors stay on a device until `zpool clear`, so any non-zero count warns.
+A pool is judged by the redundancy it has left, as md RAID is: a mirror or raidz1 that has
+lost a disk cannot lose another (CRIT), a raidz2 missing one disk still can (WARN), with the
+failed devices named. A pool that can no longer serve its data (FAULTED, UNAVAIL, SUSPENDED)
+is CRIT. Read, write and checksum errors stay on a device until `zpool clear`, so any
+non-zero count warns.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from watchkeeper.checkapi import (
     render,
     vanished,
 )
+from watchkeeper.plugins.zfs.redundancy import judge
 from watchkeeper.plugins.zfs.zpool import Device, Pool, Scan, Zfs
 
 DAY = 86400.0
 POOL_STATE = {"ONLINE": State.OK, "DEGRADED": State.WARN}
 """Every other pool state (FAULTED, UNAVAIL, SUSPENDED, OFFLINE, REMOVED) means data cannot be served: CRIT."""
+UNSERVABLE = frozenset(("FAULTED", "UNAVAIL", "SUSPENDED", "OFFLINE", "REMOVED"))
 HEALTHY_DEVICE = frozenset(("ONLINE", "AVAIL", "INUSE"))
 
 
@@ -60,11 +64,27 @@ def check_pool(item: str, params: PoolParams, section: Zfs, store: ValueStore, n
 
 
 def _state(pool: Pool) -> CheckResult:
-    state = POOL_STATE.get(pool.state, State.CRIT) if pool.state else State.UNKNOWN
+    verdict = judge(pool)
     failed = [device for device in pool.devices if device.leaf and device.state not in HEALTHY_DEVICE]
-    named = ", ".join(_device(device) for device in failed)
-    text = f"state {pool.state or 'unknown'}" + (f": {named}" if named else "")
     details = "\n".join(part for part in (pool.status, pool.action and f"Action: {pool.action}") if part)
+    state = POOL_STATE.get(pool.state, State.CRIT) if pool.state else State.UNKNOWN
+    text = f"state {pool.state or 'unknown'}"
+    if verdict.weakest is not None and verdict.left is not None and pool.state not in UNSERVABLE:
+        named = ", ".join(_device(device) for _vdev, device in verdict.data_failures)
+        where = verdict.weakest.device.name
+        if verdict.left <= 0:
+            state = State.CRIT
+            text += f": {named}; no redundancy left in {where}, one more failure loses data"
+        else:
+            state = State.worst(state, State.WARN)
+            text += f": {named}; {where} can lose {verdict.left} more"
+        yield Metric("zfs_redundancy_left", max(verdict.left, 0))
+    elif failed:
+        text += ": " + ", ".join(_device(device) for device in failed)
+    for vdev, device in verdict.other_failures:
+        yield Result(State.WARN, f"{vdev.group} device {_device(device)}",
+                     details="A log device holds only the last seconds of synchronous writes, a cache or spare "
+                             "device no data; replace it to restore the pool's speed or its spare.")
     yield Result(state, text, details=details)
     yield Metric("zfs_failed_devices", len(failed))
 

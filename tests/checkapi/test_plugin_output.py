@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.active.plugins import plugin
-from watchkeeper.active.plugin_output import PerfValue, parse_plugin_output, to_metrics
+from watchkeeper.checkapi.plugin_output import PerfValue, parse_plugin_output, to_metrics
 
 # The guidelines' own multi-line example: perfdata after the first line's '|', long output,
 # then a later '|' after which every line is perfdata.

@@ -1,0 +1,1 @@
+"""Local checks: scripts on the host that print their own verdicts."""

@@ -1,0 +1,1 @@
+"""MRPE: Nagios plugins run by the agent on the host, their results sent with its output."""

@@ -1,0 +1,1 @@
+"""Network filesystems (NFS, CIFS): mounted, answering, and how full."""

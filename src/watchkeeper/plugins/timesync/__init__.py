@@ -1,0 +1,1 @@
+"""Time synchronisation: chrony, ntpd or systemd-timesyncd, whichever the host runs."""

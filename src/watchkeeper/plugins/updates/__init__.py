@@ -1,0 +1,1 @@
+"""Pending operating-system updates: security fixes waiting to be installed."""

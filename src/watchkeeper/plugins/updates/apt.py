@@ -1,0 +1,125 @@
+"""Pending APT updates, from `<<<apt:sep(0)>>>`: the simulated upgrade's `Inst` lines.
+
+    Inst libgcrypt20 [1.10.1-3] (1.10.1-3+deb12u1 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [amd64])
+    Inst bash [5.2.15-2+b8] (5.2.15-2+b13 Debian:12.15/oldstable [amd64])
+    No updates pending for installation
+
+(the output of `apt-get -s -qq upgrade`, as Checkmk's mk_apt plugin sends it). An update is a
+security update when one of the archives offering it is a security archive. Security updates
+warn by default, the others are told but not judged; the default notification rule puts
+these WARNs into a daily digest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from watchkeeper.checkapi import (
+    AgentSection,
+    CheckPlugin,
+    CheckResult,
+    DiscoveryResult,
+    Metric,
+    Result,
+    SectionUnparsed,
+    Service,
+    State,
+    StringTable,
+    ValueStore,
+)
+
+_INST = re.compile(r"^Inst (\S+)(?: \[([^\]]*)\])? \((\S+) (.*?)(?: \[[^\]]*\])?\)")
+SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    package: str
+    installed: str
+    candidate: str
+    archives: tuple[str, ...]
+
+    @property
+    def security(self) -> bool:
+        return any("security" in archive.lower() for archive in self.archives)
+
+
+@dataclass(slots=True)
+class PendingUpdates:
+    updates: list[Update] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AptParams:
+    security_state: int = int(State.WARN)
+    """State while security updates wait (0-3)."""
+    other_state: int = int(State.OK)
+    """State while other updates wait (0-3)."""
+
+
+def parse_apt(table: StringTable) -> PendingUpdates:
+    pending = PendingUpdates()
+    understood = False
+    for row in table:
+        line = " ".join(row).strip()
+        if not line:
+            continue
+        found = _INST.match(line)
+        if found:
+            archives = tuple(part.strip() for part in found.group(4).split(","))
+            pending.updates.append(Update(found.group(1), found.group(2) or "", found.group(3), archives))
+            understood = True
+        elif line.startswith("Remv "):
+            pending.removals.append(line.split()[1] if len(line.split()) > 1 else line)
+            understood = True
+        elif line.startswith("No updates pending"):
+            understood = True
+        elif line.startswith(("E:", "W:", "Err:")) or "error" in line.lower():
+            pending.errors.append(line[:300])
+    if not understood and not pending.errors:
+        raise SectionUnparsed(f"no `Inst` line and no 'No updates pending': {' '.join(table[0])[:100]!r}"
+                              if table else "the section is empty")
+    return pending
+
+
+def discover_apt(section: PendingUpdates) -> DiscoveryResult:
+    yield Service()
+
+
+def check_apt(item: str, params: AptParams, section: PendingUpdates, store: ValueStore, now: float) -> CheckResult:
+    security = [u.package for u in section.updates if u.security]
+    other = [u.package for u in section.updates if not u.security]
+    for error in section.errors[:1]:
+        yield Result(State.UNKNOWN, f"apt reports: {error}", details="\n".join(section.errors))
+    if not section.updates:
+        yield Result(State.OK, "no updates pending")
+    if security:
+        yield Result(State(params.security_state), f"{len(security)} security updates: {_listing(security)}",
+                     details="Security updates: " + ", ".join(security))
+    if other:
+        yield Result(State(params.other_state), f"{len(other)} other updates: {_listing(other)}",
+                     details="Other updates: " + ", ".join(other))
+    if section.removals:
+        yield Result(State.OK, f"the upgrade would remove {len(section.removals)} packages",
+                     details="Removed by the upgrade: " + ", ".join(section.removals))
+    yield Metric("apt_security_updates", len(security))
+    yield Metric("apt_other_updates", len(other))
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
+apt_section = AgentSection("apt", parse_apt)
+
+apt_updates = CheckPlugin(
+    name="apt",
+    section="apt",
+    title="APT updates",
+    discover=discover_apt,
+    check=check_apt,
+    default_params=AptParams(),
+)

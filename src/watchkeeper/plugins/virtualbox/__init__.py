@@ -1,0 +1,1 @@
+"""VirtualBox guest additions inside a VM."""
