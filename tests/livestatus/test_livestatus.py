@@ -106,7 +106,7 @@ async def test_pylivestatus_reads_hosts_services_and_schedules_a_downtime(live: 
     assert (web1["num_services"], web1["num_services_crit"], web1["custom_variables"]) == (b"5", b"1", {"role": "web"})
     services = await asyncio.to_thread(client.get_services, "web1")
     by_name = {s["service_description"]: s for s in services}
-    assert by_name[b"Disk /"]["plugin_output"] == b"97% used" and by_name[b"Disk /"]["current_state"] == b"0"
+    assert by_name[b"Disk /"]["plugin_output"] == b"97% used" and by_name[b"Disk /"]["current_state"] == b"2"
     everything = await asyncio.to_thread(client.get_all_services)
     assert len(everything) == len(live.store.services())
     start = int(time.time())
@@ -196,7 +196,7 @@ async def test_columns_and_log_tables(live: Live) -> None:
     log = await asyncio.to_thread(live.json, "GET log\nColumns: host_name service_description state message\n"
                                   "Filter: state = 2\nFilter: class = 1\n")
     assert ["web1", "Disk /", 2, log[0][3]] in log
-    assert str(log[0][3]).endswith("SERVICE ALERT: web1;Disk /;CRITICAL;97% used")
+    assert str(log[0][3]).endswith("SERVICE ALERT: web1;Disk /;CRITICAL;HARD;1;97% used")  # the Nagios log line
 
 
 async def test_commands_acknowledge_submit_and_reschedule(live: Live) -> None:

@@ -35,11 +35,15 @@ class ActiveCheck:
     stale_state: int = 3
     host_check: bool = False
     """Its result is the host's UP (OK, WARN) or DOWN, for hosts without an agent."""
+    groups: tuple[str, ...] = ()
+    """Service groups it belongs to (Livestatus `servicegroups`; from `import nagios` or `--group`)."""
 
     def __post_init__(self) -> None:
         what = f"{self.host}/{self.name}"
         if not self.name.strip() or any(ord(c) < 32 for c in self.name) or ";" in self.name:
             raise ConfigError(f"{what}: a service name needs a printable name without ';'")
+        if any(not group.strip() or "," in group or any(ord(c) < 32 for c in group) for group in self.groups):
+            raise ConfigError(f"{what}: a service group needs a printable name without ','")
         if self.passive:
             if self.argv:
                 raise ConfigError(f"{what}: a passive service runs no command")
@@ -68,10 +72,14 @@ class ActiveCheck:
         data = asdict(self)
         del data["host"], data["name"]
         data["argv"] = list(self.argv)
+        data["groups"] = list(self.groups)
+        if not self.groups:
+            del data["groups"]
         return data
 
     @classmethod
     def from_json(cls, host: str, name: str, data: dict[str, Any]) -> ActiveCheck:
         fields = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
         fields["argv"] = tuple(fields.get("argv", ()))
+        fields["groups"] = tuple(fields.get("groups", ()))
         return cls(host=host, name=name, **fields)

@@ -420,7 +420,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         tables.seed_defaults()
         scheduler = Scheduler(store, paths, concurrency=args.concurrency, notifier=Notifier(tables),
                               delivery=Delivery(tables))
-        livestatus = LivestatusServer(paths.database, scheduler.reschedule)
+        livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
         await livestatus.start(paths.livestatus_socket, _listen_address(args.livestatus_tcp, 6557))
         web = None
         if listen is not None:

@@ -48,7 +48,7 @@ def cmd_service_add(args: argparse.Namespace) -> int:
         retry_interval_s=parse_duration(args.retry_interval), max_attempts=args.max_attempts,
         timeout_s=parse_duration(args.timeout), on=args.on, passive=args.passive,
         freshness_s=parse_duration(args.freshness) if args.freshness else 0.0,
-        stale_state=parse_state(args.stale_state), host_check=args.host_check)
+        stale_state=parse_state(args.stale_state), host_check=args.host_check, groups=tuple(args.group))
     tables.store.host(args.host)
     tables.add(check, replace=args.replace)
     print(f"{'Passive' if check.passive else 'Active'} service {args.host}/{args.name} added; the daemon "
@@ -124,6 +124,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--freshness", help="passive: a result older than this makes the service stale, e.g. 26h")
     p.add_argument("--stale-state", default="UNKNOWN", help="passive: the state of a stale service")
     p.add_argument("--host-check", action="store_true", help="its result is the host's UP/DOWN (hosts without agent)")
+    p.add_argument("--group", action="append", default=[],
+                   help="a service group it belongs to (Livestatus servicegroups); may be given again")
     p.add_argument("--replace", action="store_true", help="replace a service of the same name")
     p.set_defaults(func=cmd_service_add)
     p = ssub.add_parser("list", help="list active and passive services")

@@ -31,8 +31,10 @@ from watchkeeper.paths import Paths
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 DEFAULT_INTERVAL_S = 60.0
+TEXT_OPTIONS = {"notes", "notes_url", "action_url", "icon_image"}
+"""Shown by Livestatus clients (Thruk, NagVis) as Nagios shows them; `import nagios` keeps them."""
 KNOWN_OPTIONS = {"timeout_s", "max_output_bytes", "agent_command", "ssh_key", "ca_file", "max_attempts",
-                 "retry_interval_s", "labels", "address", "alias"}
+                 "retry_interval_s", "labels", "address", "alias"} | TEXT_OPTIONS
 
 
 def check_host_name(name: str) -> str:
@@ -62,6 +64,10 @@ class HostConfig:
         if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
             raise ConfigError(f"{self.name}: labels must be a JSON object of strings, e.g. "
                               'labels=\'{"role": "storage"}\'')
+        for key in TEXT_OPTIONS & set(self.options):
+            value = self.options[key]
+            if not isinstance(value, str) or len(value) > 2000 or any(ord(c) < 32 for c in value):
+                raise ConfigError(f"{self.name}: {key} must be one line of text (at most 2000 characters)")
         attempts = self.options.get("max_attempts", 3)
         if not isinstance(attempts, int) or not 1 <= attempts <= 100:
             raise ConfigError(f"{self.name}: max_attempts must be a whole number from 1 to 100")

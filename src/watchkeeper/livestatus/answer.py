@@ -1,18 +1,37 @@
-"""Answer a parsed GET: filter, aggregate, limit and format rows from a store snapshot."""
+"""Answer a parsed GET: filter, aggregate, limit and format rows from a store snapshot.
+
+Regular expressions in filters come from whoever may connect, so they run on RE2 (the
+`google-re2` package), whose matching time grows linearly with the text: `^(a|aa)+$` cannot
+hold the server. Python's `re` is not used for them at all; a pattern RE2 cannot run
+(backreferences, lookaround) is refused with the reason. Every query also has a time limit
+(`Timelimit:`, at most MAX_TIME_LIMIT_S), checked while rows are filtered and counted.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import operator
-import re
-from collections.abc import Callable
-from typing import Any
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]
 
 from watchkeeper.livestatus.query import Aggregate, Combine, Compare, LivestatusError, Node, Query
-from watchkeeper.livestatus.tables import COLUMN_INDEX, Column, Snapshot, rows_of
+from watchkeeper.livestatus.snapshot import Snapshot
+from watchkeeper.livestatus.tables import COLUMN_INDEX, PREFIXES, Column, rows_of
 
 Matcher = Callable[[Any], bool]
+DEFAULT_TIME_LIMIT_S = 10.0
+MAX_TIME_LIMIT_S = 60.0
+CHECK_EVERY = 256
+"""Rows between two looks at the clock."""
+clock = time.monotonic
+
+
+class Pattern(Protocol):
+    def search(self, text: str) -> object: ...
 _NUMERIC: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
@@ -24,10 +43,13 @@ def answer(query: Query, snapshot: Snapshot) -> tuple[int, str]:
     columns = COLUMN_INDEX[query.table]
     wanted = [_column(query.table, columns, name) for name in query.columns]
     match = _all([_matcher(query.table, columns, node) for node in query.filters])
-    rows = [row for row in rows_of(query.table, snapshot, _log_since(query)) if match(row)]
+    limit_s = min(query.time_limit or DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S)
+    deadline = clock() + limit_s
+    rows = [row for row in _timed(rows_of(query.table, snapshot, _log_since(query)), deadline, limit_s)
+            if match(row)]
     headers = query.column_headers
     if query.stats:
-        table = _stats(query, columns, wanted, rows)
+        table = _stats(query, columns, wanted, _timed(rows, deadline, limit_s))
         names = [c.name for c in wanted] + [f"stats_{i + 1}" for i in range(len(query.stats))]
     else:
         if not wanted:
@@ -40,6 +62,15 @@ def answer(query: Query, snapshot: Snapshot) -> tuple[int, str]:
     if headers:
         table.insert(0, names)
     return 200, _format(query, table)
+
+
+def _timed(rows: Iterable[Any], deadline: float, limit_s: float) -> Iterator[Any]:
+    for index, row in enumerate(rows):
+        if index % CHECK_EVERY == 0 and clock() > deadline:
+            raise LivestatusError(452, f"the query ran longer than its time limit of {limit_s:g} s and was "
+                                       "stopped; narrow it with filters, or allow more with Timelimit: (at most "
+                                       f"{MAX_TIME_LIMIT_S:g} s)")
+        yield row
 
 
 def _log_since(query: Query) -> float:
@@ -56,7 +87,7 @@ def _log_since(query: Query) -> float:
 
 def _column(table: str, columns: dict[str, Column], name: str) -> Column:
     column = columns.get(name)
-    prefix = {"hosts": "host_", "services": "service_"}.get(table, "")
+    prefix = PREFIXES.get(table, "")
     if column is None and prefix and name.startswith(prefix):
         column = columns.get(name[len(prefix):])  # as in Livestatus: `host_name` in hosts is `name`
     if column is None:
@@ -110,12 +141,18 @@ def _numeric(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
     return lambda cell: compare(float(cell), number)
 
 
-def _regex(node: Compare, value: str, flags: int = 0) -> re.Pattern[str]:
+def _regex(node: Compare, value: str, ignore_case: bool = False) -> Pattern:
+    options = re2.Options()
+    options.log_errors = False
+    options.case_sensitive = not ignore_case
     try:
-        return re.compile(value, flags)
-    except re.error as exc:
+        pattern: Pattern = re2.compile(value, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
         raise LivestatusError(400, f"invalid regular expression {value!r} in the filter on '{node.column}': "
-                                   f"{exc}") from None
+                                   f"{reason} (Watchkeeper runs filters on RE2: no backreferences or "
+                                   "lookaround)") from None
+    return pattern
 
 
 def _string_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
@@ -126,7 +163,7 @@ def _string_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
         pattern = _regex(node, value)
         return lambda cell: pattern.search(str(cell)) is not None
     if op == "~~":
-        pattern = _regex(node, value, re.IGNORECASE)
+        pattern = _regex(node, value, ignore_case=True)
         return lambda cell: pattern.search(str(cell)) is not None
     folded = value.casefold()  # =~
     return lambda cell: str(cell).casefold() == folded
@@ -149,8 +186,8 @@ def _list_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
     if op == ">":
         folded = value.casefold()
         return lambda cell: not any(str(item).casefold() == folded for item in cell)
-    pattern = _regex(node, value, re.IGNORECASE if op == "~~" else 0)
-    return lambda cell: any(pattern.search(str(item)) for item in cell)
+    pattern = _regex(node, value, ignore_case=op == "~~")
+    return lambda cell: any(pattern.search(str(item)) is not None for item in cell)
 
 
 def _dict_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
@@ -159,7 +196,7 @@ def _dict_test(node: Compare, op: str, value: str) -> Callable[[Any], bool]:
     return lambda cell: key in cell and inner(cell[key])
 
 
-def _stats(query: Query, columns: dict[str, Column], wanted: list[Column], rows: list[Any]) -> list[list[Any]]:
+def _stats(query: Query, columns: dict[str, Column], wanted: list[Column], rows: Iterable[Any]) -> list[list[Any]]:
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for row in rows:
         key = tuple(_hashable(column.get(row)) for column in wanted)

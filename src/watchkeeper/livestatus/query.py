@@ -61,6 +61,8 @@ class Query:
     fixed16: bool = False
     keepalive: bool = False
     separators: tuple[str, str, str, str] = ("\n", ";", ",", "|")
+    time_limit: float | None = None
+    """Seconds the query may run (`Timelimit:`)."""
 
 
 @dataclass(slots=True)
@@ -136,8 +138,9 @@ def _header(query: Query, line: str) -> None:
         if len(codes) != 4 or not all(code.isdecimal() and int(code) < 256 for code in codes):
             raise LivestatusError(400, "Separators needs four ASCII codes, e.g. Separators: 10 59 44 124")
         query.separators = tuple(chr(int(code)) for code in codes)  # type: ignore[assignment]
-    elif name in ("AuthUser", "Timelimit", "Localtime", "WaitTimeout", "WaitTrigger", "WaitObject",
-                  "WaitCondition"):
+    elif name == "Timelimit":
+        query.time_limit = float(_count(name, value, None)) or None
+    elif name in ("AuthUser", "Localtime", "WaitTimeout", "WaitTrigger", "WaitObject", "WaitCondition"):
         pass  # accepted for compatibility: no per-user views, and queries are answered at once
     else:
         raise LivestatusError(400, f"undefined request header {name!r}")

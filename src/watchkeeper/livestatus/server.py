@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.livestatus.answer import answer
 from watchkeeper.livestatus.commands import RESCHEDULING, CommandRunner, Reschedule, reschedule
 from watchkeeper.livestatus.query import Command, LivestatusError, Query, parse_request
-from watchkeeper.livestatus.tables import Snapshot
+from watchkeeper.livestatus.snapshot import ServerFigures, Snapshot
+from watchkeeper.schedule.health import Health
 from watchkeeper.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -29,9 +31,12 @@ IDLE_TIMEOUT_S = 300.0
 
 
 class LivestatusServer:
-    def __init__(self, database: Path, reschedule: Reschedule | None = None) -> None:
+    def __init__(self, database: Path, reschedule: Reschedule | None = None,
+                 health: Callable[[], Health] | None = None) -> None:
         self.database = database
         self.reschedule = reschedule
+        self.health = health
+        self.connections = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livestatus")
         self._store: Store | None = None
         self._servers: list[asyncio.Server] = []
@@ -71,6 +76,7 @@ class LivestatusServer:
 
     # ------------------------------------------------------------------ one connection
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 text = await self._read_request(reader)
@@ -117,7 +123,8 @@ class LivestatusServer:
             if isinstance(request, Command):
                 await self._command(request, loop)
                 return request.keepalive
-            code, body = await loop.run_in_executor(self._executor, self._answer, request)
+            figures = ServerFigures(self.requests, self.connections, self.health() if self.health else None)
+            code, body = await loop.run_in_executor(self._executor, self._answer, request, figures)
             fixed16, keepalive = request.fixed16, request.keepalive
         except LivestatusError as exc:
             code, body = exc.code, str(exc) + "\n"
@@ -127,9 +134,9 @@ class LivestatusServer:
         writer.write(data)
         return keepalive and (fixed16 or code == 200)
 
-    def _answer(self, query: Query) -> tuple[int, str]:
+    def _answer(self, query: Query, figures: ServerFigures) -> tuple[int, str]:
         try:
-            return answer(query, Snapshot(self._reader()))
+            return answer(query, Snapshot(self._reader(), figures=figures))
         except WatchkeeperError as exc:
             raise LivestatusError(500, str(exc)) from exc
 

@@ -2,10 +2,11 @@
 has no equivalent, so nothing is dropped silently.
 
     host        -> a host without agent (address `none`), its address, alias, attempts and
-                   retry interval; its check_command becomes a "Host check" service that
-                   decides UP/DOWN; its host groups become the label `hostgroups`
+                   retry interval, notes and URLs; its check_command becomes a "Host check"
+                   service that decides UP/DOWN; its host groups become the label `hostgroups`
     service     -> an active service on each host of host_name and hostgroup_name (lists
                    with `*` and `!exclusions`), its command with $ARGn$ and $USERn$ filled in
+    servicegroup -> the `groups` of its member services (and of services naming it)
     command     -> the argv of the services that use it; a command that needs a shell
                    (pipes, redirections, `;`, `&&`) is reported, not guessed at
     contact     -> a notification contact (with its email) on the default mail channel
@@ -30,13 +31,15 @@ _OPERATOR_CHARS = set("();<>|&")
 _MAPPED = {
     "host": {"host_name", "alias", "address", "display_name", "check_command", "check_interval", "retry_interval",
              "max_check_attempts", "hostgroups", "notifications_enabled", "check_period", "notification_period",
-             "notification_interval", "notification_options", "contact_groups", "contacts"},
+             "notification_interval", "notification_options", "contact_groups", "contacts", "notes", "notes_url",
+             "action_url", "icon_image"},
     "service": {"host_name", "hostgroup_name", "service_description", "check_command", "check_interval",
                 "retry_interval", "max_check_attempts", "notifications_enabled", "check_period",
                 "notification_period", "notification_interval", "notification_options", "contact_groups",
                 "contacts", "is_volatile", "active_checks_enabled", "passive_checks_enabled", "check_freshness",
-                "freshness_threshold"},
+                "freshness_threshold", "servicegroups"},
     "hostgroup": {"hostgroup_name", "alias", "members", "hostgroup_members"},
+    "servicegroup": {"servicegroup_name", "alias", "members", "servicegroup_members"},
     "command": {"command_name", "command_line"},
     "contact": {"contact_name", "alias", "email"},
 }
@@ -113,11 +116,12 @@ def map_config(config: NagiosConfig) -> ImportReport:
     commands = {o.directives.get("command_name", ""): o.directives.get("command_line", "")
                 for o in by_type["command"]}
     groups = _host_groups(by_type["hostgroup"], by_type["host"])
+    service_groups = _service_groups(by_type["servicegroup"])
     hosts: dict[str, NagiosObject] = {}
     for obj in by_type["host"]:
         _map_host(obj, groups, commands, config.resources, interval_length, report, hosts)
     for obj in by_type["service"]:
-        _map_service(obj, hosts, groups, commands, config.resources, interval_length, report)
+        _map_service(obj, hosts, groups, service_groups, commands, config.resources, interval_length, report)
     for obj in by_type["contact"]:
         name = obj.directives.get("contact_name", "")
         if name and obj.directives.get("email"):
@@ -146,6 +150,30 @@ def _host_groups(groups: list[NagiosObject], hosts: list[NagiosObject]) -> dict[
     return members
 
 
+def _service_groups(groups: list[NagiosObject]) -> dict[tuple[str, str], set[str]]:
+    """(host, service) -> the service groups whose `members` name it, nested groups included."""
+    members: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    nested: dict[str, set[str]] = defaultdict(set)
+    for group in groups:
+        name = group.directives.get("servicegroup_name", "")
+        words = _names(group.directives.get("members", ""))
+        members[name].update(zip(words[::2], words[1::2], strict=False))
+        nested[name].update(_names(group.directives.get("servicegroup_members", "")))
+    for name in list(nested):
+        seen, todo = {name}, list(nested[name])
+        while todo:
+            inner = todo.pop()
+            if inner not in seen:
+                seen.add(inner)
+                members[name] |= members.get(inner, set())
+                todo.extend(nested.get(inner, ()))
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for name, pairs in members.items():
+        for pair in pairs:
+            found[pair].add(name)
+    return found
+
+
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -170,6 +198,9 @@ def _map_host(obj: NagiosObject, groups: dict[str, set[str]], commands: dict[str
         options["alias"] = d["alias"]
     if member_of:
         options["labels"] = {"hostgroups": ",".join(member_of)}
+    for key in ("notes", "notes_url", "action_url", "icon_image"):
+        if d.get(key):
+            options[key] = d[key]
     interval = _float(d.get("check_interval", "5"), 5.0) * interval_length
     try:
         host = HostConfig(name, "none", max(interval, 1.0), options)
@@ -187,15 +218,17 @@ def _map_host(obj: NagiosObject, groups: dict[str, set[str]], commands: dict[str
 
 
 def _map_service(obj: NagiosObject, hosts: dict[str, NagiosObject], groups: dict[str, set[str]],
-                 commands: dict[str, str], resources: dict[str, str], interval_length: float,
-                 report: ImportReport) -> None:
+                 service_groups: dict[tuple[str, str], set[str]], commands: dict[str, str],
+                 resources: dict[str, str], interval_length: float, report: ImportReport) -> None:
     d = obj.directives
     description = d.get("service_description", "")
     targets = _targets(d.get("host_name", ""), d.get("hostgroup_name", ""), hosts, groups)
     if not targets:
         report.problems.append(f"service {description!r} at {obj.where}: applies to no host")
+    own = set(_names(d.get("servicegroups", "")))
     for host in sorted(targets):
-        check = _check(obj, host, description, commands, resources, interval_length, report)
+        member_of = tuple(sorted(own | service_groups.get((host, description), set())))
+        check = _check(obj, host, description, commands, resources, interval_length, report, groups=member_of)
         if check is not None:
             report.checks.append(check)
             if d.get("notifications_enabled", "1") == "0":
@@ -219,7 +252,8 @@ def _targets(host_names: str, group_names: str, hosts: dict[str, NagiosObject],
 
 
 def _check(obj: NagiosObject, host: str, name: str, commands: dict[str, str], resources: dict[str, str],
-           interval_length: float, report: ImportReport, host_check: bool = False) -> ActiveCheck | None:
+           interval_length: float, report: ImportReport, host_check: bool = False,
+           groups: tuple[str, ...] = ()) -> ActiveCheck | None:
     d = obj.directives
     where = f"{'host check of ' + host if host_check else repr(name) + ' on ' + host} at {obj.where}"
     passive = d.get("active_checks_enabled", "1") == "0" and d.get("passive_checks_enabled", "1") != "0"
@@ -230,11 +264,11 @@ def _check(obj: NagiosObject, host: str, name: str, commands: dict[str, str], re
         if passive:
             fresh = _float(d.get("freshness_threshold", "0"), 0.0) if d.get("check_freshness") == "1" else 0.0
             return ActiveCheck(host, name, passive=True, freshness_s=max(fresh, 10.0) if fresh else 0.0,
-                               max_attempts=max(1, min(attempts, 100)))
+                               max_attempts=max(1, min(attempts, 100)), groups=groups)
         argv = command_argv(d.get("check_command", ""), commands, resources)
         return ActiveCheck(host, name, tuple(argv), interval_s=max(1.0, min(interval, 86400.0)),
                            retry_interval_s=max(1.0, min(retry, 86400.0)), max_attempts=max(1, min(attempts, 100)),
-                           host_check=host_check)
+                           host_check=host_check, groups=groups)
     except ConfigError as exc:
         report.problems.append(f"{where}: {exc}")
         return None
