@@ -19,6 +19,9 @@ def cmd_import_nagios(args: argparse.Namespace) -> int:
 
     report = map_config(read_config(Path(args.path)))
     lines = report.lines()
+    if report.unreadable:
+        print("\n".join(["Nothing imported: " + lines[0], *lines[1:]]))
+        return 2
     if args.dry_run:
         print("\n".join(["Dry run, nothing stored: " + lines[0], *lines[1:]]))
         return 0

@@ -75,13 +75,24 @@ class ImportReport:
     silenced: list[tuple[str, str]] = field(default_factory=list)
     """(host, service) with notifications_enabled 0; service "" for the host."""
     problems: list[str] = field(default_factory=list)
+    read: dict[str, int] = field(default_factory=dict)
+    """Objects Nagios sees (templates applied, `register 0` left out), by type."""
+    files: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    """Named files that could not be read: nothing is imported then."""
     unmapped: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     """`type.directive` or `type` -> where it occurs."""
     notes: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"{len(self.hosts)} hosts, {len(self.checks)} services, {len(self.contacts)} contacts"
-               + (f", notifications off for {len(self.silenced)}" if self.silenced else "")]
+        total = sum(self.read.values())
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.read.items()))
+        out = [f"read {total} objects from {self.files} files ({kinds}); imported {len(self.hosts)} hosts, "
+               f"{len(self.checks)} services (one per host a service applies to), {len(self.contacts)} contacts"
+               + (f"; notifications off for {len(self.silenced)}" if self.silenced else "")
+               + ("; the lines below say why the rest is not imported" if self.problems or self.unmapped else "")]
+        for what in self.unreadable:
+            out.append(f"cannot read {what}; nothing is imported until Nagios itself could read it")
         for problem in self.problems:
             out.append(f"not imported: {problem}")
         for what, places in sorted(self.unmapped.items()):
@@ -92,10 +103,12 @@ class ImportReport:
 
 
 def map_config(config: NagiosConfig) -> ImportReport:
-    report = ImportReport()
+    report = ImportReport(files=len(config.files), unreadable=list(config.unreadable))
     report.problems.extend(config.problems)
     objects, problems = resolve_templates(config.objects)
     report.problems.extend(problems)
+    for obj in objects:
+        report.read[obj.type] = report.read.get(obj.type, 0) + 1
     interval_length = _float(config.main.get("interval_length", ["60"])[-1], DEFAULT_INTERVAL_LENGTH)
     by_type: dict[str, list[NagiosObject]] = defaultdict(list)
     for obj in objects:

@@ -1,6 +1,10 @@
 """Nagios object configuration read as Nagios reads it: the main file's `cfg_file`, `cfg_dir`
 (every `*.cfg` below it) and `resource_file` ($USERn$), then `define TYPE { ... }` blocks.
 
+A line that ends in an odd number of backslashes continues on the next line, as in Nagios
+(since 3.0): the backslash is dropped and the next line appended (`\\\\` at the end is one
+literal backslash, not a continuation).
+
 Templates are resolved here: `use` names one or more templates (the first listed wins on a
 conflict), a value `null` unsets what a template gave, a value starting with `+` adds to the
 inherited list, and `register 0` makes an object a template only.
@@ -36,6 +40,10 @@ class NagiosConfig:
     resources: dict[str, str] = field(default_factory=dict)
     """$USER1$ ... from resource files."""
     problems: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    """The object files read."""
+    unreadable: list[str] = field(default_factory=list)
+    """Files and directories the configuration names that could not be read: Nagios would not start."""
 
 
 def read_config(main_file: Path) -> NagiosConfig:
@@ -57,14 +65,17 @@ def read_config(main_file: Path) -> NagiosConfig:
     for name in config.main.get("cfg_dir", []):
         directory = _relative(base, name)
         if not directory.is_dir():
-            config.problems.append(f"cfg_dir {directory} does not exist")
+            config.unreadable.append(f"cfg_dir {directory}: no such directory")
             continue
         files.extend(sorted(directory.rglob("*.cfg")))
     for path in files:
         try:
-            config.objects.extend(parse_objects(path.read_text(errors="replace"), str(path)))
+            text = path.read_text(errors="replace")
         except OSError as exc:
-            config.problems.append(f"cfg_file {path}: {exc.strerror}")
+            config.unreadable.append(f"cfg_file {path}: {exc.strerror}")
+            continue
+        config.objects.extend(parse_objects(text, str(path)))
+        config.files.append(str(path))
     for name in config.main.get("resource_file", []):
         path = _relative(base, name)
         try:
@@ -73,7 +84,7 @@ def read_config(main_file: Path) -> NagiosConfig:
                 if match:
                     config.resources[match[1]] = match[2]
         except OSError as exc:
-            config.problems.append(f"resource_file {path}: {exc.strerror}")
+            config.unreadable.append(f"resource_file {path}: {exc.strerror}")
     return config
 
 
@@ -82,10 +93,29 @@ def _relative(base: Path, name: str) -> Path:
     return path if path.is_absolute() else base / path
 
 
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """(number of its first line, text) with continued lines joined as Nagios joins them."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        raw = raw.rstrip("\r")
+        start, prefix = pending if pending is not None else (number, "")
+        line = prefix + raw
+        trailing = len(line) - len(line.rstrip("\\"))
+        if trailing % 2 == 1:
+            pending = (start, line[:-1])
+            continue
+        pending = None
+        joined.append((start, line))
+    if pending is not None:
+        joined.append(pending)
+    return joined
+
+
 def parse_objects(text: str, source: str) -> list[NagiosObject]:
     objects: list[NagiosObject] = []
     current: NagiosObject | None = None
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in logical_lines(text):
         line = _strip_comment(raw).strip()
         if not line:
             continue
@@ -94,7 +124,9 @@ def parse_objects(text: str, source: str) -> list[NagiosObject]:
             if match is None:
                 if line.startswith("define"):
                     raise ConfigError(f"{source}:{number}: expected `define TYPE {{` on one line, got {line!r}")
-                raise ConfigError(f"{source}:{number}: {line!r} is outside any `define` block")
+                # The line itself is not shown: cfg_file may name any file, /etc/shadow too.
+                raise ConfigError(f"{source}:{number}: text outside any `define` block; is this a Nagios object "
+                                  "configuration file?")
             current = NagiosObject(match[1], {}, f"{source}:{number}")
             continue
         if line == "}":
