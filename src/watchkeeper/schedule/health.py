@@ -17,3 +17,6 @@ class Health:
     """Cycles checked but not yet in the store (grows while the store cannot be written)."""
     start_delays: tuple[float, ...]
     """Recent delays between when checks were due and when they started, in seconds."""
+    delay_count: int = 0
+    delay_sum: float = 0.0
+    """Every check's start delay since the daemon started: how many, and their sum in seconds."""

@@ -80,6 +80,14 @@ class Stats:
     fetch_errors: int = 0
     plugins_run: int = 0
     start_delays: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+    delay_count: int = 0
+    delay_sum: float = 0.0
+    """All start delays since start (the deque keeps only the recent ones)."""
+
+    def started_late(self, delay: float) -> None:
+        self.start_delays.append(delay)
+        self.delay_count += 1
+        self.delay_sum += delay
 
 
 class Scheduler:
@@ -284,7 +292,7 @@ class Scheduler:
         while queue and queue[0][0] <= now:
             due, name = heapq.heappop(queue)
             runtime = self.hosts[name]
-            self.stats.start_delays.append(now - due)
+            self.stats.started_late(now - due)
             interval = runtime.config.interval_s
             runtime.due = due + interval if now - due < interval else now + interval  # late: skip, no burst
             runtime.running = True
@@ -317,7 +325,7 @@ class Scheduler:
                 return
             ssh = host.transport if isinstance(host.transport, SshTransport) else None
             async with self.active_gate:
-                self.stats.start_delays.append(self.clock() - runtime.due)  # latency: due until it really starts
+                self.stats.started_late(self.clock() - runtime.due)  # latency: due until it really starts
                 outcome = await execute(check, host.config, ssh, self.plugin_pool.run)
             self.stats.plugins_run += 1
             retry = self.record(check, outcome, started)
@@ -364,7 +372,8 @@ class Scheduler:
         return Health(hosts=len(self.hosts), active_checks=len(self.active), cycles=self.stats.cycles,
                       services_checked=self.stats.services_checked, fetch_errors=self.stats.fetch_errors,
                       plugins_run=self.stats.plugins_run, unwritten_cycles=len(self._unwritten),
-                      start_delays=tuple(itertools.islice(reversed(self.stats.start_delays), 1000)))
+                      start_delays=tuple(itertools.islice(reversed(self.stats.start_delays), 1000)),
+                      delay_count=self.stats.delay_count, delay_sum=self.stats.delay_sum)
 
     def record(self, check: ActiveCheck, outcome: Outcome, started: float) -> bool:
         """Queue an active or passive result for the writer; True when it is a soft problem."""

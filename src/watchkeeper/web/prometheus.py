@@ -32,7 +32,11 @@ def _metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float
     yield f"# HELP {name} {help_text}"
     yield f"# TYPE {name} {kind}"
     for labels, value in samples:
-        yield f"{name}{labels} {value!r}"
+        yield f"{name}{labels} {_value(value)}"
+
+
+def _value(value: float) -> str:
+    return "NaN" if value != value else repr(value)  # the text format spells it NaN
 
 
 def exposition(store: Store, health: Health | None, with_services: bool) -> str:
@@ -64,11 +68,15 @@ def exposition(store: Store, health: Health | None, with_services: bool) -> str:
                 ("scheduled_hosts", "gauge", "Hosts the scheduler runs.", health.hosts),
                 ("scheduled_active_checks", "gauge", "Active and passive services scheduled.", health.active_checks)):
             lines += _metric(f"watchkeeper_{name}", kind, help_text, [("", float(value))])
+        # A summary as client libraries write one: quantiles over the recent checks, and the
+        # count and sum of every check since start (counters, as Prometheus expects them).
         delays = list(health.start_delays)
-        if delays:
-            lines += _metric("watchkeeper_check_latency_seconds", "gauge",
-                             "How late checks started after they were due (recent checks).",
-                             [(f'{{quantile="{q}"}}', _quantile(delays, q)) for q in (0.5, 0.95, 0.99)])
+        lines += _metric("watchkeeper_check_latency_seconds", "summary",
+                         "How late checks started after they were due (quantiles over the recent checks).",
+                         [(f'{{quantile="{q}"}}', _quantile(delays, q) if delays else float("nan"))
+                          for q in (0.5, 0.95, 0.99)])
+        lines.append(f"watchkeeper_check_latency_seconds_sum {float(health.delay_sum)!r}")
+        lines.append(f"watchkeeper_check_latency_seconds_count {float(health.delay_count)!r}")
     if with_services:
         lines += _metric("watchkeeper_service_state", "gauge", "0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN, -1 PENDING.",
                          [(f'{{host="{_label(h)}",service="{_label(s)}"}}', float(state))
