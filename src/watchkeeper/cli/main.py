@@ -26,7 +26,7 @@ from watchkeeper.engine.model import STATE_NAMES, Outcome
 from watchkeeper.engine.rules import rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, WatchkeeperError
 from watchkeeper.notify.states import flap_explanation
-from watchkeeper.paths import Paths
+from watchkeeper.paths import PRIVATE_UMASK, Paths
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 
@@ -69,6 +69,8 @@ def open_store(args: argparse.Namespace) -> Store:
     if not paths.database.exists():
         raise ConfigError(f"no store at {paths.database}; run `watchkeeper init` first "
                           "(or point --home / WATCHKEEPER_HOME at an existing one)")
+    for change in paths.secure():
+        log.warning("private store: %s", change)
     return Store(paths.database)
 
 
@@ -566,6 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"watchkeeper: `--` is only for plugin commands; {args.command} takes none", file=sys.stderr)
             return 2
         args.plugin_argv = tail
+    umask = os.umask(PRIVATE_UMASK)  # whatever Watchkeeper writes (store, keys, plugin state) is its user's alone
     try:
         return int(args.func(args))
     except WatchkeeperError as exc:
@@ -578,6 +581,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        os.umask(umask)  # main() is also called in-process (tests, plugin mode): leave the caller's umask
 
 
 if __name__ == "__main__":
