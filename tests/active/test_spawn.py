@@ -207,3 +207,30 @@ async def test_a_helper_that_dies_fails_only_its_plugins_and_is_replaced(tmp_pat
     assert lost.error.startswith("the plugin helper process ended (status -9) while the plugin ran")
     assert outcome_of("svc", lost, 60.0).state == State.UNKNOWN
     assert after.stdout == b"OK: again\n"
+
+
+async def test_a_descendant_in_a_new_session_is_killed_and_the_run_ends(tmp_path: Path) -> None:
+    """`setsid` takes a helper out of the plugin's process group; it holds stdout open."""
+    pids = tmp_path / "pids"
+    body = (f"setsid sh -c 'echo $$ > {pids}; exec sleep 300' & until [ -s {pids} ]; do :; done; "
+            "echo 'OK: started the helper'; exit 0")  # exits once the helper has left its group
+    before = len(os.listdir("/proc/self/fd"))
+    run = await run_plugin([script(tmp_path, body)], timeout_s=30.0)
+    assert (run.exit_code, run.stdout, run.escaped) == (0, b"OK: started the helper\n", 1)
+    assert dies(int(pids.read_text()))
+    assert len(os.listdir("/proc/self/fd")) == before  # our ends of its pipes are closed
+    outcome = outcome_of("svc", run, 30.0)
+    assert outcome.state == State.OK and "left running outside its process group" in outcome.details
+
+
+async def test_a_hung_plugin_with_an_escaped_descendant_times_out_and_both_die(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    body = (f"setsid sh -c 'echo $$ >> {pids}; exec sleep 300' & until [ -s {pids} ]; do :; done; "
+            f"echo $$ >> {pids}; exec sleep 300")
+    before = len(os.listdir("/proc/self/fd"))
+    outcome = await check([script(tmp_path, body)], timeout_s=1.0)
+    assert outcome.state == State.UNKNOWN
+    assert "and 1 processes it had started outside its group" in outcome.summary
+    for pid in map(int, pids.read_text().split()):
+        assert dies(pid), f"process {pid} is still running"
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, agent_output
+from tests.conftest import REPO, agent_output, dies
 from watchkeeper.cli.main import main
 from watchkeeper.engine.discovery import discover_in_output
 
@@ -177,3 +178,33 @@ def test_kill_9_during_a_run_loses_at_most_the_cycle_in_flight(busy_home: str) -
         assert db.execute("SELECT count(*) FROM state_history").fetchone()[0] >= history
         rates = db.execute("SELECT count(*) FROM services WHERE name = 'CPU utilization' AND state = -1")
         assert rates.fetchone()[0] == 20  # counters of a replayed output never advance: still waiting
+
+
+@pytest.mark.slow
+def test_sigterm_with_hung_agents_and_plugins_stops_at_once_and_leaves_nothing(home: str, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    os.mkfifo(started)
+    reader = os.open(started, os.O_RDWR | os.O_NONBLOCK)  # read-write: the pipe never reads as closed
+    hung = tmp_path / "hung"
+    hung.write_text(f"#!/bin/sh\necho $$ > {started}\nexec sleep 600\n")
+    hung.chmod(0o755)
+    for index in range(2):
+        assert wk(home, "host", "add", f"stuck{index}", "local", "--no-discover", "--interval", "5",
+                  "--option", f'agent_command=["{hung}"]', "--option", "timeout_s=300") == 0
+        assert wk(home, "service", "add", f"stuck{index}", "Hung plugin", "--interval", "5s", "--timeout", "300s",
+                  "--", str(hung)) == 0
+    daemon = Daemon(home)
+    pids: list[int] = []
+    try:
+        while len(pids) < 4:  # two agents and two plugins have started and hang
+            assert select.select([reader], [], [], 60)[0], "the hung agents and plugins did not start"
+            pids += [int(word) for word in os.read(reader, 4096).split()]
+    finally:
+        os.close(reader)
+    daemon.process.send_signal(signal.SIGTERM)
+    assert daemon.finish() == 0
+    log = "".join(daemon.lines)
+    assert "stopping 4 checks still running (hung agents or plugins)" in log
+    assert "Traceback" not in log and "Event loop is closed" not in log
+    for pid in pids:
+        assert dies(pid), f"process {pid} outlived the daemon"

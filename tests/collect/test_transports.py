@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import shlex
 import ssl
 import subprocess
 import sys
@@ -43,6 +44,19 @@ async def test_a_hanging_local_agent_is_killed_with_its_children_at_the_timeout(
             f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(600)")
     with pytest.raises(AgentUnreachable, match=r"no complete output within 0.5s and was killed"):
         await LocalTransport("hung", python(code), timeout_s=0.5).fetch()
+    assert dies(int(pid_file.read_text()))
+
+
+async def test_a_hung_agent_with_an_escaped_child_names_the_whole_command_and_kills_both(tmp_path: Path) -> None:
+    pid_file = tmp_path / "escaped.pid"
+    code = (f"import subprocess,time; p = subprocess.Popen(['sleep', '600'], start_new_session=True); "
+            f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(600)")
+    command = python(code)
+    with pytest.raises(AgentUnreachable) as hung:
+        await LocalTransport("hung", command, timeout_s=1.0).fetch()
+    message = str(hung.value)
+    assert "was killed with 1 processes it had started outside its group" in message
+    assert f"Run `{shlex.join(command)}` by hand" in message  # the whole command, not its last word
     assert dies(int(pid_file.read_text()))
 
 

@@ -21,13 +21,15 @@ def encode(request_id: int, run: PluginRun) -> bytes:
     return json.dumps({"id": request_id, "stdout": run.stdout.decode("latin-1"),
                        "stderr": run.stderr.decode("latin-1"), "exit_code": run.exit_code, "signal": run.signal,
                        "timed_out": run.timed_out, "error": run.error, "truncated": run.truncated,
-                       "limit": run.limit, "seconds": run.seconds}, separators=(",", ":")).encode() + b"\n"
+                       "limit": run.limit, "seconds": run.seconds, "escaped": run.escaped},
+                      separators=(",", ":")).encode() + b"\n"
 
 
 def decode(data: dict[str, Any]) -> PluginRun:
     return PluginRun(stdout=data["stdout"].encode("latin-1"), stderr=data["stderr"].encode("latin-1"),
                      exit_code=data["exit_code"], signal=data["signal"], timed_out=data["timed_out"],
-                     error=data["error"], truncated=data["truncated"], limit=data["limit"], seconds=data["seconds"])
+                     error=data["error"], truncated=data["truncated"], limit=data["limit"], seconds=data["seconds"],
+                     escaped=data.get("escaped", 0))
 
 
 async def serve() -> None:
@@ -46,6 +48,10 @@ async def serve() -> None:
         task = asyncio.create_task(one(json.loads(line)))
         running.add(task)
         task.add_done_callback(running.discard)
+    # The daemon closed our stdin: it is stopping and wants no more results. Plugins still
+    # running are killed with their process groups and escapees rather than waited for.
+    for task in running:
+        task.cancel()
     if running:
         await asyncio.wait(running)
 

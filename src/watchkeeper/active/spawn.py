@@ -7,22 +7,33 @@ a second that costs more than the plugin, so the pipes and the child's pidfd are
 directly by the event loop here.
 
 The plugin gets its own process group; at the timeout the whole group is killed, and when
-the plugin exits, whatever it left behind in its group is killed too.
+the plugin exits, whatever it left behind in its group is killed too. A descendant that left
+the group (`setsid`, a daemonising helper) escapes that, and would hold the output pipes open
+for ever: every run carries a token in its environment (`WATCHKEEPER_RUN`), which descendants
+inherit, and processes carrying it are killed at the timeout, or when they still hold the pipes
+ESCAPE_GRACE_S after the plugin exited. Then the pipes are closed and the run is over, so a
+plugin can neither leak processes nor hang its caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import signal
 from dataclasses import dataclass, replace
+
+from watchkeeper.escapees import RUN_TOKEN, kill_run
 
 PLUGIN_PATH = "/usr/lib/nagios/plugins:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PLUGIN_ENV = {"PATH": PLUGIN_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 DEFAULT_PLUGIN_TIMEOUT_S = 60.0
 DEFAULT_PLUGIN_OUTPUT_BYTES = 1024 * 1024
 _READ_SIZE = 65536
+ESCAPE_GRACE_S = 1.0
+"""How long the pipes may stay open after the plugin exited before their holders are killed."""
+_runs = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,8 @@ class PluginRun:
     error: str = ""
     truncated: bool = False
     """It printed more than the limit: `stdout` holds the first `limit` bytes, the rest was read and dropped."""
+    escaped: int = 0
+    """Processes it started outside its process group that were still running and were killed."""
     limit: int = DEFAULT_PLUGIN_OUTPUT_BYTES
     seconds: float = 0.0
 
@@ -48,9 +61,13 @@ def resolve(program: str) -> str | None:
 
 
 class _Child:
-    def __init__(self, loop: asyncio.AbstractEventLoop, pid: int, out: int, err: int, limit: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pid: int, out: int, err: int, limit: int,
+                 token: str) -> None:
         self.loop = loop
         self.pid = pid
+        self.token = token
+        self.escaped = 0
+        self.grace: asyncio.TimerHandle | None = None
         self.limit = limit
         self.buffers = {out: bytearray(), err: bytearray()}
         self.dropped = 0
@@ -90,22 +107,38 @@ class _Child:
         os.close(self.pidfd)
         _, self.status = os.waitpid(self.pid, 0)
         _kill_group(self.pid)  # what it left running would hold our pipes open
+        if self.open:  # something outside the group still holds them
+            self.grace = self.loop.call_later(ESCAPE_GRACE_S, self._close_escaped)
         self._maybe_done()
 
-    def _maybe_done(self) -> None:
-        if self.status is not None and not self.open and not self.done.done():
-            self.done.set_result(None)
+    def _close_escaped(self) -> None:
+        """Kill what escaped the group, and stop waiting for the pipes it held."""
+        self.escaped += kill_run(self.token, self.pid)
+        self._close_pipes()
+        self._maybe_done()
 
-    def kill(self) -> None:
-        _kill_group(self.pid)
-
-    def abandon(self) -> None:
-        """Stop watching (the caller was cancelled): kill the group, reap, close everything."""
-        _kill_group(self.pid)
+    def _close_pipes(self) -> None:
         for fd in list(self.open):
             self.loop.remove_reader(fd)
             os.close(fd)
         self.open.clear()
+
+    def _maybe_done(self) -> None:
+        if self.status is not None and not self.open and not self.done.done():
+            if self.grace is not None:
+                self.grace.cancel()
+            self.done.set_result(None)
+
+    def kill(self) -> None:
+        _kill_group(self.pid)
+        self.escaped += kill_run(self.token, self.pid)
+
+    def abandon(self) -> None:
+        """Stop watching (the caller was cancelled): kill the group and its escapees, reap, close everything."""
+        self.kill()
+        if self.grace is not None:
+            self.grace.cancel()
+        self._close_pipes()
         if self.status is None:
             self.loop.remove_reader(self.pidfd)
             os.close(self.pidfd)
@@ -131,8 +164,10 @@ async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEO
                                f"executable (searched {PLUGIN_PATH})")
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
+    token = f"{os.getpid()}.{next(_runs)}"
+    environment = {**(env if env is not None else PLUGIN_ENV), RUN_TOKEN: token}
     try:
-        pid = os.posix_spawn(path, argv, env if env is not None else PLUGIN_ENV, file_actions=[
+        pid = os.posix_spawn(path, argv, environment, file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, out_write, 1),
             (os.POSIX_SPAWN_DUP2, err_write, 2),
@@ -143,7 +178,7 @@ async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEO
         return PluginRun(error=f"cannot start {path}: {exc.strerror or exc}")
     os.close(out_write)
     os.close(err_write)
-    child = _Child(loop, pid, out_read, err_read, limit)
+    child = _Child(loop, pid, out_read, err_read, limit, token)
     timed_out = False
     try:
         await asyncio.wait_for(asyncio.shield(child.done), timeout_s)
@@ -156,7 +191,7 @@ async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEO
         raise
     status = child.status or 0
     run = PluginRun(stdout=bytes(child.buffers[out_read]), stderr=bytes(child.buffers[err_read]),
-                    truncated=child.dropped > 0, limit=limit, seconds=loop.time() - start)
+                    truncated=child.dropped > 0, limit=limit, seconds=loop.time() - start, escaped=child.escaped)
     if timed_out:
         return replace(run, timed_out=True)
     if os.WIFSIGNALED(status):

@@ -22,8 +22,9 @@ def outcome_of(name: str, run: PluginRun, timeout_s: float) -> Outcome:
     if run.error:
         return Outcome(name, State.UNKNOWN, run.error)
     if run.timed_out:
+        escaped = (f" and {run.escaped} processes it had started outside its group" if run.escaped else "")
         return Outcome(name, State.UNKNOWN, f"the plugin gave no result within {timeout_s:g} s and was killed "
-                       "with its process group; raise --timeout if it is just slow", _stderr(run))
+                       f"with its process group{escaped}; raise --timeout if it is just slow", _stderr(run))
     if run.signal is not None:
         return Outcome(name, State.UNKNOWN, f"the plugin was killed by {_signal_name(run.signal)}",
                        _stderr(run))
@@ -48,6 +49,9 @@ def outcome_of(name: str, run: PluginRun, timeout_s: float) -> Outcome:
     details = output.long_output
     if output.problems:
         details = "\n".join(filter(None, [details, "perfdata ignored: " + "; ".join(output.problems)]))
+    if run.escaped:
+        details = "\n".join(filter(None, [details, f"{run.escaped} processes the plugin left running outside its "
+                                                   "process group held its output open and were killed"]))
     return Outcome(name, state, summary, details, to_metrics(output.perfdata))
 
 

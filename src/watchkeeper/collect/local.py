@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -18,8 +20,12 @@ from watchkeeper.collect.transport import (
     read_limited,
 )
 from watchkeeper.errors import AgentFailed, AgentUnreachable
+from watchkeeper.escapees import RUN_TOKEN, kill_run
 
 AGENT_PATH = Path(watchkeeper_agent.__file__)
+
+
+_fetches = itertools.count(1)
 
 
 def default_agent_command() -> list[str]:
@@ -38,10 +44,12 @@ class LocalTransport:
     async def fetch(self) -> AgentOutput:
         start = asyncio.get_running_loop().time()
         try:
-            # A list of arguments, never a shell; its own session, so a timeout kills the group.
+            # A list of arguments, never a shell; its own session, so a timeout kills the group, and a
+            # token in its environment for what it starts outside the group (see active.spawn).
+            token = f"{os.getpid()}.agent.{next(_fetches)}"
             proc = await asyncio.create_subprocess_exec(
                 *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+                stderr=asyncio.subprocess.PIPE, start_new_session=True, env={**os.environ, RUN_TOKEN: token})
         except OSError as exc:
             raise AgentFailed(f"{self.name}: cannot start the agent {self.command[0]!r}: {exc.strerror}. "
                               "Is it installed and executable?") from exc
@@ -55,13 +63,17 @@ class LocalTransport:
                 code = await proc.wait()
         except TimeoutError:
             _kill_group(proc)
+            escaped = kill_run(token, proc.pid)
             await proc.wait()
             raise AgentUnreachable(f"{self.name}: the local agent gave no complete output within "
-                                   f"{self.timeout_s:g}s and was killed. Run {self.command[-1]!r} by hand "
-                                   "to see where it hangs.") from None
+                                   f"{self.timeout_s:g}s and was killed"
+                                   + (f" with {escaped} processes it had started outside its group" if escaped
+                                      else "")
+                                   + f". Run `{shlex.join(self.command)}` by hand to see where it hangs.") from None
         finally:
             if proc.returncode is None:
                 _kill_group(proc)
+                kill_run(token, proc.pid)
                 with contextlib.suppress(ProcessLookupError):
                     await proc.wait()
         if code != 0 and not truncated and not data.strip():

@@ -422,12 +422,22 @@ class Scheduler:
             self.flush()
 
     async def _shutdown(self) -> None:
+        """Checks that finish within SHUTDOWN_GRACE_S are stored; the rest (hung agents or plugins,
+        waiting for their own time-outs) are cancelled, which kills what they started."""
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=30.0)
+            _, pending = await asyncio.wait(self._tasks, timeout=SHUTDOWN_GRACE_S)
+            if pending:
+                log.info("stopping %d checks still running (hung agents or plugins)", len(pending))
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
         self.flush()
         for runtime in self.hosts.values():
             await runtime.transport.close()
         await self.plugin_pool.close()
+
+
+SHUTDOWN_GRACE_S = 3.0
 
 
 def _first_due(name: str, interval_s: float, now: float) -> float:
