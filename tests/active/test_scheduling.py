@@ -98,6 +98,19 @@ async def test_passive_results_wait_in_the_inbox_and_arrive_in_order(store: Stor
     assert tables.take_inbox() == []
 
 
+async def test_a_result_right_after_the_service_is_added_is_taken_not_dropped(store: Store, tmp_path: Path) -> None:
+    """`service add --passive` then a result at once: the daemon has not reloaded its services yet."""
+    sched = scheduler(store, tmp_path, Clock())
+    await sched.reload()  # the daemon runs; it knows no passive service
+    tables = ActiveTables(store)
+    tables.add(ActiveCheck("nas1", "Backup", passive=True, freshness_s=3600))
+    tables.submit("nas1", "Backup", 1, "backup slow", received=T0)
+    sched.flush()
+    row = service(store, "Backup")
+    assert (row.state, row.summary) == (1, "backup slow")
+    assert tables.take_inbox() == []
+
+
 async def test_silence_past_the_freshness_limit_is_stale_with_its_age(store: Store, tmp_path: Path) -> None:
     tables = ActiveTables(store)
     tables.add(ActiveCheck("nas1", "Backup", passive=True, freshness_s=3600))

@@ -45,9 +45,17 @@ class PassiveResults:
     def collect(self, now: float) -> list[tuple[ActiveCheck, Outcome, float]]:
         """Submitted results (oldest first) and freshness verdicts, as (service, outcome, time)."""
         found: list[tuple[ActiveCheck, Outcome, float]] = []
+        looked_up: set[tuple[str, str]] = set()
         for row in self.tables.take_inbox():
             self._taken = row.id
-            watch = self.watched.get((row.host, row.service))
+            key = (row.host, row.service)
+            watch = self.watched.get(key)
+            if watch is None and key not in looked_up:
+                # Added since the last reload (`service add --passive`, then a result at once): take it now.
+                looked_up.add(key)
+                check = next((c for c in self.tables.checks(row.host) if c.name == row.service and c.passive), None)
+                if check is not None:
+                    watch = self.watched[key] = Freshness(check, row.received)
             if watch is None:
                 log.warning("a result for %s/%s was dropped: there is no such passive service", row.host, row.service)
                 continue
