@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CHECKMK_2_3_CONTAINER, agent_section, fixtures, results, section_from_file
-from watchkeeper.checkapi import Metric, Pending, State, ValueStore
+from watchkeeper.checkapi import Metric, Pending, SectionUnparsed, State, ValueStore
 from watchkeeper.plugins.cpu.container import parse_docker_container_cpu
 from watchkeeper.plugins.cpu.utilization import UtilizationParams, check_cpu_utilization
 from watchkeeper.plugins.mem.container import parse_docker_container_mem
@@ -71,3 +71,11 @@ def test_cgroup_v2_samples_under_stress_ng_give_the_load_the_source_measured(pai
     metrics = {m.name: m.value for m in check_cpu_utilization("", UtilizationParams(), second, store, 0.0)
                if isinstance(m, Metric)}
     assert metrics["cpu_util_percent"] == pytest.approx(of_one_cpu / cpus, rel=1e-3)
+
+
+def test_an_uptime_beyond_any_host_is_unparsed_not_a_crash() -> None:
+    """Found by the fuzzer (1,000,000 inputs, seed 5151): 1e307 s times a million times 8 CPUs is inf."""
+    table = [row if row[0] != "uptime" else ["uptime", "0.1e308", "789050.50"]
+             for row in section_from_file(V2 / "docker_stress_ng_c2_l75_t0.txt", "docker_container_cpu_cgroupv2")]
+    with pytest.raises(SectionUnparsed, match="beyond any real host"):
+        parse_docker_container_cpu(table)

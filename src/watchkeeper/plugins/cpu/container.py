@@ -19,7 +19,7 @@ time, and as idle the rest of the host's capacity in the same interval.
 
 from __future__ import annotations
 
-from watchkeeper.checkapi import AgentSection, StringTable, to_float, to_int
+from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_float, to_int
 from watchkeeper.plugins.cpu.utilization import CpuTicks
 
 
@@ -41,7 +41,10 @@ def parse_docker_container_cpu(table: StringTable) -> CpuTicks | None:
         user, system = values["user"], values["system"]
         return CpuTicks(user, system, max(0, host_total - user - system), 0, 0, cpus)
     if uptime is not None and "usage_usec" in values:
-        capacity = int(uptime * 1_000_000 * cpus)
+        capacity_usec = uptime * 1_000_000 * cpus
+        if not 0 <= capacity_usec < 2**63:  # also inf: a finite uptime times CPUs can overflow
+            raise SectionUnparsed(f"an uptime of {uptime:g} s on {cpus} CPUs is beyond any real host")
+        capacity = int(capacity_usec)
         user = values.get("user_usec", values["usage_usec"])
         system = values.get("system_usec", 0)
         return CpuTicks(user, system, max(0, capacity - user - system), 0, 0, cpus)
