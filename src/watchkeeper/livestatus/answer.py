@@ -57,7 +57,8 @@ def answer(query: Query, snapshot: Snapshot) -> tuple[int, str]:
             headers = True if headers is None else headers
         if query.limit is not None:
             rows = rows[:query.limit]
-        table = [[column.get(row) for column in wanted] for row in rows]
+        getters = [_integral_floats(column.get) if column.type == "float" else column.get for column in wanted]
+        table = [[get(row) for get in getters] for row in rows]
         names = [c.name for c in wanted]
     if headers:
         table.insert(0, names)
@@ -252,9 +253,20 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+def _integral_floats(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A float column's whole numbers as integers (`5` minutes, not `5.0`), as Livestatus prints them."""
+    def value(row: Any) -> Any:
+        cell = get(row)
+        return int(cell) if isinstance(cell, float) and cell.is_integer() else cell
+    return value
+
+
 def _format(query: Query, table: list[list[Any]]) -> str:
     if query.output_format == "json":
-        return json.dumps([[_plain(cell) for cell in row] for row in table], ensure_ascii=False) + "\n"
+        # Rows of plain columns need no pass of their own: json writes tuples as arrays, and float
+        # columns already give whole numbers as integers. Stats rows (aggregates) get the pass.
+        plain = [[_plain(cell) for cell in row] for row in table] if query.stats else table
+        return json.dumps(plain, ensure_ascii=False) + "\n"
     if query.output_format.startswith("python"):
         return repr([[_plain(cell) for cell in row] for row in table]) + "\n"
     rows_sep, field_sep, list_sep, pair_sep = query.separators

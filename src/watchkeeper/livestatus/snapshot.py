@@ -217,6 +217,7 @@ class Snapshot:
         self.downtime_list = notify.downtimes()
         self.contacts = notify.contacts()
         self.rules = [rule for rule in notify.rules() if not rule.suppress]
+        self._rules_cache: dict[tuple[str, str, str], list[NotificationRule]] = {}
         self.active = ActiveTables(store).checks()
         checks = {(c.host, c.name): c for c in self.active}
         host_checks = {c.host: c for c in self.active if c.host_check}
@@ -306,7 +307,14 @@ class Snapshot:
         return views
 
     def rules_for(self, host: HostView, service: str, summary: str) -> list[NotificationRule]:
-        return [rule for rule in self.rules if not rule.matches(host.name, service, host.labels, summary)]
+        """The rules that notify about this host or service; several columns ask, so it is kept."""
+        key = (host.name, service, summary)
+        found = self._rules_cache.get(key)
+        if found is None:
+            labels = host.labels
+            found = self._rules_cache[key] = [rule for rule in self.rules
+                                              if not rule.matches(host.name, service, labels, summary)]
+        return found
 
     def contacts_of(self, host: HostView, service: str = "", summary: str = "") -> tuple[list[str], list[str]]:
         """(contacts, contact groups) of the rules that notify about this host or service."""
@@ -347,7 +355,14 @@ class Snapshot:
         return views
 
     def comments_of(self, host: str, service: str) -> list[CommentView]:
-        return [c for c in self.comment_views if c.host_name == host and c.service_name == service]
+        return self._comments_by_object.get((host, service), [])
+
+    @cached_property
+    def _comments_by_object(self) -> dict[tuple[str, str], list[CommentView]]:
+        found: dict[tuple[str, str], list[CommentView]] = {}
+        for comment in self.comment_views:
+            found.setdefault((comment.host_name, comment.service_name), []).append(comment)
+        return found
 
     @cached_property
     def downtime_views(self) -> list[DowntimeView]:

@@ -111,10 +111,16 @@ def _downtimes(view: HostView | ServiceView, info: bool) -> list[Any]:
     return [d.id for d in view.downtimes]
 
 
+def _matching(view: HostView | ServiceView) -> tuple[HostView, str, str]:
+    """(host, service name, summary) as the notification rules see this host or service."""
+    if isinstance(view, HostView):
+        return view, "", ""
+    return view.host, view.name, view.row.summary
+
+
 def _notify_settings(view: HostView | ServiceView, which: str) -> float:
-    host = view if isinstance(view, HostView) else view.host
-    service = "" if isinstance(view, HostView) else view.name
-    rules = host.snapshot.rules_for(host, service, "")
+    host, service, summary = _matching(view)
+    rules = host.snapshot.rules_for(host, service, summary)
     if which == "delay":
         return min((rule.after_s for rule in rules), default=0.0) / 60.0
     return min((rule.renotify_s for rule in rules if rule.renotify_s), default=0.0) / 60.0
@@ -183,16 +189,14 @@ def _common(kind: str) -> list[Column]:
 
 
 def _contacts(view: HostView | ServiceView, groups: bool) -> list[str]:
-    host = view if isinstance(view, HostView) else view.host
-    service = "" if isinstance(view, HostView) else view.name
-    found = host.snapshot.contacts_of(host, service, view.row.summary if isinstance(view, ServiceView) else "")
+    host, service, summary = _matching(view)
+    found = host.snapshot.contacts_of(host, service, summary)
     return found[1] if groups else found[0]
 
 
 def _period(view: HostView | ServiceView, inside: bool) -> Any:
-    host = view if isinstance(view, HostView) else view.host
-    service = "" if isinstance(view, HostView) else view.name
-    name, now_inside = host.snapshot.notification_period(host, service)
+    host, service, summary = _matching(view)
+    name, now_inside = host.snapshot.notification_period(host, service, summary)
     return int(now_inside) if inside else name
 
 
