@@ -204,43 +204,65 @@ class LogEntry:
 
 
 class Snapshot:
-    """Everything one request may read, loaded once."""
+    """Everything one request may read, loaded once, and only what the request's table needs:
+    `GET contacts` does not read thirty thousand services."""
 
     def __init__(self, store: Store, now: float | None = None, figures: ServerFigures | None = None) -> None:
         self.store = store
         self.now = time.time() if now is None else now
         self.figures = figures or ServerFigures()
         notify = NotifyTables(store)
-        alerts = notify.load_alerts()
-        acks = notify.acknowledgements()
-        self.acks = acks
+        self.acks = notify.acknowledgements()
         self.downtime_list = notify.downtimes()
         self.contacts = notify.contacts()
         self.rules = [rule for rule in notify.rules() if not rule.suppress]
         self._rules_cache: dict[tuple[str, str, str], list[NotificationRule]] = {}
         self.active = ActiveTables(store).checks()
+
+    @property
+    def hosts(self) -> list[HostView]:
+        return self._objects[0]
+
+    @property
+    def host_by_name(self) -> dict[str, HostView]:
+        return self._objects[1]
+
+    @property
+    def services(self) -> list[ServiceView]:
+        return self._objects[2]
+
+    @property
+    def service_by_key(self) -> dict[tuple[str, str], ServiceView]:
+        return self._objects[3]
+
+    @cached_property
+    def _objects(self) -> tuple[list[HostView], dict[str, HostView], list[ServiceView],
+                                dict[tuple[str, str], ServiceView]]:
+        alerts = NotifyTables(self.store).load_alerts()
+        acks = self.acks
         checks = {(c.host, c.name): c for c in self.active}
         host_checks = {c.host: c for c in self.active if c.host_check}
-        self.hosts: list[HostView] = []
-        self.host_by_name: dict[str, HostView] = {}
-        for row in store.hosts():
+        hosts: list[HostView] = []
+        host_by_name: dict[str, HostView] = {}
+        for row in self.store.hosts():
             name = row.config.name
             view = HostView(row, self, alert=alerts.get((name, "")), ack=acks.get((name, "")),
                             downtimes=self._covering(name, ""), check=host_checks.get(name))
-            self.hosts.append(view)
-            self.host_by_name[name] = view
-        self.services: list[ServiceView] = []
-        self.service_by_key: dict[tuple[str, str], ServiceView] = {}
-        for srow in store.services():
-            host = self.host_by_name.get(srow.host)
+            hosts.append(view)
+            host_by_name[name] = view
+        services: list[ServiceView] = []
+        service_by_key: dict[tuple[str, str], ServiceView] = {}
+        for srow in self.store.services():
+            host = host_by_name.get(srow.host)
             if host is None:
                 continue
             key = (srow.host, srow.name)
             sview = ServiceView(srow, host, alerts.get(key), acks.get(key), self._covering(srow.host, srow.name),
                                 checks.get(key))
             host.services.append(sview)
-            self.services.append(sview)
-            self.service_by_key[key] = sview
+            services.append(sview)
+            service_by_key[key] = sview
+        return hosts, host_by_name, services, service_by_key
 
     def _covering(self, host: str, service: str) -> list[Downtime]:
         return [d for d in self.downtime_list if d.covers(host, service, self.now)]
