@@ -37,7 +37,6 @@ from watchkeeper.store.notify_tables import NotifyTables
 
 CLIENTS = fixtures(__file__) / "clients"
 PERL_CLIENT = Path(__file__).parent / "thruk_client.pl"
-NOW = time.time()
 
 
 def requests_of(name: str) -> list[str]:
@@ -50,6 +49,7 @@ class Live:
     server: LivestatusServer
     socket_path: Path
     port: int
+    now: float
 
     def ask(self, request: str, tcp: bool = False) -> tuple[int, str]:
         """One request on a fresh connection; the answer's status code and body (fixed16 or not)."""
@@ -72,7 +72,9 @@ class Live:
         return result
 
 
-def populate(store: Store) -> None:
+def populate(store: Store) -> float:
+    """The store a dashboard would see; returns the time it is as of (the results are minutes old)."""
+    now = time.time()
     store.add_host(HostConfig("web1", "local", options={
         "labels": {"hostgroups": "storage,web", "team": "storage"}, "notes_url": "https://wiki.example/web1"}))
     store.add_host(HostConfig("db1", "ssh://root@192.0.2.7",
@@ -85,13 +87,13 @@ def populate(store: Store) -> None:
     active.add(ActiveCheck("web1", "HTTP", ("/usr/lib/nagios/plugins/check_http", "-H", "$HOSTADDRESS$"),
                            groups=("backups", "web checks")))
     store.write_cycles([
-        HostCycle("web1", NOW - 600, True, "", [Outcome("CPU load", 0, "load 0.1"), Outcome("Disk /", 0, "50% used")]),
-        HostCycle("web1", NOW - 60, True, "", [
+        HostCycle("web1", now - 600, True, "", [Outcome("CPU load", 0, "load 0.1"), Outcome("Disk /", 0, "50% used")]),
+        HostCycle("web1", now - 60, True, "", [
             Outcome("CPU load", 0, "load 0.2", metrics=[Metric("load1", 0.2, (4.0, 8.0))]),
             Outcome("Disk /", 2, "97% used", metrics=[Metric("fs_used_percent", 97.0, (80.0, 90.0))])]),
-        HostCycle("db1", NOW - 60, False, "no route to host", [Outcome("Memory", 3, "stale", stale=True)]),
-        HostCycle("nas1", NOW - 30, True, "", [Outcome("Backup", 0, "backup done")], partial=True),
-        HostCycle("web1", NOW - 20, True, "", [Outcome("HTTP", 1, "slow answer")], partial=True),
+        HostCycle("db1", now - 60, False, "no route to host", [Outcome("Memory", 3, "stale", stale=True)]),
+        HostCycle("nas1", now - 30, True, "", [Outcome("Backup", 0, "backup done")], partial=True),
+        HostCycle("web1", now - 20, True, "", [Outcome("HTTP", 1, "slow answer")], partial=True),
     ])
     notify = NotifyTables(store)
     notify.set_channel(Channel("mail", "email", {"host": "localhost", "port": 25, "tls": "none",
@@ -101,17 +103,18 @@ def populate(store: Store) -> None:
     notify.add_rule(NotificationRule(name="storage team", hosts="*", labels={"team": "storage"},
                                      contacts=("ops",), period="mon-sun 00:00-24:00", comment="disks and hosts"))
     notify.add_rule(NotificationRule(name="databases", hosts="db*", contacts=("dba", "ops")))
-    notify.acknowledge(Acknowledgement("web1", "Disk /", 2, "ops", "new disk ordered", True, None, NOW - 10))
-    notify.add_downtime(Downtime(0, "db1", None, NOW - 100, NOW + 3600, "", "UTC", "dba", "patching"))
+    notify.acknowledge(Acknowledgement("web1", "Disk /", 2, "ops", "new disk ordered", True, None, now - 10))
+    notify.add_downtime(Downtime(0, "db1", None, now - 100, now + 3600, "", "UTC", "dba", "patching"))
+    return now
 
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
     store = Store(tmp_path / "wk.db")
-    populate(store)
+    now = populate(store)
     server = LivestatusServer(store.path)
     await server.start(tmp_path / "live", ("127.0.0.1", 0))
-    yield Live(store, server, tmp_path / "live", server.tcp_port)
+    yield Live(store, server, tmp_path / "live", server.tcp_port, now)
     await server.close()
     store.close()
 
@@ -169,7 +172,7 @@ async def test_host_and_service_columns_carry_real_values(live: Live) -> None:
     assert by_name["CPU load"][1] == "load1=0.2;4;8"
     assert by_name["HTTP"][2] == ["backups", "web checks"]
     assert 0.5 < float(by_name["Disk /"][5]) < 5  # a minute since the result, a minute's interval
-    assert abs(int(by_name["Disk /"][6]) - (NOW - 60)) <= 1  # the change away from OK
+    assert abs(int(by_name["Disk /"][6]) - (live.now - 60)) <= 1  # the change away from OK
     assert by_name["Disk /"][7] == 0  # OK before the change
     assert by_name["HTTP"][8] == "/usr/lib/nagios/plugins/check_http -H '$HOSTADDRESS$'"
     assert by_name["Memory"][9] == 1  # db1 is in a downtime
@@ -234,7 +237,7 @@ def serving(tmp_path: Path) -> Iterator[str]:
 
 # ---------------------------------------------------------------------- hostile filters, time limits
 async def test_a_backtracking_regex_is_answered_and_a_backreference_refused(live: Live) -> None:
-    live.store.write_cycles([HostCycle("web1", NOW, True, "", [Outcome("CPU load", 0, "a" * 30_000 + "b")])])
+    live.store.write_cycles([HostCycle("web1", live.now, True, "", [Outcome("CPU load", 0, "a" * 30_000 + "b")])])
     rows = await asyncio.to_thread(live.rows, "GET services\nColumns: description\n"
                                               "Filter: plugin_output ~ ^(a|aa)+$\nOutputFormat: json\n\n")
     assert rows == []
