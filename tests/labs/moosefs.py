@@ -396,8 +396,23 @@ def teardown(directory: Path | None, netns: str, processes: dict[str, subprocess
             process.wait(timeout=10)
     if namespace.exists():
         subprocess.run(["ip", "netns", "delete", netns], capture_output=True, timeout=30)
+    release_netns_folder()
     if directory is not None and not mounts_below(directory):
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def release_netns_folder() -> None:
+    """`ip netns add` bind-mounts /run/netns on itself and never undoes it: with no namespace
+    left, unmount it, or this machine shows a filesystem /run/netns to anything that lists them."""
+    folder = Path("/run/netns")
+    if folder.is_dir() and not any(folder.iterdir()) and is_mount_point(folder):
+        subprocess.run(["umount", str(folder)], capture_output=True, timeout=30)
+
+
+def is_mount_point(path: Path) -> bool:
+    """From the mount table: os.path.ismount misses a bind mount within one filesystem."""
+    with open("/proc/self/mounts") as mounts:
+        return any(line.split()[1].replace("\\040", " ") == str(path) for line in mounts)
 
 
 def sweep_stale_labs() -> list[str]:

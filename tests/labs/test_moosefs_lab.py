@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, missing
-from tests.labs.moosefs import LAB_PREFIX, MooseFSLab, mounts_below, sweep_stale_labs, unavailable
+from tests.labs.moosefs import LAB_PREFIX, MooseFSLab, is_mount_point, mounts_below, sweep_stale_labs, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -40,6 +40,9 @@ def traces(directory: Path, netns: str) -> list[str]:
     found.extend(f"mount {point}" for point in mounts_below(directory))
     if directory.exists():
         found.append(f"folder {directory}")
+    netns_folder = Path("/run/netns")
+    if netns_folder.is_dir() and not any(netns_folder.iterdir()) and is_mount_point(netns_folder):
+        found.append("the bind mount /run/netns (a filesystem for anything that lists them)")
     return found
 
 
