@@ -28,10 +28,10 @@ def printed(collector: Callable[[list[str]], None]) -> bytes:
 def test_the_process_table_from_proc_has_this_test_and_init() -> None:
     processes = parse_ps_lnx(split_sections(printed(agent.linux_processes)).sections["ps_lnx"])
     assert processes is not None
-    me = next(p for p in processes if p.pid == os.getpid())
+    me = next(p for p in processes.processes if p.pid == os.getpid())
     assert "pytest" in me.command or "python" in me.command
     assert me.rss_kib > 1000 and me.vsz_kib >= me.rss_kib
-    assert any(p.pid == 1 for p in processes)
+    assert any(p.pid == 1 for p in processes.processes)
 
 
 def test_tcp_states_are_counted_from_proc_net_tcp() -> None:

@@ -14,18 +14,18 @@ DEGRADED = "checkmk-2.3.0b1-debian12-degraded.txt"
 def test_ps_lnx_gives_users_pids_commands_memory_and_cgroups() -> None:
     processes = parse_ps_lnx(agent_section(DEGRADED, "ps_lnx"))
     assert processes is not None and len(processes) > 20
-    init = next(p for p in processes if p.pid == 1)
+    init = next(p for p in processes.processes if p.pid == 1)
     assert (init.user, init.command) == ("root", "/sbin/init")
-    chronyd = [p for p in processes if p.command.startswith("chronyd ")]
+    chronyd = [p for p in processes.processes if p.command.startswith("chronyd ")]
     assert len(chronyd) == 2 and all(p.rss_kib > 0 for p in chronyd)
     assert any(p.cgroup == "/system.slice/ssh.service" or p.cgroup.endswith(":/system.slice/ssh.service")
-               for p in processes)
+               for p in processes.processes)
 
 
 def test_the_old_ps_section_gives_the_same_shape() -> None:
     processes = parse_ps(agent_section(CHECKMK_1_4, "ps"))
     assert processes is not None
-    kthreadd = next(p for p in processes if p.pid == 2)
+    kthreadd = next(p for p in processes.processes if p.pid == 2)
     assert (kthreadd.user, kthreadd.command) == ("root", "[kthreadd]")
 
 

@@ -27,7 +27,7 @@ from watchkeeper.checkapi import (
     check_levels,
     render,
 )
-from watchkeeper.plugins.processes.ps import Process
+from watchkeeper.plugins.processes.ps import ProcessTable
 
 SHOWN = 5
 
@@ -38,15 +38,15 @@ class ProcessesParams:
     count: Levels | None = None
 
 
-def discover_processes(section: list[Process]) -> DiscoveryResult:
+def discover_processes(section: ProcessTable) -> DiscoveryResult:
     yield Service()
 
 
-def check_processes(item: str, params: ProcessesParams, section: list[Process], store: ValueStore,
+def check_processes(item: str, params: ProcessesParams, section: ProcessTable, store: ValueStore,
                     now: float) -> CheckResult:
     yield from check_levels(float(len(section)), levels_upper=params.count, metric_name="processes_total",
                             label="processes", render_func=render.count)
-    zombies = [p for p in section if p.zombie]
+    zombies = section.zombies()
     yield from check_levels(float(len(zombies)), levels_upper=params.zombies, metric_name="processes_zombies",
                             label="zombies", render_func=render.count)
     if zombies:
@@ -64,18 +64,19 @@ class ProcessParams:
     """More is WARN (0: no upper limit)."""
 
 
-def discover_process(section: list[Process]) -> DiscoveryResult:
+def discover_process(section: ProcessTable) -> DiscoveryResult:
     return iter(())  # the services are the items that rules name
 
 
-def check_process(item: str, params: ProcessParams, section: list[Process], store: ValueStore,
+def check_process(item: str, params: ProcessParams, section: ProcessTable, store: ValueStore,
                   now: float) -> CheckResult:
     try:
         pattern = re.compile(params.pattern or re.escape(item))
     except re.error as exc:
         yield Result(State.UNKNOWN, f"the rule's pattern {params.pattern!r} is not a regular expression: {exc}")
         return
-    found = [p for p in section if pattern.search(p.command) and (not params.user or p.user == params.user)]
+    found = [p for p in section.processes
+             if pattern.search(p.command) and (not params.user or p.user == params.user)]
     who = f" of user {params.user}" if params.user else ""
     text = f"{len(found)} processes{who} match {pattern.pattern!r}"
     if len(found) < params.min_count:
