@@ -342,8 +342,7 @@ def _statfs(source, mountpoint):
         usage = dict(zip(("total_blocks", "free_blocks_su", "free_blocks", "blocksize"), map(int, numbers)))  # noqa: B905 - Python 3.6
         state = "ok"
     else:
-        state = "hanging" if error and "did not answer" in error else "Permission denied" \
-            if error and "ermission" in error else "hanging"
+        state = "Permission denied" if error and "ermission" in error else "hanging"
     return {"mountpoint": mountpoint, "source": source, "state": state, "usage": usage}
 
 

@@ -32,6 +32,8 @@ clock = time.monotonic
 
 class Pattern(Protocol):
     def search(self, text: str) -> object: ...
+
+
 _NUMERIC: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -451,14 +452,7 @@ def _perf_label(name: str) -> str:
 
 def ack_comment_id(ack: Acknowledgement) -> int:
     """A stable id for an acknowledgement's comment, apart from downtime ids (which count from 1)."""
-    return 1_000_000_000 + (hash_text(f"{ack.host};{ack.service}") % 1_000_000_000)
-
-
-def hash_text(text: str) -> int:
-    value = 2166136261
-    for byte in text.encode():
-        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
-    return value
+    return 1_000_000_000 + (zlib.crc32(f"{ack.host};{ack.service}".encode()) % 1_000_000_000)
 
 
 def command_line(check: ActiveCheck | None) -> str:
@@ -477,4 +471,3 @@ def last_notification(alert: Tracked | None) -> tuple[int, int]:
     if alert is None or not alert.notified:
         return 0, 0
     return int(max(when for _, when in alert.notified.values())), len(alert.notified)
-
