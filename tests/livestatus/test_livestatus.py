@@ -20,6 +20,7 @@ from watchkeeper.active.model import ActiveCheck
 from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.livestatus.server import LivestatusServer
+from watchkeeper.livestatus.tables import ROWS, TABLES
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -232,3 +233,7 @@ async def test_a_huge_request_is_cut_off_without_harm(live: Live) -> None:
                 return b""
     assert await asyncio.to_thread(flood) == b""
     assert await asyncio.to_thread(live.json, "GET status\nColumns: num_hosts\n") == [[3]]
+
+
+def test_every_table_has_its_rows() -> None:
+    assert set(ROWS) == set(TABLES)

@@ -754,38 +754,29 @@ def _by_group(groups: Iterable[HostGroupView | ServiceGroupView], members: str) 
     return [(member, group) for group in groups for member in getattr(group, members)]
 
 
+ROWS: dict[str, Callable[[Snapshot, float], list[Any]]] = {
+    "hosts": lambda snapshot, since: snapshot.hosts,
+    "services": lambda snapshot, since: snapshot.services,
+    "hostgroups": lambda snapshot, since: snapshot.hostgroups,
+    "servicegroups": lambda snapshot, since: snapshot.servicegroups,
+    "contacts": lambda snapshot, since: snapshot.contact_views,
+    "contactgroups": lambda snapshot, since: snapshot.contactgroups,
+    "timeperiods": lambda snapshot, since: snapshot.timeperiods,
+    "commands": lambda snapshot, since: snapshot.commands,
+    "hostsbygroup": lambda snapshot, since: _by_group(snapshot.hostgroups, "hosts"),
+    "servicesbygroup": lambda snapshot, since: _by_group(snapshot.servicegroups, "services"),
+    "servicesbyhostgroup": lambda snapshot, since: _by_group(snapshot.hostgroups, "services"),
+    "status": lambda snapshot, since: [snapshot],
+    "log": lambda snapshot, since: snapshot.log(since),
+    "downtimes": lambda snapshot, since: snapshot.downtime_views,
+    "comments": lambda snapshot, since: snapshot.comment_views,
+    "columns": lambda snapshot, since: [(name, column) for name, columns in TABLES.items() for column in columns],
+}
+"""Each table's rows, read from the snapshot only when a query asks for that table."""
+
+
 def rows_of(table: str, snapshot: Snapshot, log_since: float = 0.0) -> list[Any]:
-    if table == "hosts":
-        return snapshot.hosts
-    if table == "services":
-        return snapshot.services
-    if table == "hostgroups":
-        return snapshot.hostgroups
-    if table == "servicegroups":
-        return snapshot.servicegroups
-    if table == "contacts":
-        return snapshot.contact_views
-    if table == "contactgroups":
-        return snapshot.contactgroups
-    if table == "timeperiods":
-        return snapshot.timeperiods
-    if table == "commands":
-        return snapshot.commands
-    if table == "hostsbygroup":
-        return _by_group(snapshot.hostgroups, "hosts")
-    if table == "servicesbygroup":
-        return _by_group(snapshot.servicegroups, "services")
-    if table == "servicesbyhostgroup":
-        return _by_group(snapshot.hostgroups, "services")
-    if table == "status":
-        return [snapshot]
-    if table == "log":
-        return snapshot.log(log_since)
-    if table == "downtimes":
-        return snapshot.downtime_views
-    if table == "comments":
-        return snapshot.comment_views
-    return [(name, column) for name, columns in TABLES.items() for column in columns]
+    return ROWS[table](snapshot, log_since)
 
 
 __all__ = ["COLUMN_INDEX", "PREFIXES", "TABLES", "Column", "CommentView", "rows_of"]
