@@ -1,6 +1,7 @@
 """Everything a check plugin may import."""
 
 from watchkeeper.checkapi import render
+from watchkeeper.checkapi.agent_cache import cache_age, split_cached
 from watchkeeper.checkapi.counters import ValueStore, average, derivative, growth_rate, rate, seconds_until
 from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
@@ -40,6 +41,7 @@ __all__ = [
     "ValueStore",
     "average",
     "build_params",
+    "cache_age",
     "check_levels",
     "check_time_until_full",
     "derivative",
@@ -49,6 +51,7 @@ __all__ = [
     "rate",
     "render",
     "seconds_until",
+    "split_cached",
     "to_float",
     "to_int",
     "vanished",

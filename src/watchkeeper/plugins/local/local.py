@@ -30,6 +30,8 @@ from watchkeeper.checkapi import (
     State,
     StringTable,
     ValueStore,
+    cache_age,
+    split_cached,
     to_float,
 )
 
@@ -74,12 +76,7 @@ def parse_local(table: StringTable) -> LocalSection | None:
 
 
 def _parse_line(section: LocalSection, line: str) -> None:
-    cached_at = interval = None
-    if line.startswith("cached(") and ")" in line:
-        inside, _, line = line[7:].partition(")")
-        first, _, second = inside.partition(",")
-        cached_at, interval = to_float(first), to_float(second)
-        line = line.strip()
+    cached_at, interval, line = split_cached(line)
     state, _, rest = line.partition(" ")
     if state not in STATES and state != "P":
         _problem(section, line, f"the state {state[:20]!r} is not 0, 1, 2, 3 or P")
@@ -143,9 +140,9 @@ def check_local(item: str, params: NoParams, section: LocalSection, store: Value
         yield Result(State.UNKNOWN, f"the agent's local checks no longer print {item!r}",
                      details="Was the script removed or renamed? Run service discovery for this host again.")
         return
-    if result.cached_at is not None and result.cache_interval and now - result.cached_at > 2 * result.cache_interval:
-        yield Result(State.UNKNOWN, f"stale: the script's cached result is {now - result.cached_at:.0f} s old "
-                     f"(it runs every {result.cache_interval:.0f} s): {result.text}")
+    age = cache_age(result.cached_at, result.cache_interval, now)
+    if age is not None:
+        yield Result(State.UNKNOWN, f"stale: the script's {age}: {result.text}")
         return
     if result.state == "P":
         yield from _judged_by_metrics(result)

@@ -26,7 +26,8 @@ from watchkeeper.checkapi import (
     State,
     StringTable,
     ValueStore,
-    to_float,
+    cache_age,
+    split_cached,
 )
 from watchkeeper.checkapi.plugin_output import PluginOutput, parse_plugin_output, to_metrics
 
@@ -54,10 +55,10 @@ def parse_mrpe(table: StringTable) -> MrpeSection | None:
     for row in table:
         words = list(row)
         cached_at = interval = None
-        if words and words[0].startswith("cached(") and words[0].endswith(")"):
-            first, _, second = words[0][7:-1].partition(",")
-            cached_at, interval = to_float(first), to_float(second)
-            words = words[1:]
+        if words and words[0].endswith(")"):
+            at, every, rest = split_cached(words[0])
+            if not rest:  # the mark is a word of its own: `cached(TIME,INTERVAL)`
+                cached_at, interval, words = at, every, words[1:]
         if len(words) < 3 or not (words[0].startswith("(") and words[0].endswith(")")):
             if words and len(section.unread) < 20:
                 section.unread.append(f"not `(plugin) NAME EXIT_CODE OUTPUT`: {' '.join(words)[:120]!r}")
@@ -81,9 +82,9 @@ def check_mrpe(item: str, params: NoParams, section: MrpeSection, store: ValueSt
     if result is None:
         yield Result(State.UNKNOWN, f"the agent no longer runs {item!r} (not in its mrpe.cfg any more?)")
         return
-    if result.cached_at is not None and result.cache_interval and now - result.cached_at > 2 * result.cache_interval:
-        yield Result(State.UNKNOWN, f"stale: the agent's cached result is {now - result.cached_at:.0f} s old "
-                     f"(it runs every {result.cache_interval:.0f} s): {result.output.summary}")
+    age = cache_age(result.cached_at, result.cache_interval, now)
+    if age is not None:
+        yield Result(State.UNKNOWN, f"stale: the agent's {age}: {result.output.summary}")
         return
     state = EXIT_STATES.get(result.exit_code if result.exit_code is not None else -1)
     if result.exit_code in SHELL_FAILURES:
