@@ -227,3 +227,43 @@ def test_a_generated_thousand_host_configuration_imports_whole(tmp_path: Path) -
     assert first.argv == ("/usr/lib/nagios/plugins/check_dummy", "0", "all", "well", "3")  # split as Nagios does
     assert main(["--home", home, "import", "nagios", str(main_cfg)]) == 0  # again: updated, not doubled
     assert len(ActiveTables(store).checks()) == 10_000 and len(store.hosts()) == 1000
+
+
+def test_service_groups_with_nested_groups_and_a_cycle(tmp_path: Path) -> None:
+    main_cfg = write(tmp_path, """
+define command {
+    command_name check_dummy
+    command_line $USER1$/check_dummy 0
+}
+define host {
+    host_name   store1
+    address     127.0.0.1
+}
+define service {
+    host_name           store1
+    service_description Pool
+    check_command       check_dummy
+}
+define service {
+    host_name           store1
+    service_description Backup
+    check_command       check_dummy
+}
+define servicegroup {
+    servicegroup_name     storage
+    members               store1,Pool
+    servicegroup_members  everything
+}
+define servicegroup {
+    servicegroup_name     everything
+    members               store1,Backup
+    servicegroup_members  storage
+}
+define servicegroup {
+    servicegroup_name     pools
+    members               store1,Pool
+}
+""")
+    _, checks = imported(main_cfg)
+    assert checks[("store1", "Pool")].groups == ("everything", "pools", "storage")
+    assert checks[("store1", "Backup")].groups == ("everything", "storage")

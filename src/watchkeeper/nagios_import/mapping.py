@@ -19,12 +19,15 @@ import re
 import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from watchkeeper.active.macros import check_macros
 from watchkeeper.active.model import ActiveCheck
 from watchkeeper.collect.hosts import HOST_NAME, HostConfig
 from watchkeeper.errors import ConfigError
 from watchkeeper.nagios_import.objects import NagiosConfig, NagiosObject, resolve_templates
+
+T = TypeVar("T")
 
 HOST_CHECK = "Host check"
 _OPERATOR_CHARS = set("();<>|&")
@@ -152,7 +155,14 @@ def _host_groups(groups: list[NagiosObject], hosts: list[NagiosObject]) -> dict[
     for host in hosts:
         for name in _names(host.directives.get("hostgroups", "")):
             members[name].add(host.directives.get("host_name", ""))
-    for name in list(nested):  # groups of groups, without looping forever
+    _include_nested(members, nested)
+    return members
+
+
+def _include_nested(members: dict[str, set[T]], nested: dict[str, set[str]]) -> None:
+    """Add to each group the members of the groups it names (`hostgroup_members`,
+    `servicegroup_members`), through any depth, without looping forever on a cycle."""
+    for name in list(nested):
         seen, todo = {name}, list(nested[name])
         while todo:
             inner = todo.pop()
@@ -160,7 +170,6 @@ def _host_groups(groups: list[NagiosObject], hosts: list[NagiosObject]) -> dict[
                 seen.add(inner)
                 members[name] |= members.get(inner, set())
                 todo.extend(nested.get(inner, ()))
-    return members
 
 
 def _service_groups(groups: list[NagiosObject]) -> dict[tuple[str, str], set[str]]:
@@ -172,14 +181,7 @@ def _service_groups(groups: list[NagiosObject]) -> dict[tuple[str, str], set[str
         words = _names(group.directives.get("members", ""))
         members[name].update(zip(words[::2], words[1::2], strict=False))
         nested[name].update(_names(group.directives.get("servicegroup_members", "")))
-    for name in list(nested):
-        seen, todo = {name}, list(nested[name])
-        while todo:
-            inner = todo.pop()
-            if inner not in seen:
-                seen.add(inner)
-                members[name] |= members.get(inner, set())
-                todo.extend(nested.get(inner, ()))
+    _include_nested(members, nested)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     for name, pairs in members.items():
         for pair in pairs:
