@@ -21,6 +21,7 @@ from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.livestatus.server import LivestatusServer
 from watchkeeper.livestatus.tables import ROWS, TABLES
+from watchkeeper.schedule.health import Health
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -237,3 +238,26 @@ async def test_a_huge_request_is_cut_off_without_harm(live: Live) -> None:
 
 def test_every_table_has_its_rows() -> None:
     assert set(ROWS) == set(TABLES)
+
+
+async def test_status_shows_the_daemons_counters_read_only_for_that_table(tmp_path: Path) -> None:
+    store = Store(tmp_path / "wk.db")
+    store.add_host(HostConfig("web1", "local"))
+    asked: list[int] = []
+
+    def health() -> Health:
+        asked.append(1)
+        return Health(hosts=1, active_checks=0, cycles=7, services_checked=91, fetch_errors=0, plugins_run=0,
+                      unwritten_cycles=0, start_delays=(0.5, 1.5))
+
+    server = LivestatusServer(store.path, health=health)
+    await server.start(tmp_path / "live", ("127.0.0.1", 0))
+    try:
+        live = Live(store, server, tmp_path / "live", server.tcp_port)
+        assert await asyncio.to_thread(live.json, "GET hosts\nColumns: name\n") == [["web1"]]
+        assert asked == []
+        assert await asyncio.to_thread(live.json, "GET status\nColumns: host_checks service_checks\n") == [[7, 91]]
+        assert asked == [1]
+    finally:
+        await server.close()
+        store.close()

@@ -123,7 +123,9 @@ class LivestatusServer:
             if isinstance(request, Command):
                 await self._command(request, loop)
                 return request.keepalive
-            figures = ServerFigures(self.requests, self.connections, self.health() if self.health else None)
+            # the daemon's counters are read here, on its own thread, and only for the table that shows them
+            health = self.health() if self.health is not None and request.table == "status" else None
+            figures = ServerFigures(self.requests, self.connections, health)
             code, body = await loop.run_in_executor(self._executor, self._answer, request, figures)
             fixed16, keepalive = request.fixed16, request.keepalive
         except LivestatusError as exc:
