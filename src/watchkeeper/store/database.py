@@ -23,7 +23,8 @@ from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
 from watchkeeper.engine.rules import Rule
 from watchkeeper.errors import ConfigError, NotFound, StoreError
-from watchkeeper.store.schema import METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
+from watchkeeper.store.rollup import Rollups
+from watchkeeper.store.schema import CONFIG_GENERATION, METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
 
 INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
 INTERNAL_PLUGIN = ""
@@ -99,6 +100,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
+            self.db.executescript(CONFIG_GENERATION)
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
@@ -108,6 +110,7 @@ class Store:
         self._series: dict[tuple[str, str, str], int] = {}
         self._levels: dict[int, tuple[float, float] | None] = {}
         """Levels last written per series: they are written only when a check's levels change."""
+        self.rollups = Rollups()
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
@@ -134,6 +137,10 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path, "reading") from exc
 
+    def config_generation(self) -> int:
+        """Raised by every change to hosts, services, rules, checks and notification settings."""
+        return int(self.query("SELECT n FROM config_generation WHERE id = 1")[0][0])
+
     # ------------------------------------------------------------------ hosts
     def add_host(self, host: HostConfig) -> None:
         now = time.time()
@@ -159,9 +166,7 @@ class Store:
             db.executemany("DELETE FROM metric_points WHERE series = ?", [(s,) for s in series])
             db.executemany("DELETE FROM metric_levels WHERE series = ?", [(s,) for s in series])
             db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
-        self._series = {key: value for key, value in self._series.items() if key[0] != name}
-        for series_id in series:
-            self._levels.pop(series_id, None)
+        self.forget_host(name)
 
     def update_host(self, host: HostConfig) -> None:
         """A new address, interval or options; the daemon reconnects on its next reload."""
@@ -250,16 +255,23 @@ class Store:
         return [Rule(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
     # ------------------------------------------------------------------ cycles
-    def write_cycles(self, cycles: Sequence[HostCycle]) -> None:
-        """Store many host cycles in one transaction: states, changes, value stores, metrics."""
-        if not cycles:
+    def write_cycles(self, cycles: Sequence[HostCycle], value_stores: Sequence[tuple[str, str, str]] = ()) -> None:
+        """Store many host cycles in one transaction: states, changes, value stores, metrics.
+
+        `value_stores`: (host, service, JSON) already serialised, besides the cycles' own."""
+        if not cycles and not value_stores and not self.rollups.closed:
             return
         with self.transaction(f"storing {len(cycles)} host cycles") as db:
             updates: list[tuple[object, ...]] = []
             changes: list[tuple[object, ...]] = []
-            stores: list[tuple[str, str, str]] = []
-            points: list[tuple[object, ...]] = []
+            stores: list[tuple[str, str, str]] = list(value_stores)
+            step, slots = METRIC_TIERS[0]
+            rollups = self.rollups
+            closed = len(rollups.closed)  # buckets that closed after the last batch: written with this one
+            points: list[tuple[int, int, int, int, int, float, float, float]] = [*rollups.closed]
+            samples: list[tuple[int, float, float]] = []
             levels: dict[int, tuple[float, float] | None] = {}
+            known_levels = self._levels
             # A batch may hold several cycles of one host: compare each with the one before it.
             current: dict[str, dict[str, tuple[int, int]]] = {}
             for cycle in cycles:
@@ -270,6 +282,8 @@ class Store:
                     previous = current[cycle.host] = {name: (state, stale) for name, state, stale in db.execute(
                         "SELECT name, state, stale FROM services WHERE host = ?", (cycle.host,))}
                 now = cycle.started
+                bucket = int(now // step)
+                slot = bucket % slots
                 for outcome in cycle.outcomes:
                     before = previous.get(outcome.name)
                     if before is None:
@@ -283,14 +297,13 @@ class Store:
                         changes.append((cycle.host, outcome.name, now, outcome.state, int(outcome.stale),
                                         outcome.summary))
                     for metric in outcome.metrics:
-                        if math.isfinite(metric.value):
+                        value = metric.value
+                        if math.isfinite(value):
                             series = self._series_id(db, cycle.host, outcome.name, metric.name)
-                            if levels.get(series, self._levels.get(series, False)) != metric.levels:
+                            if levels.get(series, known_levels.get(series, False)) != metric.levels:
                                 levels[series] = metric.levels
-                            for tier, (step, slots) in enumerate(METRIC_TIERS):
-                                bucket = int(now // step)
-                                points.append((series, tier, bucket % slots, bucket, metric.value,
-                                               metric.value, metric.value))
+                            points.append((series, 0, slot, bucket, 1, value, value, value))
+                            samples.append((series, now, value))
                 for service, data in cycle.value_stores.items():
                     stores.append((cycle.host, service, json.dumps(data, separators=(",", ":"))))
             db.executemany("UPDATE services SET state = ?, stale = ?, summary = ?, details = ?, last_check = ?, "
@@ -303,7 +316,27 @@ class Store:
             db.executemany("INSERT INTO metric_levels (series, warn, crit) VALUES (?, ?, ?) "
                            "ON CONFLICT (series) DO UPDATE SET warn = excluded.warn, crit = excluded.crit",
                            [(series, *(pair or (None, None))) for series, pair in levels.items()])
-        self._levels.update(levels)  # only once committed: a failed batch is written again, levels too
+        # only once committed: a failed batch is written again, levels and samples too
+        self._levels.update(levels)
+        del rollups.closed[:closed]
+        add = rollups.add
+        for series, ts, value in samples:
+            add(series, ts, value)
+
+    def write_open_buckets(self) -> None:
+        """The coarse tiers' buckets still filling, written now (at shutdown)."""
+        rows = self.rollups.drain()
+        if rows:
+            with self.transaction(f"storing {len(rows)} open metric buckets") as db:
+                db.executemany(UPSERT_POINT, rows)
+
+    def forget_host(self, name: str) -> None:
+        """Drop what this connection remembers of a host removed elsewhere (the CLI, another thread)."""
+        gone = {series for key, series in self._series.items() if key[0] == name}
+        self._series = {key: value for key, value in self._series.items() if key[0] != name}
+        for series_id in gone:
+            self._levels.pop(series_id, None)
+        self.rollups.forget(gone)
 
     def _write_host_state(self, db: sqlite3.Connection, cycle: HostCycle,
                           changes: list[tuple[object, ...]]) -> None:
@@ -342,14 +375,33 @@ class Store:
         return {r[0]: (r[1], r[2]) for r in rows if r[1] is not None or r[2] is not None}
 
     def metric_points(self, host: str, service: str, metric: str, start: float, end: float) -> list[MetricPoint]:
-        """Points between start and end from the finest tier that still covers `start`."""
+        """Points between start and end from the finest tier that still covers `start`; a coarse
+        tier's bucket still filling (written when it closes) is summed from the 1-minute tier."""
         now = time.time()
         tier = next((index for index, (step, slots) in enumerate(METRIC_TIERS) if now - start <= step * slots),
                     len(METRIC_TIERS) - 1)
         step = METRIC_TIERS[tier][0]
-        rows = self.query(
-            "SELECT p.bucket, p.total / p.n, p.lo, p.hi FROM metric_points p JOIN metric_series s "
-            "ON s.id = p.series WHERE s.host = ? AND s.service = ? AND s.metric = ? AND p.tier = ? "
-            "AND p.bucket BETWEEN ? AND ? ORDER BY p.bucket",
-            (host, service, metric, tier, int(start // step), int(end // step)))
-        return [MetricPoint(bucket * step, avg, lo, hi) for bucket, avg, lo, hi in rows]
+        sql = ("SELECT p.bucket, p.n, p.total, p.lo, p.hi FROM metric_points p JOIN metric_series s "
+               "ON s.id = p.series WHERE s.host = ? AND s.service = ? AND s.metric = ? AND p.tier = ? "
+               "AND p.bucket BETWEEN ? AND ? ORDER BY p.bucket")
+        first, last = int(start // step), int(end // step)
+        rows = self.query(sql, (host, service, metric, tier, first, last))
+        points = [MetricPoint(bucket * step, total / n, lo, hi) for bucket, n, total, lo, hi in rows]
+        if tier:
+            fine = METRIC_TIERS[0][0]
+            since = max(first, rows[-1][0] + 1 if rows else first)  # the coarse buckets not written yet
+            open_buckets: dict[int, list[float]] = {}
+            for bucket, n, total, lo, hi in self.query(sql, (host, service, metric, 0, since * step // fine,
+                                                             (last + 1) * step // fine - 1)):
+                coarse = bucket * fine // step
+                acc = open_buckets.get(coarse)
+                if acc is None:
+                    open_buckets[coarse] = [n, total, lo, hi]
+                else:
+                    acc[0] += n
+                    acc[1] += total
+                    acc[2] = min(acc[2], lo)
+                    acc[3] = max(acc[3], hi)
+            points.extend(MetricPoint(coarse * step, total / n, lo, hi)
+                          for coarse, (n, total, lo, hi) in sorted(open_buckets.items()))
+        return points

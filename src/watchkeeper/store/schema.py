@@ -186,13 +186,29 @@ CREATE TABLE IF NOT EXISTS web_sessions (
 ) WITHOUT ROWID;
 """
 
+CONFIG_TABLES = {
+    "hosts": "uri, interval_s, options", "services": "plugin, item, facts", "rules": "", "active_checks": "",
+    "downtimes": "", "acknowledgements": "", "notify_channels": "", "notify_contacts": "", "notify_rules": "",
+}
+"""Tables whose changes the daemon applies (the columns that matter, or every column)."""
+
+CONFIG_GENERATION = "CREATE TABLE IF NOT EXISTS config_generation (id INTEGER PRIMARY KEY CHECK (id = 1), " \
+    "n INTEGER NOT NULL);\nINSERT OR IGNORE INTO config_generation (id, n) VALUES (1, 0);\n" + "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{event.split()[0].lower()}_counts AFTER {event} ON {table} "
+        "BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;\n"
+        for table, columns in CONFIG_TABLES.items()
+        for event in ("INSERT", "DELETE", f"UPDATE OF {columns}" if columns else "UPDATE"))
+"""A counter every configuration change raises, in the change's own transaction, whoever makes
+it (CLI, web, Livestatus, another process): the daemon reads one integer a second and reloads
+only when it moved."""
+
 # In an upsert's SET, column names are the row's old values and `excluded.` the new point:
 # the same bucket accumulates, a newer bucket replaces what the ring slot held.
 UPSERT_POINT = """
 INSERT INTO metric_points (series, tier, slot, bucket, n, total, lo, hi)
-VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (series, tier, slot) DO UPDATE SET
-    n     = CASE WHEN bucket = excluded.bucket THEN n + 1 ELSE 1 END,
+    n     = CASE WHEN bucket = excluded.bucket THEN n + excluded.n ELSE excluded.n END,
     total = CASE WHEN bucket = excluded.bucket THEN total + excluded.total ELSE excluded.total END,
     lo    = CASE WHEN bucket = excluded.bucket THEN min(lo, excluded.lo) ELSE excluded.lo END,
     hi    = CASE WHEN bucket = excluded.bucket THEN max(hi, excluded.hi) ELSE excluded.hi END,
