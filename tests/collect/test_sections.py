@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import agent_output
-from watchkeeper.collect.sections import split_sections
+from watchkeeper.collect.sections import split_line_by_line, split_sections
 
 AGENTS = ["checkmk-1.4.0i2-debian12.txt", "checkmk-2.3.0b1-debian12-container.txt"]
 
@@ -85,3 +85,27 @@ def test_splitter_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
                           st.text(max_size=20)), max_size=30))
 def test_splitter_never_raises_on_mangled_headers(lines: list[str]) -> None:
     split_sections("\n".join(lines).encode())
+
+
+HEADERISH = st.sampled_from(["<<<mem>>>", "<<<x:sep(58)>>>", "<<<y:sep(999999999)>>>", "<<<>>>", "<<<<p>>>>",
+                             "<<<<>>>>", "<<<<", "<<<z:sep(0)>>>", "<<<", "<<<mem:cached(1,2)>>>", "<<<bad name>>>"])
+
+
+@given(st.lists(st.one_of(HEADERISH, st.text(alphabet=" \t:ab1<>", max_size=12)), max_size=40),
+       st.booleans())
+def test_reading_by_sections_equals_reading_line_by_line(lines: list[str], final_newline: bool) -> None:
+    text = "\n".join(lines) + ("\n" if final_newline else "")
+    fast, reference = split_sections(text.encode()), split_line_by_line(text)
+    assert (fast.sections, fast.stray_lines, fast.piggyback_lines, fast.problems) == (
+        reference.sections, reference.stray_lines, reference.piggyback_lines, reference.problems)
+
+
+def test_a_section_with_the_text_the_caller_has_is_not_split_again() -> None:
+    first = split_sections(b"<<<mem>>>\nMemTotal: 1 kB\n<<<uptime>>>\n100 200\n")
+    second = split_sections(b"<<<mem>>>\nMemTotal: 1 kB\n<<<uptime>>>\n101 200\n", known=first.fingerprints)
+    assert second.unchanged == {"mem"} and second.sections == {"mem": [], "uptime": [["101", "200"]]}
+
+
+def test_output_with_carriage_returns_is_read_line_by_line() -> None:
+    split = split_sections(b"<<<mem>>>\r\nMemTotal: 1 kB\r\n<<<uptime>>>\r\n100 200\r\n")
+    assert split.sections == {"mem": [["MemTotal:", "1", "kB"]], "uptime": [["100", "200"]]}
