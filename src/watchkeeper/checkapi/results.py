@@ -23,10 +23,11 @@ class State(enum.IntEnum):
     @staticmethod
     def worst(*states: State) -> State:
         """CRIT beats UNKNOWN beats WARN beats OK: a known outage outranks a missing verdict."""
-        return max(states, key=_SEVERITY.__getitem__, default=State.OK)
+        return max(states, key=SEVERITY.__getitem__, default=State.OK)
 
 
-_SEVERITY = {State.OK: 0, State.WARN: 1, State.UNKNOWN: 2, State.CRIT: 3}
+SEVERITY = {State.OK: 0, State.WARN: 1, State.UNKNOWN: 2, State.CRIT: 3}
+"""Rank of each state, worst highest."""
 
 
 @dataclass(frozen=True, slots=True)

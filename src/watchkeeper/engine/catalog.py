@@ -31,6 +31,15 @@ class Catalog:
         return frozenset(name for section in self.sections for name in (section.name, *section.companions))
 
     @functools.cached_property
+    def companion_names(self) -> frozenset[str]:
+        """Sections some parser reads beside its own (`lvm_lvs` with `lvm_vgs`)."""
+        return frozenset(name for section in self.sections for name in section.companions)
+
+    @functools.cached_property
+    def by_name(self) -> dict[str, AnyPlugin]:
+        return {plugin.name: plugin for plugin in self.plugins}
+
+    @functools.cached_property
     def sources(self) -> dict[str, tuple[str, ...]]:
         """Parsed section -> the agent sections that can produce it, preferred first."""
         found: dict[str, list[str]] = {}

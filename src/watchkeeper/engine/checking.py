@@ -11,7 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import Metric, Pending, Result, SectionUnparsed, State, build_params
+from watchkeeper.checkapi import (
+    AgentSection,
+    Metric,
+    Pending,
+    Result,
+    SectionUnparsed,
+    State,
+    StringTable,
+    build_params,
+)
+from watchkeeper.checkapi.results import SEVERITY as _SEVERITY
 from watchkeeper.collect.sections import SplitOutput
 from watchkeeper.engine.catalog import AnyPlugin, Catalog
 from watchkeeper.engine.model import PENDING, Outcome, ServiceSpec
@@ -31,43 +41,80 @@ class ParsedHost:
     """Parsed section -> why its agent section could not be read (unparsed format, or a parser crash)."""
     unread: dict[str, str] = field(default_factory=dict)
     """Agent section -> the lines its parser skipped (the section was read, these lines were not)."""
+    memo: dict[str, Parsing] = field(default_factory=dict)
+    """What each agent section's parser made of its text: reused while the text is unchanged."""
+    fingerprints: dict[str, int] = field(default_factory=dict)
+    """Of the texts the memo was made from: `split_sections(known=...)` of the next output
+    leaves these sections unsplit. Companion sections are not in it: they are always split,
+    for the section that reads them may have changed."""
 
 
-def parse_host(catalog: Catalog, split: SplitOutput, host: str = "") -> ParsedHost:
+@dataclass(frozen=True, slots=True)
+class Parsing:
+    companions: tuple[tuple[str, int], ...]
+    """The companion sections read with it, with their fingerprints."""
+    value: Any
+    problem: str | None
+    unread: str | None
+
+
+def parse_host(catalog: Catalog, split: SplitOutput, host: str = "", previous: ParsedHost | None = None) -> ParsedHost:
     """Parse every section the output carries, once each; for two sections with the same facts
-    (Checkmk's and ours) the catalog's preferred one is used."""
+    (Checkmk's and ours) the catalog's preferred one is used. A section whose text (and its
+    companions') is unchanged since `previous` keeps its parsed value: parsers are pure, and
+    check plugins only read sections."""
     parsed = ParsedHost()
+    unchanged = split.unchanged
+    prints = split.fingerprints
+    before = previous.memo if previous is not None else {}
     for agent_section in catalog.sections:
         produces = agent_section.produces
-        table = split.sections.get(agent_section.name)
+        name = agent_section.name
+        table = split.sections.get(name)
         if table is None or produces in parsed.sections:
             continue
-        if agent_section.companions:
-            table = [*table]
-            for companion in agent_section.companions:
-                rows = split.sections.get(companion)
-                if rows is not None:
-                    table.append([f"<<<{companion}>>>"])
-                    table.extend(rows)
-        try:
-            value = agent_section.parse(table)
-        except SectionUnparsed as exc:
-            parsed.problems.setdefault(produces, f"section <<<{agent_section.name}>>> could not be read: {exc}")
+        companions = tuple((c, prints.get(c, 0)) for c in agent_section.companions if c in split.sections)
+        known = before.get(name)
+        if known is None or name not in unchanged or known.companions != companions:
+            if name in unchanged:  # its text is the same but a companion's is not
+                table = split.table(name)
+            known = _parse(agent_section, split, table, companions, host)
+        parsed.memo[name] = known
+        if name in prints and name not in catalog.companion_names:
+            parsed.fingerprints[name] = prints[name]
+        if known.problem is not None:
+            parsed.problems.setdefault(produces, known.problem)
             continue
-        except Exception as exc:  # a parser bug must not cost the host's other services
-            log.exception("%s: parser of section %r crashed", host, agent_section.name)
-            parsed.problems.setdefault(produces, f"parser of <<<{agent_section.name}>>> crashed: "
-                                                 f"{type(exc).__name__}: {_short(exc)}")
-            continue
-        if value is not None:
-            parsed.sections[produces] = value
+        if known.value is not None:
+            parsed.sections[produces] = known.value
             parsed.problems.pop(produces, None)
-            unread = getattr(value, "unread", None)
-            if unread:
-                parsed.unread[agent_section.name] = (
-                    f"<<<{agent_section.name}>>>: {len(unread)} line{'s' if len(unread) > 1 else ''} "
-                    f"not understood, the first: {unread[0]}")
+            if known.unread is not None:
+                parsed.unread[name] = known.unread
     return parsed
+
+
+def _parse(agent_section: AgentSection[Any], split: SplitOutput, table: StringTable,
+           companions: tuple[tuple[str, int], ...], host: str) -> Parsing:
+    name = agent_section.name
+    if companions:
+        table = [*table]
+        for companion in agent_section.companions:
+            rows = split.sections.get(companion)
+            if rows is not None:
+                table.append([f"<<<{companion}>>>"])
+                table.extend(rows)
+    try:
+        value = agent_section.parse(table)
+    except SectionUnparsed as exc:
+        return Parsing(companions, None, f"section <<<{name}>>> could not be read: {exc}", None)
+    except Exception as exc:  # a parser bug must not cost the host's other services
+        log.exception("%s: parser of section %r crashed", host, name)
+        return Parsing(companions, None, f"parser of <<<{name}>>> crashed: {type(exc).__name__}: {_short(exc)}",
+                       None)
+    unread = getattr(value, "unread", None)
+    text = (f"<<<{name}>>>: {len(unread)} line{'s' if len(unread) > 1 else ''} not understood, the first: "
+            f"{unread[0]}") if unread else None
+    return Parsing(companions, value, None, text)
 
 
 def _short(exc: BaseException) -> str:
@@ -104,7 +151,9 @@ def check_service(
     store: dict[str, Any],
     now: float,
     missing_hint: str = "",
+    params: Any = None,
 ) -> Outcome:
+    """`params`: the parameters already built from `rule_params` and the facts (kept between cycles)."""
     section = parsed.sections.get(plugin.section)
     if section is None:
         reason = parsed.problems.get(plugin.section) or (
@@ -112,7 +161,8 @@ def check_service(
         )
         return Outcome(spec.name, State.UNKNOWN, reason)
     try:
-        params = build_params(plugin.default_params, rule_params, spec.facts)
+        if params is None:
+            params = build_params(plugin.default_params, rule_params, spec.facts)
         return collapse(spec.name, plugin.check(spec.item, params, section, store, now))
     except Exception as exc:  # our bug or a section we did not foresee: this service only
         log.exception("check %s crashed for %r", plugin.name, spec.name)
@@ -133,7 +183,8 @@ def collapse(name: str, results: Iterable[Result | Metric | Pending]) -> Outcome
             metrics.append(result)
         elif type(result) is Result:
             judged = True
-            state = State.worst(state, result.state)
+            if _SEVERITY[result.state] > _SEVERITY[state]:
+                state = result.state
             if result.summary:
                 summaries.append(result.summary + _MARKS[result.state])
             if result.details:

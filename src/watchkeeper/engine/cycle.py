@@ -6,25 +6,48 @@ stale UNKNOWN that says for how long there has been no data: never silently OK.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from watchkeeper.checkapi import State, render
+from watchkeeper.checkapi import State, build_params, render
 from watchkeeper.collect.sections import SplitOutput, split_sections
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import Catalog, builtin_catalog
-from watchkeeper.engine.checking import check_service, discover_services, parse_host
+from watchkeeper.engine.checking import ParsedHost, check_service, discover_services, parse_host
 from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
 from watchkeeper.engine.rules import Rule, params_from_rules
 from watchkeeper.errors import CollectError
+
+DISCOVERY_INTERVAL_S = 600.0
+"""Discovery runs again on output with the same sections at most this often (Checkmk: 2 hours)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What discovery found, on which sections, when: reused until a section appears or goes,
+    or `DISCOVERY_INTERVAL_S` passes. About a tenth of a cycle saved on every other cycle."""
+
+    sections: frozenset[str]
+    found: list[ServiceSpec]
+    at: float
+
+    def still_good(self, sections: frozenset[str], now: float) -> bool:
+        return sections == self.sections and 0 <= now - self.at < DISCOVERY_INTERVAL_S
 
 
 @dataclass(slots=True)
 class CycleResult:
     cycle: HostCycle
-    discovered: list[ServiceSpec] | None
-    """What discovery finds in this output; None when there was no output."""
+    discovery: Discovery | None
+    """What discovery finds in this output (or found lately); None when there was no output."""
+    parsed: ParsedHost | None = None
+    """This output's parsed sections: hand them to the next cycle (`previous`)."""
+
+    @property
+    def discovered(self) -> list[ServiceSpec] | None:
+        return None if self.discovery is None else self.discovery.found
 
 
 def run_host_cycle(
@@ -37,15 +60,22 @@ def run_host_cycle(
     last_ok: float | None = None,
     catalog: Catalog | None = None,
     acknowledged: dict[str, float] | None = None,
+    discovery: Discovery | None = None,
+    previous: ParsedHost | None = None,
+    params_cache: dict[str, Any] | None = None,
 ) -> CycleResult:
     """`acknowledged`: service name -> when it was acknowledged, for checks that clear what they
-    keep on an acknowledgement (their parameters have an `acknowledged_at`)."""
+    keep on an acknowledgement (their parameters have an `acknowledged_at`). `discovery`: what
+    discovery found in an earlier cycle of this host, reused while it is still good; `previous`:
+    the last cycle's parsed sections, whose unchanged ones are neither split nor parsed again;
+    `params_cache`: each service's parameters, built once from rules and facts (the caller
+    empties it when rules or services change; an acknowledged service's are built each time)."""
     if isinstance(fetched, CollectError):
-        return CycleResult(_stale_cycle(host, fetched, specs, now, last_ok), None)
+        return CycleResult(_stale_cycle(host, fetched, specs, now, last_ok), discovery, previous)
     catalog = builtin_catalog() if catalog is None else catalog
-    by_name = {plugin.name: plugin for plugin in catalog.plugins}
-    split = split_sections(fetched.data)
-    parsed = parse_host(catalog, split, host)
+    by_name = catalog.by_name
+    split = split_sections(fetched.data, known=previous.fingerprints if previous is not None else None)
+    parsed = parse_host(catalog, split, host, previous)
     hint = ""
     if fetched.truncated:
         hint = f" (the output was cut at the {render.bytes_(fetched.limit)} limit)"
@@ -60,15 +90,24 @@ def run_host_cycle(
                                     "(any more); run service discovery for this host again"))
             continue
         store = value_stores.setdefault(spec.name, {})
-        params = params_from_rules(rules, spec.plugin, spec.item)
-        if acknowledged and spec.name in acknowledged and hasattr(plugin.default_params, "acknowledged_at"):
-            params["acknowledged_at"] = acknowledged[spec.name]
-        outcomes.append(check_service(plugin, spec, parsed, params, store, now, hint))
+        built = None
+        rule_params: dict[str, Any] = {}
+        acked_at = acknowledged.get(spec.name) if acknowledged else None
+        if acked_at is not None and hasattr(plugin.default_params, "acknowledged_at"):
+            rule_params = {**params_from_rules(rules, spec.plugin, spec.item), "acknowledged_at": acked_at}
+        elif params_cache is None or (built := params_cache.get(spec.name)) is None:
+            rule_params = params_from_rules(rules, spec.plugin, spec.item)
+            if params_cache is not None:
+                with contextlib.suppress(Exception):  # a bad rule: check_service says so, every cycle
+                    built = params_cache[spec.name] = build_params(plugin.default_params, rule_params, spec.facts)
+        outcomes.append(check_service(plugin, spec, parsed, rule_params, store, now, hint, built))
         if store:
             used_stores[spec.name] = store
-    discovered = discover_services(catalog.plugins, parsed, host, rules)
-    outcomes.append(_discovery_outcome(host, specs, discovered))
-    return CycleResult(HostCycle(host, now, True, "", outcomes, used_stores), discovered)
+    sections = frozenset(split.sections)
+    if discovery is None or not discovery.still_good(sections, now):
+        discovery = Discovery(sections, discover_services(catalog.plugins, parsed, host, rules), now)
+    outcomes.append(_discovery_outcome(host, specs, discovery.found))
+    return CycleResult(HostCycle(host, now, True, "", outcomes, used_stores), discovery, parsed)
 
 
 def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[str],
