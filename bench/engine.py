@@ -81,7 +81,7 @@ async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int
     start_wall, start_cpu = time.perf_counter(), cpu_seconds()
     for _ in range(rounds):
         await asyncio.gather(*(scheduler.check_host(runtime) for runtime in scheduler.hosts.values()))
-        scheduler.flush()
+        scheduler.sink.flush_now()
     wall, cpu = time.perf_counter() - start_wall, cpu_seconds() - start_cpu
     services = scheduler.stats.services_checked
     return {"services": services, "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),

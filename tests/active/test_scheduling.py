@@ -53,7 +53,7 @@ async def test_agentless_host_has_only_its_own_services_and_is_never_fetched(sto
     sched._start_due(T0 + 3600)
     assert len(sched._tasks) == 1  # the host check; the agent is never fetched
     await asyncio.gather(*sched._tasks)
-    sched.flush()
+    sched.sink.flush_now()
     assert service(store, "Ping").summary == "OK: alive"
     assert store.host("nas1").state == "UP"
     assert sched.stats.cycles == 0 and sched.stats.plugins_run == 1
@@ -75,7 +75,7 @@ async def test_a_problem_is_retried_at_the_retry_interval_until_hard(store: Stor
         await asyncio.gather(*sched._tasks)
         dues.append(runtime.due - clock.now)
     assert dues == [20.0, 20.0, 300.0, 300.0]  # soft, soft, hard: back to the normal interval
-    sched.flush()
+    sched.sink.flush_now()
     row = service(store, "Disk")
     assert (row.state, row.summary) == (2, "CRITICAL: full")
     [point] = store.metric_points("nas1", "Disk", "used_percent", 0, 2e9)
@@ -90,7 +90,7 @@ async def test_passive_results_wait_in_the_inbox_and_arrive_in_order(store: Stor
     tables.submit("nas1", "Backup", 0, "backup done\n3 volumes|duration=300s;600;900", received=T0 - 10)
     sched = scheduler(store, tmp_path, Clock())  # the daemon starts after the results came in
     await sched.reload()
-    sched.flush()
+    sched.sink.flush_now()
     row = service(store, "Backup")
     assert (row.state, row.summary, row.details) == (0, "backup done", "3 volumes")
     assert [(h.state, h.summary) for h in store.history("nas1", "Backup")] == [
@@ -105,7 +105,7 @@ async def test_a_result_right_after_the_service_is_added_is_taken_not_dropped(st
     tables = ActiveTables(store)
     tables.add(ActiveCheck("nas1", "Backup", passive=True, freshness_s=3600))
     tables.submit("nas1", "Backup", 1, "backup slow", received=T0)
-    sched.flush()
+    sched.sink.flush_now()
     row = service(store, "Backup")
     assert (row.state, row.summary) == (1, "backup slow")
     assert tables.take_inbox() == []
@@ -120,19 +120,19 @@ async def test_silence_past_the_freshness_limit_is_stale_with_its_age(store: Sto
     await sched.reload()
     tables.submit("nas1", "Backup", 0, "backup done", received=T0)
     clock.now = T0 + 500
-    sched.flush()
+    sched.sink.flush_now()
     assert service(store, "Backup").state == 0 and service(store, "Replication").state == -1
     clock.now = T0 + 601
-    sched.flush()
+    sched.sink.flush_now()
     replication = service(store, "Replication")
     assert (replication.state, replication.stale) == (2, False)
     assert replication.summary == "no result submitted for 10 minutes 1 second (expected at least every 10 minutes)"
     clock.now = T0 + 3700
-    sched.flush()
+    sched.sink.flush_now()
     backup = service(store, "Backup")
     assert (backup.state, backup.stale) == (3, True) and backup.summary.startswith("no result submitted for 1 hour")
     tables.submit("nas1", "Backup", 0, "backup done again", received=clock.now)
-    sched.flush()
+    sched.sink.flush_now()
     assert (service(store, "Backup").state, service(store, "Backup").stale) == (0, False)
 
 

@@ -67,11 +67,11 @@ async def test_a_cycle_that_fails_leaves_no_old_state_standing(store: Store, tmp
     scheduler = Scheduler(store, Paths(tmp_path))
     await scheduler.reload()
     await scheduler.check_host(scheduler.hosts["good"])
-    scheduler.flush()
+    scheduler.sink.flush_now()
     assert {s.name: s.state for s in store.services("good")}["Memory"] == 0
     scheduler.hosts["good"].transport = Exploding()
     await scheduler._guarded(scheduler.hosts["good"])
-    scheduler.flush()
+    scheduler.sink.flush_now()
     services = {s.name: s for s in store.services("good")}
     assert services["Memory"].state == 3 and services["Memory"].stale
     assert services["Memory"].summary.startswith("stale: the check cycle failed (RuntimeError: a bug in a transport")
@@ -82,18 +82,19 @@ async def test_cycles_wait_in_memory_while_the_store_cannot_take_them(
         store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     scheduler = Scheduler(store, Paths(tmp_path))
     await scheduler.reload()
-    real_write = store.write_cycles
+    writer = scheduler.sink.writer
+    real_write = writer.write_cycles
 
-    def full_disk(cycles: Sequence[HostCycle]) -> None:
+    def full_disk(cycles: Sequence[HostCycle], stores: object = ()) -> None:
         raise StoreError(f"store {store.path}: storing failed: database or disk is full. Free space ...")
 
-    monkeypatch.setattr(store, "write_cycles", full_disk)  # the store's own full-disk error is tested with it
+    monkeypatch.setattr(writer, "write_cycles", full_disk)  # the store's own full-disk error is tested with it
     await scheduler.check_host(scheduler.hosts["good"])
-    scheduler.flush()
+    scheduler.sink.flush_now()
     assert "database or disk is full" in caplog.text and "(1 cycles wait in memory)" in caplog.text
-    monkeypatch.setattr(store, "write_cycles", real_write)
+    monkeypatch.setattr(writer, "write_cycles", real_write)
     await scheduler.check_host(scheduler.hosts["good"])
-    scheduler.flush()
+    scheduler.sink.flush_now()
     assert [h.summary for h in store.history("good", "")] == ["host UP"]
     assert len(store.history("good", "Memory")) == 1  # both cycles stored; the state changed once
 

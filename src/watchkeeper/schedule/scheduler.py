@@ -3,8 +3,10 @@
 Each host is due every `interval_s`, at a fixed offset inside the interval derived from its
 name, so a thousand hosts with the same interval spread out instead of arriving together.
 Fetches run concurrently up to a bound; parsing and checking run synchronously in the
-loop; results are written in batches by one writer. A host or plugin that misbehaves costs
-its own services only: the daemon keeps running.
+loop; every finished cycle goes to the results sink (`sink/results.py`), which observes,
+batches, writes and ticks. Configuration is re-read only when the store's configuration
+counter moved (checked every second), and read on a thread of its own. A host or plugin
+that misbehaves costs its own services only: the daemon keeps running.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,28 +32,29 @@ from watchkeeper.active.pool import HelperPool
 from watchkeeper.collect.hosts import HostConfig, make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
-from watchkeeper.engine.cycle import failed_cycle, run_host_cycle
+from watchkeeper.engine.checking import ParsedHost
+from watchkeeper.engine.cycle import Discovery, failed_cycle, run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
-from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
+from watchkeeper.engine.model import HostCycle, ServiceSpec
 from watchkeeper.engine.rules import Rule, rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, StoreError
 from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier, policy_for
-from watchkeeper.notify.states import AlertPolicy
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.health import Health
 from watchkeeper.schedule.passive import PassiveResults
+from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
-from watchkeeper.store.database import Store
+from watchkeeper.store.database import HostRow, Store
 
 log = logging.getLogger(__name__)
 
-RELOAD_INTERVAL_S = 10.0
-FLUSH_INTERVAL_S = 1.0
+CONFIG_POLL_S = 1.0
+"""How often the configuration counter is read: a change is applied within about a second."""
 DELIVERY_INTERVAL_S = 5.0
-FLUSH_OUTCOMES = 20_000
-FIRST_ACTIVE_SPREAD_S = 15.0
-MAX_UNWRITTEN_CYCLES = 100_000
+NEW_CHECK_SPREAD_S = 0.01
+"""Checks added while the daemon runs start within this many seconds each (a new host shows data
+at once, a thousand new hosts spread over ten seconds); at start they spread over their interval."""
 
 
 @dataclass(slots=True)
@@ -64,6 +68,13 @@ class HostRuntime:
     up: bool | None = None
     specs: list[ServiceSpec] = field(default_factory=list)
     """The services last read for this host: what a failed cycle marks stale."""
+    specs_epoch: int = -1
+    """The configuration epoch `specs` were read in; read again when the scheduler's moved on."""
+    discovery: Discovery | None = None
+    parsed: ParsedHost | None = None
+    """The last output's parsed sections: unchanged ones are not parsed again."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Each service's parameters, built from rules and facts once per configuration epoch."""
 
 
 @dataclass(slots=True)
@@ -90,10 +101,21 @@ class Stats:
         self.delay_sum += delay
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigSnapshot:
+    """What the daemon runs, as read from the store on the configuration thread."""
+
+    generation: int
+    hosts: dict[str, HostRow]
+    rules: list[Rule]
+    checks: dict[tuple[str, str], ActiveCheck]
+
+
 class Scheduler:
     def __init__(self, store: Store, paths: Paths, *, concurrency: int = 64, auto_accept: bool = True,
                  clock: Callable[[], float] = time.time, notifier: Notifier | None = None,
-                 delivery: Delivery | None = None, active_concurrency: int = 256) -> None:
+                 delivery: Delivery | None = None, active_concurrency: int = 256,
+                 sink: ResultsSink | None = None) -> None:
         self.store = store
         self.notifier = notifier
         self.delivery = delivery
@@ -106,71 +128,115 @@ class Scheduler:
         self._active_queue: list[tuple[float, tuple[str, str]]] = []
         self.active_gate = asyncio.Semaphore(active_concurrency)
         self.passive = PassiveResults(ActiveTables(store))
+        self.sink = sink if sink is not None else ResultsSink(Store(store.path), self.passive, notifier=notifier,
+                                                              clock=clock)
         self.plugin_pool = HelperPool()
+        self._reader = Store(store.path)
+        """The configuration thread's own connection."""
+        self._reading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="config-reader")
         self._parsed_specs: dict[tuple[str, str], tuple[str, ActiveCheck]] = {}
         self.rules: list[Rule] = []
+        self.generation = -1
+        self.epoch = 0
+        """Raised on every configuration change: hosts read their services and discover again."""
         self.stats = Stats()
-        self._unwritten: list[HostCycle] = []
-        self._unwritten_outcomes = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._started = False
 
     # ------------------------------------------------------------------ configuration
     async def reload(self) -> None:
-        """Pick up hosts and rules added or changed by the CLI while the daemon runs."""
-        rows = {row.config.name: row for row in self.store.hosts()}
-        self.rules = self.store.rules()
-        if self.notifier is not None:
-            self.notifier.reload()
-        now = self.clock()
-        for name in list(self.hosts):
-            runtime = self.hosts[name]
-            if name not in rows or rows[name].config != runtime.config:
-                await runtime.transport.close()
-                del self.hosts[name]
-        for name, row in rows.items():
-            if name in self.hosts:
-                continue
-            try:
-                transport = make_transport(row.config, self.paths)
-            except ConfigError as exc:
-                log.error("%s is not checked: %s", name, exc)
-                continue
-            # A host never fetched is due now, so a new installation shows data at once.
-            due = now if row.last_fetch is None else _first_due(name, row.config.interval_s, now)
-            if row.config.uri == "none":
-                due = math.inf  # no agent to fetch: only its active and passive services run
-            self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
-        self._reload_active(now)
-        self._wake.set()
+        """Apply hosts, rules and checks changed by the CLI, the web or Livestatus. The store is
+        read on the configuration thread; only the comparison runs in the event loop."""
+        snapshot = await asyncio.get_running_loop().run_in_executor(self._reading, self._read_config)
+        self._apply(snapshot)
 
-    def _reload_active(self, now: float) -> None:
+    async def reload_if_changed(self) -> bool:
+        generation = await asyncio.get_running_loop().run_in_executor(self._reading,
+                                                                       self._reader.config_generation)
+        if generation == self.generation:
+            return False
+        await self.reload()
+        return True
+
+    def _read_config(self) -> ConfigSnapshot:
+        """On the configuration thread: one consistent read of everything the daemon runs."""
+        reader = self._reader
+        with reader.transaction("reading the configuration"):
+            generation = reader.config_generation()
+            hosts = {row.config.name: row for row in reader.hosts()}
+            rules = reader.rules()
+            specs = ActiveTables(reader).check_specs()
         checks: dict[tuple[str, str], ActiveCheck] = {}
-        for host, name, spec in self.passive.tables.check_specs():
-            if host not in self.hosts:
+        parsed = self._parsed_specs
+        for host, name, spec in specs:
+            if host not in hosts:
                 continue
-            known = self._parsed_specs.get((host, name))
+            known = parsed.get((host, name))
             if known is None or known[0] != spec:
                 try:
                     known = (spec, ActiveCheck.from_json(host, name, json.loads(spec)))
                 except (ValueError, TypeError, ConfigError) as exc:
                     log.error("%s/%s is not checked: %s", host, name, exc)
                     continue
-                self._parsed_specs[(host, name)] = known
-            checks[(host, name)] = known[1]
-        self.passive.reload([c for c in checks.values() if c.passive], now)
-        for key in [key for key, runtime in self.active.items() if checks.get(key) != runtime.check]:
-            del self.active[key]  # removed or changed: a changed one starts afresh below
-        for key, check in checks.items():
-            if check.passive or key in self.active:
+                parsed[(host, name)] = known
+            checks[(host, name)] = known[1]  # the same object while its spec is unchanged
+        return ConfigSnapshot(generation, hosts, rules, checks)
+
+    def _apply(self, snapshot: ConfigSnapshot) -> None:
+        rows = snapshot.hosts
+        self.rules = snapshot.rules
+        self.generation = snapshot.generation
+        self.epoch += 1
+        if self.notifier is not None:
+            self.notifier.reload()
+        now = self.clock()
+        for name in list(self.hosts):
+            runtime = self.hosts[name]
+            if name not in rows or rows[name].config != runtime.config:
+                task = asyncio.ensure_future(runtime.transport.close())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                del self.hosts[name]
+                if name not in rows:
+                    self.sink.forget_host(name)
+        new = [row for name, row in rows.items() if name not in self.hosts]
+        spread = NEW_CHECK_SPREAD_S * len(new)
+        for row in new:
+            name = row.config.name
+            try:
+                transport = make_transport(row.config, self.paths)
+            except ConfigError as exc:
+                log.error("%s is not checked: %s", name, exc)
                 continue
-            due = _first_due("/".join(key), min(check.interval_s, FIRST_ACTIVE_SPREAD_S), now)
-            self.active[key] = ActiveRuntime(check, due)
+            # A host never fetched is due at once (spread a little when many are new), so a new
+            # installation shows data; the others keep their place in the interval.
+            interval = row.config.interval_s
+            due = _first_due(name, min(interval, spread) if row.last_fetch is None else interval, now)
+            if row.config.uri == "none":
+                due = math.inf  # no agent to fetch: only its active and passive services run
+            self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
+        self._apply_active(snapshot.checks, now)
+        self._started = True
+        self._wake.set()
+
+    def _apply_active(self, checks: dict[tuple[str, str], ActiveCheck], now: float) -> None:
+        self.passive.reload([c for c in checks.values() if c.passive], now)
+        active = self.active
+        for key in [key for key, runtime in active.items() if checks.get(key) is not runtime.check]:
+            del active[key]  # removed or changed: a changed one starts afresh below
+        new = [(key, check) for key, check in checks.items() if not check.passive and key not in active]
+        spread = NEW_CHECK_SPREAD_S * len(new)
+        for key, check in new:
+            # at start, spread over the whole interval; added later, start soon
+            due = _first_due("/".join(key), min(check.interval_s, spread) if self._started else check.interval_s,
+                             now)
+            active[key] = ActiveRuntime(check, due)
             heapq.heappush(self._active_queue, (due, key))
 
     # ------------------------------------------------------------------ one host
     async def check_host(self, runtime: HostRuntime) -> HostCycle:
-        """Fetch, parse, check; the cycle is queued for the writer and returned."""
+        """Fetch, parse, check; the cycle goes to the results sink and is returned."""
         name = runtime.config.name
         started = self.clock()
         async with self.gate:
@@ -182,26 +248,35 @@ class Scheduler:
             self.stats.fetch_errors += 1
         if runtime.value_stores is None:
             runtime.value_stores = self.store.value_stores(name)
-        specs = runtime.specs = self.store.service_specs(name)
+        if runtime.specs_epoch != self.epoch:  # the configuration changed: services and discovery afresh
+            runtime.specs = self.store.service_specs(name)
+            runtime.specs_epoch = self.epoch
+            runtime.discovery = None
+            runtime.params = {}
+        specs = runtime.specs
         acked = self.notifier.acknowledged(name) if self.notifier is not None else None
-        result = run_host_cycle(name, fetched, specs, rules_for_host(self.rules, name), runtime.value_stores,
-                                started, runtime.last_ok, acknowledged=acked)
-        if not specs and result.discovered and self.auto_accept:
+        rules = rules_for_host(self.rules, name)
+        result = run_host_cycle(name, fetched, specs, rules, runtime.value_stores, started, runtime.last_ok,
+                                acknowledged=acked, discovery=runtime.discovery, previous=runtime.parsed,
+                                params_cache=runtime.params)
+        if not specs and result.discovered and self.auto_accept and result.cycle.up:
             self.store.accept_services(name, result.discovered)
             log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
             # Check them at once from the same output, so a new host shows values, not PENDING.
             runtime.specs = self.store.service_specs(name)
-            result = run_host_cycle(name, fetched, runtime.specs, rules_for_host(self.rules, name),
-                                    runtime.value_stores, started, runtime.last_ok)
+            result = run_host_cycle(name, fetched, runtime.specs, rules, runtime.value_stores, started,
+                                    runtime.last_ok, discovery=result.discovery, previous=result.parsed,
+                                    params_cache=runtime.params)
+        runtime.discovery = result.discovery
+        runtime.parsed = result.parsed
         cycle = result.cycle
         if cycle.up:
             runtime.last_ok = started
-        if self.notifier is not None and self.notifier.observe(cycle, policy_for(runtime.config.options)):
-            runtime.due = min(runtime.due, started + runtime.config.retry_interval_s)  # confirm a soft problem
         self._log_host_change(runtime, cycle)
         self.stats.cycles += 1
         self.stats.services_checked += len(cycle.outcomes)
-        self._queue(cycle)
+        if self.sink.put(cycle, policy_for(runtime.config.options)):
+            runtime.due = min(runtime.due, started + runtime.config.retry_interval_s)  # confirm a soft problem
         return cycle
 
     def _log_host_change(self, runtime: HostRuntime, cycle: HostCycle) -> None:
@@ -213,54 +288,24 @@ class Scheduler:
         else:
             log.warning("%s is DOWN: %s", cycle.host, cycle.error)
 
-    # ------------------------------------------------------------------ writing
-    def flush(self) -> None:
-        try:
-            for check, outcome, received in self.passive.collect(self.clock()):
-                self.record(check, outcome, received)
-        except StoreError as exc:
-            log.error("passive results wait in the inbox: %s", exc)
-        if self.notifier is not None:
-            try:
-                self.notifier.tick(self.clock())
-            except StoreError as exc:
-                log.error("alert states not saved, kept in memory: %s", exc)
-        if not self._unwritten:
-            return
-        batch = self._unwritten
-        try:
-            self.store.write_cycles(batch)
-        except StoreError as exc:
-            if len(batch) > MAX_UNWRITTEN_CYCLES:  # bounded: keep the newest, say what was dropped
-                log.error("dropping %d unwritten cycles, the store has failed for too long",
-                          len(batch) - MAX_UNWRITTEN_CYCLES)
-                del batch[: len(batch) - MAX_UNWRITTEN_CYCLES]
-            log.error("%s (%d cycles wait in memory)", exc, len(batch))
-            return
-        log.debug("stored %d host cycles", len(batch))
-        self._unwritten = []
-        self._unwritten_outcomes = 0
-        self.passive.written()
-
     # ------------------------------------------------------------------ the loop
     async def run(self, stop: asyncio.Event, on_flush: Callable[[int], None] | None = None) -> None:
+        """`on_flush(cycles)` is called after each write that stored cycles (tests stop on it)."""
         await self.reload()
-        next_reload = self.clock() + RELOAD_INTERVAL_S
-        next_flush = self.clock() + FLUSH_INTERVAL_S
+        self.sink.on_written = on_flush
+        next_poll = self.clock() + CONFIG_POLL_S
+        writing = asyncio.create_task(self.sink.run(stop))
         delivering = asyncio.create_task(self._deliver(stop)) if self.delivery is not None else None
         try:
             while not stop.is_set():
                 now = self.clock()
-                if now >= next_reload:
-                    await self.reload()
-                    next_reload = now + RELOAD_INTERVAL_S
-                if now >= next_flush:
-                    written = len(self._unwritten)
-                    self.flush()
-                    if on_flush is not None and written and not self._unwritten:
-                        on_flush(written)
-                    next_flush = now + FLUSH_INTERVAL_S
-                wake_at = min(next_reload, next_flush, self._start_due(now))
+                if now >= next_poll:
+                    try:
+                        await self.reload_if_changed()
+                    except StoreError as exc:
+                        log.error("configuration changes wait: %s", exc)
+                    next_poll = self.clock() + CONFIG_POLL_S
+                wake_at = min(next_poll, self._start_due(self.clock()))
                 self._wake.clear()
                 stopping = asyncio.ensure_future(stop.wait())
                 waking = asyncio.ensure_future(self._wake.wait())
@@ -271,6 +316,7 @@ class Scheduler:
         finally:
             if delivering is not None:
                 await delivering
+            await writing
             await self._shutdown()
 
     async def _deliver(self, stop: asyncio.Event) -> None:
@@ -328,7 +374,7 @@ class Scheduler:
                 self.stats.started_late(self.clock() - runtime.due)  # latency: due until it really starts
                 outcome = await execute(check, host.config, ssh, self.plugin_pool.run)
             self.stats.plugins_run += 1
-            retry = self.record(check, outcome, started)
+            retry = self.sink.put_result(check, outcome, started)
         except Exception:  # our own bug: log it, keep the other checks going
             log.exception("%s/%s: the active check failed", check.host, check.name)
         finally:
@@ -371,26 +417,9 @@ class Scheduler:
     def health(self) -> Health:
         return Health(hosts=len(self.hosts), active_checks=len(self.active), cycles=self.stats.cycles,
                       services_checked=self.stats.services_checked, fetch_errors=self.stats.fetch_errors,
-                      plugins_run=self.stats.plugins_run, unwritten_cycles=len(self._unwritten),
+                      plugins_run=self.stats.plugins_run, unwritten_cycles=len(self.sink.unwritten),
                       start_delays=tuple(itertools.islice(reversed(self.stats.start_delays), 1000)),
                       delay_count=self.stats.delay_count, delay_sum=self.stats.delay_sum)
-
-    def record(self, check: ActiveCheck, outcome: Outcome, started: float) -> bool:
-        """Queue an active or passive result for the writer; True when it is a soft problem."""
-        if check.host_check:
-            up = outcome.state in (0, 1)
-            cycle = HostCycle(check.host, started, up, "" if up else outcome.summary, [outcome])
-        else:
-            cycle = HostCycle(check.host, started, True, "", [outcome], partial=True)
-        soft = False
-        if self.notifier is not None:
-            soft = self.notifier.observe(cycle, AlertPolicy(max_attempts=check.max_attempts))
-        self.stats.services_checked += 1
-        self._unwritten.append(cycle)
-        self._unwritten_outcomes += 1
-        if self._unwritten_outcomes >= FLUSH_OUTCOMES:
-            self.flush()
-        return soft
 
     async def _guarded(self, runtime: HostRuntime) -> None:
         name = runtime.config.name
@@ -404,22 +433,10 @@ class Scheduler:
                 log.exception("%s: the check cycle failed", name)
                 reason = f"{type(exc).__name__}: {str(exc)[:200]} (a bug: the traceback is in the daemon's log)"
             # never leave the last results standing as if they were current
-            cycle = failed_cycle(name, reason, runtime.specs, self.clock())
-            if self.notifier is not None:
-                try:
-                    self.notifier.observe(cycle, policy_for(runtime.config.options))
-                except Exception:  # the notifier may be what failed: the stale states are still written
-                    log.exception("%s: the failed cycle could not be told to the notifier", name)
-            self._queue(cycle)
+            self.sink.put(failed_cycle(name, reason, runtime.specs, self.clock()), policy_for(runtime.config.options))
         finally:
             runtime.running = False
             self._wake.set()
-
-    def _queue(self, cycle: HostCycle) -> None:
-        self._unwritten.append(cycle)
-        self._unwritten_outcomes += len(cycle.outcomes)
-        if self._unwritten_outcomes >= FLUSH_OUTCOMES:
-            self.flush()
 
     async def _shutdown(self) -> None:
         """Checks that finish within SHUTDOWN_GRACE_S are stored; the rest (hung agents or plugins,
@@ -431,10 +448,13 @@ class Scheduler:
                 for task in pending:
                     task.cancel()
                 await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
-        self.flush()
+        self.sink.close()
         for runtime in self.hosts.values():
             await runtime.transport.close()
         await self.plugin_pool.close()
+        self._reading.shutdown()
+        self._reader.close()
+        self.sink.writer.close()
 
 
 SHUTDOWN_GRACE_S = 3.0
