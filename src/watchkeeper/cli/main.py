@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import socket
 import sys
 import time
@@ -396,11 +395,7 @@ def cmd_rule_remove(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- the daemon
 def cmd_run(args: argparse.Namespace) -> int:
-    from watchkeeper.livestatus.server import LivestatusServer
-    from watchkeeper.notify.delivery import Delivery
-    from watchkeeper.notify.notifier import Notifier
-    from watchkeeper.schedule.scheduler import Scheduler
-    from watchkeeper.web.server import WebServer
+    from watchkeeper.daemon import DaemonOptions, run_daemon
 
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -412,35 +407,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     log.info("watchkeeper %s: monitoring %d hosts; store %s", __version__, len(hosts), paths.database)
     log.info("look at the state with: %s status%s", sys.argv[0] if "/" in sys.argv[0] else "watchkeeper",
              f" --home {args.home}" if args.home else "")
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        tables = NotifyTables(store)
-        tables.seed_defaults()
-        scheduler = Scheduler(store, paths, concurrency=args.concurrency, notifier=Notifier(tables),
-                              delivery=Delivery(tables))
-        livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
-        await livestatus.start(paths.livestatus_socket, _listen_address(args.livestatus_tcp, 6557))
-        web = None
-        if listen is not None:
-            web = WebServer(paths.database, scheduler, *listen)
-            web.start()
-            log.info("web UI and API at %s (API described at %sapi/v1/openapi.json)", web.url, web.url)
-            password_file = paths.home / web_access.INITIAL_PASSWORD_FILE
-            if password_file.exists():
-                log.info("log in as admin with the password in %s", password_file)
-        try:
-            await scheduler.run(stop)
-        finally:
-            if web is not None:
-                await web.close()
-            await livestatus.close()
-        log.info("stopped cleanly after %d host cycles", scheduler.stats.cycles)
-
-    asyncio.run(main())
+    options = DaemonOptions(concurrency=args.concurrency, web=listen,
+                            livestatus_tcp=_listen_address(args.livestatus_tcp, 6557),
+                            initial_password_file=paths.home / web_access.INITIAL_PASSWORD_FILE)
+    scheduler = asyncio.run(run_daemon(store, paths, options))
+    log.info("stopped cleanly after %d host cycles", scheduler.stats.cycles)
     store.close()
     return 0
 

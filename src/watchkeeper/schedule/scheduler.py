@@ -127,9 +127,10 @@ class Scheduler:
         self.active: dict[tuple[str, str], ActiveRuntime] = {}
         self._active_queue: list[tuple[float, tuple[str, str]]] = []
         self.active_gate = asyncio.Semaphore(active_concurrency)
-        self.passive = PassiveResults(ActiveTables(store))
-        self.sink = sink if sink is not None else ResultsSink(Store(store.path), self.passive, notifier=notifier,
-                                                              clock=clock)
+        if sink is None:  # the daemon hands in its own (`daemon.py`); tests and benchmarks get this one
+            sink = ResultsSink(Store(store.path), PassiveResults(ActiveTables(store)), notifier=notifier, clock=clock)
+        self.sink = sink
+        self.passive = sink.passive
         self.plugin_pool = HelperPool()
         self._reader = Store(store.path)
         """The configuration thread's own connection."""

@@ -1,0 +1,87 @@
+"""The daemon, assembled in one place: store, notifier, results sink, scheduler, Livestatus and
+the web server, each handed what it needs, started in that order and stopped in reverse.
+
+    store ──► notifier ──► sink (writer connection) ──► scheduler ──► livestatus, web
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchkeeper.livestatus.server import LivestatusServer
+from watchkeeper.notify.delivery import Delivery
+from watchkeeper.notify.notifier import Notifier
+from watchkeeper.paths import Paths
+from watchkeeper.schedule.passive import PassiveResults
+from watchkeeper.schedule.scheduler import Scheduler
+from watchkeeper.sink.results import ResultsSink
+from watchkeeper.store.active_tables import ActiveTables
+from watchkeeper.store.database import Store
+from watchkeeper.store.notify_tables import NotifyTables
+from watchkeeper.web.server import WebServer
+
+log = logging.getLogger("watchkeeper.daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonOptions:
+    concurrency: int = 64
+    web: tuple[str, int] | None = ("127.0.0.1", 8080)
+    livestatus_tcp: tuple[str, int] | None = None
+    initial_password_file: Path | None = None
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Each SSH host holds a connection (a descriptor) and each running plugin three more;
+    systemd starts services with a soft limit of 1,024, which a thousand SSH hosts exhaust.
+    Raise the soft limit to the hard one and say so; returns (before, after)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == hard or (hard == resource.RLIM_INFINITY and soft >= 1 << 20):
+        return soft, soft
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("open files stay limited to %d (the hard limit %d could not be set: %s)", soft, hard, exc)
+        return soft, soft
+    log.info("open files: soft limit raised from %d to %d (the hard limit), for SSH connections and plugins",
+             soft, target)
+    return soft, target
+
+
+async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Scheduler:
+    """Run until SIGTERM or SIGINT; returns the stopped scheduler (for its counters)."""
+    raise_open_file_limit()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    tables = NotifyTables(store)
+    tables.seed_defaults()
+    notifier = Notifier(tables)
+    sink = ResultsSink(Store(paths.database), PassiveResults(ActiveTables(store)), notifier=notifier,
+                       clock=time.time)
+    scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier,
+                          delivery=Delivery(tables), sink=sink)
+    livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
+    await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
+    web = None
+    if options.web is not None:
+        web = WebServer(paths.database, scheduler, *options.web)
+        web.start()
+        log.info("web UI and API at %s (API described at %sapi/v1/openapi.json)", web.url, web.url)
+        if options.initial_password_file is not None and options.initial_password_file.exists():
+            log.info("log in as admin with the password in %s", options.initial_password_file)
+    try:
+        await scheduler.run(stop)
+    finally:
+        if web is not None:
+            await web.close()
+        await livestatus.close()
+    return scheduler
