@@ -68,7 +68,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     sink = ResultsSink(Store(paths.database), PassiveResults(ActiveTables(store)), notifier=notifier,
                        clock=time.time)
     scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier,
-                          delivery=Delivery(tables), sink=sink)
+                          delivery=Delivery(tables), sink=sink, freeze_gc=True)
     livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
     await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
     web = None

@@ -29,9 +29,8 @@ class PassiveResults:
         self.watched: dict[tuple[str, str], Freshness] = {}
         self._taken = 0
 
-    def reload(self, checks: list[ActiveCheck], now: float) -> None:
-        last = {(host, name): when for host, name, when in self.tables.store.query(
-            "SELECT host, name, last_check FROM services WHERE plugin = 'passive'")}
+    def reload(self, checks: list[ActiveCheck], now: float, last: dict[tuple[str, str], float]) -> None:
+        """`last`: when each passive service last had a result (read by the caller)."""
         watched = {}
         for check in checks:
             key = (check.host, check.name)

@@ -24,7 +24,7 @@ from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle
 from watchkeeper.engine.rules import Rule
 from watchkeeper.errors import ConfigError, NotFound, StoreError
 from watchkeeper.store.rollup import Rollups
-from watchkeeper.store.schema import CONFIG_GENERATION, METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
+from watchkeeper.store.schema import CONFIG_COUNTERS, METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
 
 INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
 INTERNAL_PLUGIN = ""
@@ -100,7 +100,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
-            self.db.executescript(CONFIG_GENERATION)
+            self.db.executescript(CONFIG_COUNTERS)
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
@@ -137,9 +137,9 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path, "reading") from exc
 
-    def config_generation(self) -> int:
-        """Raised by every change to hosts, services, rules, checks and notification settings."""
-        return int(self.query("SELECT n FROM config_generation WHERE id = 1")[0][0])
+    def config_counters(self) -> dict[str, int]:
+        """Per configuration table, a counter raised by every change to it (`schema.CONFIG_TABLES`)."""
+        return {name: int(n) for name, n in self.query("SELECT name, n FROM config_counters")}
 
     # ------------------------------------------------------------------ hosts
     def add_host(self, host: HostConfig) -> None:

@@ -192,15 +192,16 @@ CONFIG_TABLES = {
 }
 """Tables whose changes the daemon applies (the columns that matter, or every column)."""
 
-CONFIG_GENERATION = "CREATE TABLE IF NOT EXISTS config_generation (id INTEGER PRIMARY KEY CHECK (id = 1), " \
-    "n INTEGER NOT NULL);\nINSERT OR IGNORE INTO config_generation (id, n) VALUES (1, 0);\n" + "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_{event.split()[0].lower()}_counts AFTER {event} ON {table} "
-        "BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;\n"
+CONFIG_COUNTERS = "CREATE TABLE IF NOT EXISTS config_counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);\n" + \
+    "".join(f"INSERT OR IGNORE INTO config_counters (name, n) VALUES ('{table}', 0);\n" for table in CONFIG_TABLES) + \
+    "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{event.split()[0].lower()}_changed AFTER {event} ON {table} "
+        f"BEGIN UPDATE config_counters SET n = n + 1 WHERE name = '{table}'; END;\n"
         for table, columns in CONFIG_TABLES.items()
         for event in ("INSERT", "DELETE", f"UPDATE OF {columns}" if columns else "UPDATE"))
-"""A counter every configuration change raises, in the change's own transaction, whoever makes
-it (CLI, web, Livestatus, another process): the daemon reads one integer a second and reloads
-only when it moved."""
+"""A counter per configuration table that every change raises, in the change's own transaction,
+whoever makes it (CLI, web, Livestatus, another process): the daemon reads these few integers
+twice a second and re-reads only the tables whose counter moved."""
 
 # In an upsert's SET, column names are the row's old values and `excluded.` the new point:
 # the same bucket accumulates, a newer bucket replaces what the ring slot held.
