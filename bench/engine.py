@@ -29,11 +29,32 @@ from pathlib import Path
 from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.collect.local import default_agent_command
 from watchkeeper.collect.transport import AgentOutput
+from watchkeeper.errors import StoreError
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
+
+
+class LagMonitor:
+    """How late a 10 ms timer fires: the longest the event loop was busy with something else."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.lags.append(time.perf_counter() - before - 0.01)
+
+    def figures(self) -> dict[str, float]:
+        lags = sorted(self.lags)
+        if not lags:
+            return {}
+        return {"loop_lag_p99_ms": round(1000 * lags[int(0.99 * (len(lags) - 1))], 1),
+                "loop_lag_max_ms": round(1000 * lags[-1], 1)}
 
 
 class Replay:
@@ -79,14 +100,23 @@ async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int
     for runtime in scheduler.hosts.values():
         runtime.transport = Replay(snapshots)
     start_wall, start_cpu = time.perf_counter(), cpu_seconds()
-    for _ in range(rounds):
+    steady_cpu, steady_services = 0.0, 0
+    for index in range(rounds):
+        round_cpu, round_services = cpu_seconds(), scheduler.stats.services_checked
         await asyncio.gather(*(scheduler.check_host(runtime) for runtime in scheduler.hosts.values()))
         scheduler.sink.flush_now()
+        if index:  # the first round discovers and accepts every host's services
+            steady_cpu += cpu_seconds() - round_cpu
+            steady_services += scheduler.stats.services_checked - round_services
     wall, cpu = time.perf_counter() - start_wall, cpu_seconds() - start_cpu
     services = scheduler.stats.services_checked
+    scheduler.sink.close()
     return {"services": services, "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
             "services_per_second": round(services / wall), "services_per_minute_one_core": round(60 * services / cpu),
-            "cpu_seconds_per_1000_services": round(1000 * cpu / services, 3)}
+            "cpu_seconds_per_1000_services": round(1000 * cpu / services, 3),
+            "steady_rounds_services_per_second_one_core": round(steady_services / steady_cpu) if steady_cpu else None,
+            "steady_rounds_cpu_seconds_per_1000_services": (round(1000 * steady_cpu / steady_services, 3)
+                                                            if steady_services else None)}
 
 
 async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: float) -> dict[str, float | None]:
@@ -96,6 +126,8 @@ async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: f
     async def run() -> None:
         await scheduler.run(stop)
 
+    lag = LagMonitor()
+    lagging = asyncio.create_task(lag.run(stop))
     task = asyncio.create_task(run())
     while not scheduler.hosts:
         await asyncio.sleep(0.01)  # the scheduler's first reload; bench only, not a test
@@ -105,6 +137,7 @@ async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: f
     await asyncio.sleep(seconds)
     stop.set()
     await task
+    await lagging
     wall, cpu = time.perf_counter() - start_wall, cpu_seconds() - start_cpu
     delays = sorted(scheduler.stats.start_delays)
     services = scheduler.stats.services_checked
@@ -113,7 +146,19 @@ async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: f
             "cpu_seconds_per_1000_services": round(1000 * cpu / max(services, 1), 3),
             "start_delay_p50_seconds": round(statistics.median(delays), 3) if delays else None,
             "start_delay_p95_seconds": round(delays[int(0.95 * (len(delays) - 1))], 3) if delays else None,
-            "start_delay_max_seconds": round(delays[-1], 3) if delays else None}
+            "start_delay_max_seconds": round(delays[-1], 3) if delays else None, **lag.figures()}
+
+
+def metric_samples(store: Store) -> dict[str, float | None]:
+    """Samples in the 1-minute tier (each counted once however coarse tiers roll them up), rows of
+    every tier, and the metric table's bytes per row where SQLite can say (its dbstat table)."""
+    samples, rows = store.query("SELECT coalesce(sum(CASE WHEN tier = 0 THEN n END), 0), count(*) "
+                                "FROM metric_points")[0]
+    try:
+        pages = store.query("SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_points'")[0][0]
+    except StoreError:
+        pages = None
+    return {"samples": samples, "rows": rows, "table_bytes_per_row": round(pages / rows, 1) if pages and rows else None}
 
 
 def fork_exec_per_check(count: int) -> dict[str, float]:
@@ -147,6 +192,7 @@ def main() -> int:
         cap = asyncio.run(capacity(store, home, snapshots, args.rounds))
         sched = asyncio.run(scheduled(store, home, snapshots[args.rounds:], args.seconds))
         database_bytes = sum(p.stat().st_size for p in home.glob("watchkeeper.db*"))
+        samples = metric_samples(store)
         store.close()
     services_per_host = cap["services"] / (args.hosts * args.rounds)
     result = {
@@ -156,6 +202,10 @@ def main() -> int:
         "capacity": cap, "scheduled": sched,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "database_bytes": database_bytes,
+        "metric_samples_stored": samples["samples"],
+        "metric_rows": samples["rows"],
+        "database_bytes_per_metric_sample": round(database_bytes / max(samples["samples"], 1), 1),
+        "metric_table_bytes_per_row": samples["table_bytes_per_row"],
         "peer_fork_exec_per_check": fork_exec_per_check(1000),
     }
     print(json.dumps(result, indent=2))

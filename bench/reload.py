@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine import LagMonitor
 from watchkeeper.active.model import ActiveCheck
 from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.paths import Paths
@@ -41,26 +42,6 @@ INTERVAL_S = 300.0
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-class LagMonitor:
-    """How late a 10 ms timer fires: the longest the event loop was busy with something else."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.lags.append(time.perf_counter() - before - 0.01)
-
-    def figures(self) -> dict[str, float]:
-        lags = sorted(self.lags)
-        if not lags:
-            return {}
-        return {"loop_lag_p99_ms": round(1000 * lags[int(0.99 * (len(lags) - 1))], 1),
-                "loop_lag_max_ms": round(1000 * lags[-1], 1), "loop_lag_samples": len(lags)}
 
 
 async def measure(store: Store, home: Path, seconds: float, changes: int) -> dict[str, object]:
