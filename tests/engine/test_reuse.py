@@ -64,3 +64,11 @@ def test_discovery_is_reused_until_a_section_appears_or_its_interval_passes() ->
     assert found.state == State.WARN and "Row b" in found.summary
     new_section = cycle(b"<<<main>>>\na 1\nb 1\n<<<other>>>\nx 1\n", 1120.0, second)
     assert [spec.item for spec in new_section.discovered or []] == ["a", "b"]
+
+
+def test_a_section_that_changes_every_time_is_not_kept_between_cycles() -> None:
+    first = cycle(b"<<<main>>>\na 1\n<<<other>>>\nx 1\n", 1000.0)
+    second = cycle(b"<<<main>>>\na 1\n<<<other>>>\nx 2\n", 1060.0, first)
+    assert second.parsed is not None and set(second.parsed.memo) == {"main"}  # a host keeps what is stable
+    third = cycle(b"<<<main>>>\na 1\n<<<other>>>\nx 2\n", 1120.0, second)
+    assert third.parsed is not None and set(third.parsed.memo) == {"main", "other"}  # stable again: kept

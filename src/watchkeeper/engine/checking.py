@@ -44,9 +44,11 @@ class ParsedHost:
     memo: dict[str, Parsing] = field(default_factory=dict)
     """What each agent section's parser made of its text: reused while the text is unchanged."""
     fingerprints: dict[str, int] = field(default_factory=dict)
-    """Of the texts the memo was made from: `split_sections(known=...)` of the next output
+    """Of the texts the memo keeps values for: `split_sections(known=...)` of the next output
     leaves these sections unsplit. Companion sections are not in it: they are always split,
     for the section that reads them may have changed."""
+    seen: dict[str, int] = field(default_factory=dict)
+    """Every section's fingerprint in this output, to tell a stable section from a changing one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +65,12 @@ def parse_host(catalog: Catalog, split: SplitOutput, host: str = "", previous: P
     (Checkmk's and ours) the catalog's preferred one is used. A section whose text (and its
     companions') is unchanged since `previous` keeps its parsed value: parsers are pure, and
     check plugins only read sections."""
-    parsed = ParsedHost()
     unchanged = split.unchanged
     prints = split.fingerprints
+    parsed = ParsedHost(seen=prints)
     before = previous.memo if previous is not None else {}
+    seen_before = previous.seen if previous is not None else {}
+    companion_names = catalog.companion_names
     for agent_section in catalog.sections:
         produces = agent_section.produces
         name = agent_section.name
@@ -79,8 +83,12 @@ def parse_host(catalog: Catalog, split: SplitOutput, host: str = "", previous: P
             if name in unchanged:  # its text is the same but a companion's is not
                 table = split.table(name)
             known = _parse(agent_section, split, table, companions, host)
-        parsed.memo[name] = known
-        if name in prints and name not in catalog.companion_names:
+        # Keep the value of a section seen for the first time or unchanged since the last
+        # output; one that changes every time (counters, the process table) is not kept, so a
+        # host costs memory only for what is likely to be reused.
+        if name in prints and name not in companion_names and (previous is None or seen_before.get(name)
+                                                                in (None, prints[name])):
+            parsed.memo[name] = known
             parsed.fingerprints[name] = prints[name]
         if known.problem is not None:
             parsed.problems.setdefault(produces, known.problem)

@@ -20,34 +20,31 @@ PointRow = tuple[int, int, int, int, int, float, float, float]
 
 class Rollups:
     def __init__(self) -> None:
-        self.open: dict[tuple[int, int], list[float]] = {}
+        self.open: dict[tuple[int, int], tuple[float, int, float, float, float]] = {}
         """(series, tier) -> [bucket, n, total, lo, hi] of the bucket still filling."""
         self.closed: list[PointRow] = []
         """Buckets closed since the last write: written with the next batch."""
 
     def add(self, series: int, ts: float, value: float) -> None:
         """Fold one sample that is already stored in the 1-minute tier (so a batch that failed
-        and is written again is not counted twice); a bucket that closes joins `closed`."""
+        and is written again is not counted twice); a bucket that closes joins `closed`.
+        Buckets are tuples of numbers, which the garbage collector stops tracking: a list per
+        series and tier made every full collection longer (80,000 of them at 2,000 hosts)."""
         open_buckets = self.open
         for tier, step, slots in COARSE_TIERS:
             bucket = ts // step
             key = (series, tier)
             acc = open_buckets.get(key)
-            if acc is None:
-                open_buckets[key] = [bucket, 1, value, value, value]
-                continue
-            if acc[0] != bucket:
-                if bucket < acc[0]:
-                    continue  # a sample older than the open bucket (a clock step back): the 1-minute tier has it
-                self.closed.append(_row(series, tier, slots, acc))
-                acc[:] = [bucket, 1, value, value, value]
-                continue
-            acc[1] += 1
-            acc[2] += value
-            if value < acc[3]:
-                acc[3] = value
-            elif value > acc[4]:
-                acc[4] = value
+            if acc is None or acc[0] != bucket:
+                if acc is not None:
+                    if bucket < acc[0]:
+                        continue  # older than the open bucket (a clock step back): the 1-minute tier has it
+                    self.closed.append(_row(series, tier, slots, acc))
+                open_buckets[key] = (bucket, 1, value, value, value)
+            else:
+                _, n, total, lo, hi = acc
+                open_buckets[key] = (bucket, n + 1, total + value, value if value < lo else lo,
+                                     value if value > hi else hi)
 
     def drain(self) -> list[PointRow]:
         """Every closed and open bucket as a row (at shutdown); they are forgotten."""
@@ -62,6 +59,6 @@ class Rollups:
         self.closed = [row for row in self.closed if row[0] not in series]
 
 
-def _row(series: int, tier: int, slots: int, acc: list[float]) -> PointRow:
+def _row(series: int, tier: int, slots: int, acc: tuple[float, int, float, float, float]) -> PointRow:
     bucket = int(acc[0])
     return (series, tier, bucket % slots, bucket, int(acc[1]), acc[2], acc[3], acc[4])
