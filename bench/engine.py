@@ -26,10 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.collect.local import default_agent_command
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.errors import StoreError
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler

@@ -31,12 +31,13 @@ from typing import Any
 
 from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import ValueStore
-from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.engine.checking import collapse
-from watchkeeper.engine.model import HostCycle, Outcome
-from watchkeeper.notify.model import Downtime
+from watchkeeper.model.alerts import AlertPolicy
+from watchkeeper.model.cycles import HostCycle, Outcome
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.notifications import Downtime
+from watchkeeper.model.states import OK
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import OK, AlertPolicy
 from watchkeeper.plugins.logwatch.logwatch import LogwatchParams, check_logwatch, parse_logwatch
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables

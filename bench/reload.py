@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from engine import LagMonitor
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.collect.hosts import HostConfig
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler
 from watchkeeper.store.active_tables import ActiveTables

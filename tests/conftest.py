@@ -20,8 +20,8 @@ from watchkeeper.collect.sections import split_sections
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
-from watchkeeper.engine.model import Outcome
-from watchkeeper.engine.rules import Rule
+from watchkeeper.model.cycles import Outcome
+from watchkeeper.model.rules import Rule
 
 REPO = Path(__file__).resolve().parents[1]
 AGENT_OUTPUTS = REPO / "tests" / "agent_outputs"

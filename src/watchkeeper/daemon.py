@@ -18,8 +18,8 @@ from watchkeeper.livestatus.server import LivestatusServer
 from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.paths import Paths
-from watchkeeper.schedule.passive import PassiveResults
 from watchkeeper.schedule.scheduler import Scheduler
+from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store

@@ -13,10 +13,10 @@ from tests.active.plugins import plugin
 from tests.conftest import dies
 from tests.sshd import SshServer, sshd, transport
 from watchkeeper.active.execute import execute
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.active.verdict import outcome_of
 from watchkeeper.checkapi import State
-from watchkeeper.collect.hosts import HostConfig
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.hosts import HostConfig
 
 pytestmark = pytest.mark.slow
 __all__ = ["sshd"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.active.plugins import plugin
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.collect.hosts import HostConfig
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler

@@ -20,7 +20,7 @@ from watchkeeper.active.pool import HelperPool
 from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of
 from watchkeeper.checkapi import State
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 
 
 async def check(argv: list[str], timeout_s: float = 10.0, limit: int = 1024 * 1024) -> Outcome:

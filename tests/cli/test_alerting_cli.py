@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.test_cli import REAL, wk
 from watchkeeper.cli.main import main
-from watchkeeper.engine.model import HostCycle, Outcome
+from watchkeeper.model.cycles import HostCycle, Outcome
 from watchkeeper.store.database import Store
 
 

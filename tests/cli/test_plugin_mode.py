@@ -13,7 +13,7 @@ from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import Metric
 from watchkeeper.cli import plugin_mode
 from watchkeeper.cli.main import main
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.moosefs.chunkservers import ChunkserverParams, moosefs_chunkservers
 
 

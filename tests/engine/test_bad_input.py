@@ -10,8 +10,9 @@ from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.cycle import run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
-from watchkeeper.engine.model import AGENT_SERVICE, PENDING, Outcome, ServiceSpec
 from watchkeeper.errors import AgentUnreachable
+from watchkeeper.model.cycles import AGENT_SERVICE, Outcome, ServiceSpec
+from watchkeeper.model.states import PENDING
 
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt").read_bytes()
 SPECS = discover_in_output(REAL)

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import REPO, agent_output, outcomes
 from watchkeeper.checkapi import State
-from watchkeeper.engine.model import AGENT_SERVICE, Outcome
-from watchkeeper.engine.rules import Rule
+from watchkeeper.model.cycles import AGENT_SERVICE, Outcome
+from watchkeeper.model.rules import Rule
 
 CHECKMK_OUTPUTS = ["checkmk-1.4.0i2-debian12.txt", "checkmk-2.1.0i1-debian12-host.txt",
                    "checkmk-2.3.0b1-debian12-container.txt", "checkmk-2.3.0b1-debian12-container-plugins.txt",

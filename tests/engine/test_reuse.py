@@ -7,7 +7,7 @@ from watchkeeper.checkapi import AgentSection, CheckPlugin, CheckResult, NoParam
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import make_catalog
 from watchkeeper.engine.cycle import DISCOVERY_INTERVAL_S, CycleResult, run_host_cycle
-from watchkeeper.engine.model import ServiceSpec
+from watchkeeper.model.cycles import ServiceSpec
 
 parsed_tables: list[StringTable] = []
 

@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import fixtures, missing
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.checkapi import Metric
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.livestatus import answer as answer_module
 from watchkeeper.livestatus.answer import answer
 from watchkeeper.livestatus.query import LivestatusError, Query, parse_request
 from watchkeeper.livestatus.server import LivestatusServer
 from watchkeeper.livestatus.snapshot import Snapshot
-from watchkeeper.notify.model import Acknowledgement, Channel, Contact, Downtime, NotificationRule
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.notifications import Acknowledgement, Channel, Contact, Downtime, NotificationRule
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from mk_livestatus import Socket
 
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.livestatus.server import LivestatusServer
 from watchkeeper.livestatus.tables import ROWS, TABLES
-from watchkeeper.schedule.health import Health
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.health import Health
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.cli.main import main
 from watchkeeper.errors import ConfigError
+from watchkeeper.model.active_checks import ActiveCheck
 from watchkeeper.nagios_import.mapping import HOST_CHECK, ImportReport, map_config
 from watchkeeper.nagios_import.objects import parse_objects, read_config
 from watchkeeper.store.active_tables import ActiveTables

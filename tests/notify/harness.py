@@ -7,11 +7,11 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle, Outcome
-from watchkeeper.notify.model import Channel, Contact, NotificationRule
+from watchkeeper.model.alerts import AlertPolicy
+from watchkeeper.model.cycles import HostCycle, Outcome
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.notifications import Channel, Contact, NotificationRule
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import AlertPolicy
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.notify.receivers import http_receiver, self_signed, smtp_server
+from watchkeeper.model.notifications import Channel, Contact, Event
+from watchkeeper.model.states import CRIT, OK
 from watchkeeper.notify.delivery import Delivery
-from watchkeeper.notify.model import Channel, Contact, Event
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import CRIT, OK
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 

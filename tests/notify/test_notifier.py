@@ -1,8 +1,8 @@
 from pathlib import Path
 
 from tests.notify.harness import Harness
-from watchkeeper.notify.model import Acknowledgement, Downtime, NotificationRule
-from watchkeeper.notify.states import CRIT, OK, WARN
+from watchkeeper.model.notifications import Acknowledgement, Downtime, NotificationRule
+from watchkeeper.model.states import CRIT, OK, WARN
 
 
 def test_a_hard_problem_is_told_once_after_the_bulk_window(tmp_path: Path) -> None:

@@ -1,4 +1,6 @@
-from watchkeeper.notify.states import CRIT, OK, STALE, WARN, AlertPolicy, AlertState, advance, flap_percent
+from watchkeeper.model.alerts import AlertPolicy, AlertState
+from watchkeeper.model.states import CRIT, OK, STALE, WARN
+from watchkeeper.notify.states import advance, flap_percent
 
 POLICY = AlertPolicy(max_attempts=3)
 

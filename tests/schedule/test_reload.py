@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.cycles import HostCycle
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import NEW_CHECK_SPREAD_S, Scheduler
 from watchkeeper.store.active_tables import ActiveTables

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import agent_output
-from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.collect.transport import AgentOutput
-from watchkeeper.engine.model import HostCycle
 from watchkeeper.errors import StoreError
+from watchkeeper.model.cycles import HostCycle
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler, _first_due
 from watchkeeper.store.database import Store

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.alerts import AlertPolicy
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import AlertPolicy
-from watchkeeper.schedule.passive import PassiveResults
+from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.sink.results import VALUE_STORES_EVERY_S, ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store

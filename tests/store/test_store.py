@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from watchkeeper.checkapi import Metric
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
 from watchkeeper.errors import ConfigError, StoreError
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.database import Store
 from watchkeeper.store.schema import METRIC_TIERS
 

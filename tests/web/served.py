@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from watchkeeper.checkapi import Metric
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.store.web_tables import WebTables

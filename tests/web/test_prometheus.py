@@ -12,7 +12,7 @@ import httpx
 
 from tests.conftest import missing
 from tests.web.served import seed, served
-from watchkeeper.schedule.health import Health
+from watchkeeper.model.health import Health
 from watchkeeper.store.web_tables import WebTables
 from watchkeeper.web.link import NoDaemon
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from watchkeeper.active.macros import expand
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.active.spawn import DEFAULT_PLUGIN_OUTPUT_BYTES, PluginRun, run_plugin
+from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of
 from watchkeeper.checkapi import State
-from watchkeeper.collect.hosts import HostConfig, host_address
 from watchkeeper.collect.ssh import SshTransport
-from watchkeeper.engine.model import Outcome
 from watchkeeper.errors import ConfigError
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.cycles import Outcome
+from watchkeeper.model.hosts import HostConfig, host_address
+from watchkeeper.model.macros import expand
+from watchkeeper.model.plugin_runs import DEFAULT_PLUGIN_OUTPUT_BYTES, PluginRun
 
 PLUGIN_DIR = "/usr/lib/nagios/plugins"
 

@@ -13,7 +13,8 @@ import json
 import sys
 from typing import Any
 
-from watchkeeper.active.spawn import PluginRun, run_plugin
+from watchkeeper.active.spawn import run_plugin
+from watchkeeper.model.plugin_runs import PluginRun
 
 
 def encode(request_id: int, run: PluginRun) -> bytes:

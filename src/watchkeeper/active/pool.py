@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass, field
 
 from watchkeeper.active.helper import decode
-from watchkeeper.active.spawn import PluginRun
+from watchkeeper.model.plugin_runs import PluginRun
 
 log = logging.getLogger(__name__)
 LINE_LIMIT = 64 * 1024 * 1024

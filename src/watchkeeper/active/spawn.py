@@ -22,36 +22,17 @@ import itertools
 import os
 import shutil
 import signal
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from watchkeeper.escapees import RUN_TOKEN, kill_run
+from watchkeeper.model.plugin_runs import DEFAULT_PLUGIN_OUTPUT_BYTES, DEFAULT_PLUGIN_TIMEOUT_S, PluginRun
 
 PLUGIN_PATH = "/usr/lib/nagios/plugins:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PLUGIN_ENV = {"PATH": PLUGIN_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-DEFAULT_PLUGIN_TIMEOUT_S = 60.0
-DEFAULT_PLUGIN_OUTPUT_BYTES = 1024 * 1024
 _READ_SIZE = 65536
 ESCAPE_GRACE_S = 1.0
 """How long the pipes may stay open after the plugin exited before their holders are killed."""
 _runs = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class PluginRun:
-    """What one plugin run gave; exactly one of `exit_code`, `signal`, `timed_out`, `error` says how it ended."""
-
-    stdout: bytes = b""
-    stderr: bytes = b""
-    exit_code: int | None = None
-    signal: int | None = None
-    timed_out: bool = False
-    error: str = ""
-    truncated: bool = False
-    """It printed more than the limit: `stdout` holds the first `limit` bytes, the rest was read and dropped."""
-    escaped: int = 0
-    """Processes it started outside its process group that were still running and were killed."""
-    limit: int = DEFAULT_PLUGIN_OUTPUT_BYTES
-    seconds: float = 0.0
 
 
 def resolve(program: str) -> str | None:

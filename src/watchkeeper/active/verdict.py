@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import signal as signals
 
-from watchkeeper.active.spawn import PluginRun
 from watchkeeper.checkapi import State, render
 from watchkeeper.checkapi.plugin_output import parse_plugin_output, to_metrics
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
+from watchkeeper.model.plugin_runs import PluginRun
 
 MAX_SUMMARY = 1000
 

@@ -7,7 +7,7 @@ from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
 from watchkeeper.checkapi.parsing import finite, load_json, to_float, to_int
 from watchkeeper.checkapi.plugin import AgentSection, CheckPlugin, NoParams, ParamsError, SectionUnparsed, build_params
-from watchkeeper.checkapi.results import (
+from watchkeeper.model.verdicts import (
     CheckResult,
     DiscoveryResult,
     Metric,

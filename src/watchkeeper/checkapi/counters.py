@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import MutableMapping
 
-from watchkeeper.checkapi.results import JSONScalar
+from watchkeeper.model.verdicts import JSONScalar
 
 ValueStore = MutableMapping[str, list[JSONScalar] | JSONScalar]
 

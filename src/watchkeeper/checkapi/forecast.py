@@ -5,7 +5,7 @@ from __future__ import annotations
 from watchkeeper.checkapi import render
 from watchkeeper.checkapi.counters import ValueStore, growth_rate, seconds_until
 from watchkeeper.checkapi.levels import Fixed, check_levels
-from watchkeeper.checkapi.results import CheckResult, Metric, Result, State
+from watchkeeper.model.verdicts import CheckResult, Metric, Result, State
 
 DAY = 86400.0
 

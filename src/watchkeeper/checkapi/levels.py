@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from watchkeeper.checkapi.results import Metric, Result, State
+from watchkeeper.model.verdicts import Metric, Result, State
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from watchkeeper.checkapi.counters import ValueStore
 from watchkeeper.checkapi.levels import Fixed, LevelsError, NagiosLevels, levels_from_json
-from watchkeeper.checkapi.results import CheckResult, DiscoveryResult, StringTable
+from watchkeeper.model.verdicts import CheckResult, DiscoveryResult, StringTable
 
 SectionT = TypeVar("SectionT")
 ParamsT = TypeVar("ParamsT")

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from watchkeeper.checkapi.results import Metric
+from watchkeeper.model.verdicts import Metric
 
 # UOM -> (factor to the base unit, suffix that names the unit in our metric names)
 UNITS: dict[str, tuple[float, str]] = {

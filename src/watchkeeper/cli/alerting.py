@@ -12,10 +12,10 @@ from typing import Any
 
 from watchkeeper.checkapi import render
 from watchkeeper.errors import ConfigError
+from watchkeeper.model.notifications import PROBLEM_STATES, Channel, Contact, NotificationRule
+from watchkeeper.model.states import BY_NAME, NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
-from watchkeeper.notify.model import PROBLEM_STATES, Channel, Contact, NotificationRule
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import BY_NAME, NAMES
 from watchkeeper.store.notify_tables import NotifyTables
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")

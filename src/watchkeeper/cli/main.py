@@ -17,13 +17,15 @@ from typing import Any, TextIO
 from watchkeeper import __version__
 from watchkeeper.checkapi import State, render
 from watchkeeper.cli import alerting, nagios_import, plugin_mode, services, web_access
-from watchkeeper.collect.hosts import HostConfig, check_host_name, make_transport, parse_uri
+from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
 from watchkeeper.engine.discovery import DiscoveryDiff, diff_services, discover_in_output
-from watchkeeper.engine.model import STATE_NAMES, Outcome
-from watchkeeper.engine.rules import rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, WatchkeeperError
+from watchkeeper.model.cycles import Outcome
+from watchkeeper.model.hosts import HostConfig, check_host_name, parse_uri
+from watchkeeper.model.rules import rules_for_host
+from watchkeeper.model.states import NAMES
 from watchkeeper.notify.states import flap_explanation
 from watchkeeper.paths import PRIVATE_UMASK, Paths
 from watchkeeper.store.database import Store
@@ -43,7 +45,7 @@ class Console:
         self.colour = self.stream.isatty() and not os.environ.get("NO_COLOR")
 
     def state(self, state: int, stale: bool = False) -> str:
-        text = STATE_NAMES.get(state, "?") + ("*" if stale else "")
+        text = NAMES.get(state, "?") + ("*" if stale else "")
         padded = f"{text:<8}"
         return f"{COLOURS.get(state, '')}{padded}{RESET}" if self.colour else padded
 
@@ -316,9 +318,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.host and args.host not in hosts:
         raise ConfigError(f"there is no host {args.host!r}; `watchkeeper host list` shows the hosts")
     rows = [row for row in store.services(args.host)
-            if not wanted or STATE_NAMES.get(row.state, "") in wanted]
+            if not wanted or NAMES.get(row.state, "") in wanted]
     if args.json:
-        json.dump([{"host": r.host, "service": r.name, "state": STATE_NAMES.get(r.state), "stale": r.stale,
+        json.dump([{"host": r.host, "service": r.name, "state": NAMES.get(r.state), "stale": r.stale,
                     "summary": r.summary, "last_check": r.last_check, "last_change": r.last_change}
                    for r in rows], sys.stdout, indent=1)
         print()
@@ -348,7 +350,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                       f"{_age(row.last_change, now):>4} {_age(row.last_check, now):>4}  {row.summary}{notes}")
     counts: dict[str, int] = {}
     for row in rows:
-        counts[STATE_NAMES.get(row.state, "?")] = counts.get(STATE_NAMES.get(row.state, "?"), 0) + 1
+        counts[NAMES.get(row.state, "?")] = counts.get(NAMES.get(row.state, "?"), 0) + 1
     console.print("\n" + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) +
                   "   (columns: state, time in state, time since last check; * = stale)")
     return 0

@@ -7,9 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.model.notifications import Contact
 from watchkeeper.nagios_import.mapping import map_config
 from watchkeeper.nagios_import.objects import read_config
-from watchkeeper.notify.model import Contact
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.notify_tables import NotifyTables
 

@@ -25,7 +25,7 @@ from watchkeeper.checkapi import Metric, build_params
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.catalog import AnyPlugin, builtin_catalog
 from watchkeeper.engine.checking import collapse, parse_host
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.paths import Paths
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
 from watchkeeper.plugins.moosefs.files import moosefs_files

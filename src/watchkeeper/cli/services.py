@@ -8,13 +8,12 @@ import shlex
 from typing import Any
 
 from watchkeeper.active.execute import execute
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.cli.alerting import parse_duration
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
-from watchkeeper.engine.model import STATE_NAMES
 from watchkeeper.errors import ConfigError
-from watchkeeper.notify.states import BY_NAME
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.states import BY_NAME, NAMES
 from watchkeeper.paths import Paths
 from watchkeeper.store.active_tables import ActiveTables
 
@@ -92,7 +91,7 @@ def cmd_service_run(args: argparse.Namespace) -> int:
             await transport.close()
 
     outcome = asyncio.run(once())
-    print(f"{STATE_NAMES[outcome.state]} - {outcome.summary}")
+    print(f"{NAMES[outcome.state]} - {outcome.summary}")
     if outcome.details:
         print(outcome.details)
     for metric in outcome.metrics:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import asyncssh
 
-from watchkeeper.active.spawn import PluginRun
 from watchkeeper.agent import watchkeeper_agent
 from watchkeeper.collect.transport import (
     DEFAULT_MAX_OUTPUT_BYTES,
@@ -29,6 +28,7 @@ from watchkeeper.collect.transport import (
     read_limited,
 )
 from watchkeeper.errors import AgentAuthFailed, AgentFailed, AgentUnreachable, CollectError, HostKeyRejected
+from watchkeeper.model.plugin_runs import PluginRun
 
 PIPED_AGENT_COMMAND = ["python3", "-"]
 MAX_SESSIONS = 8

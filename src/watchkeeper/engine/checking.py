@@ -21,11 +21,12 @@ from watchkeeper.checkapi import (
     StringTable,
     build_params,
 )
-from watchkeeper.checkapi.results import SEVERITY as _SEVERITY
 from watchkeeper.collect.sections import SplitOutput
 from watchkeeper.engine.catalog import AnyPlugin, Catalog
-from watchkeeper.engine.model import PENDING, Outcome, ServiceSpec
-from watchkeeper.engine.rules import Rule, items_named_by_rules
+from watchkeeper.model.cycles import Outcome, ServiceSpec
+from watchkeeper.model.rules import Rule, items_named_by_rules
+from watchkeeper.model.states import PENDING
+from watchkeeper.model.verdicts import SEVERITY as _SEVERITY
 
 log = logging.getLogger(__name__)
 

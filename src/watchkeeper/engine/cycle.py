@@ -16,9 +16,9 @@ from watchkeeper.collect.sections import SplitOutput, split_sections
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import Catalog, builtin_catalog
 from watchkeeper.engine.checking import ParsedHost, check_service, discover_services, parse_host
-from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
-from watchkeeper.engine.rules import Rule, params_from_rules
 from watchkeeper.errors import CollectError
+from watchkeeper.model.cycles import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.rules import Rule, params_from_rules
 
 DISCOVERY_INTERVAL_S = 600.0
 """Discovery runs again on output with the same sections at most this often (Checkmk: 2 hours)."""

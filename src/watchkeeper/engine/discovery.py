@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.catalog import Catalog, builtin_catalog
 from watchkeeper.engine.checking import discover_services, parse_host
-from watchkeeper.engine.model import ServiceSpec
-from watchkeeper.engine.rules import Rule
+from watchkeeper.model.cycles import ServiceSpec
+from watchkeeper.model.rules import Rule
 
 
 @dataclass(slots=True)

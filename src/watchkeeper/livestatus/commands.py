@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.livestatus.query import Command
-from watchkeeper.notify.model import Acknowledgement, Downtime
+from watchkeeper.model.notifications import Acknowledgement, Downtime
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables

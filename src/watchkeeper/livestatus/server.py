@@ -21,7 +21,7 @@ from watchkeeper.livestatus.answer import answer
 from watchkeeper.livestatus.commands import RESCHEDULING, CommandRunner, Reschedule, reschedule
 from watchkeeper.livestatus.query import Command, LivestatusError, Query, parse_request
 from watchkeeper.livestatus.snapshot import ServerFigures, Snapshot
-from watchkeeper.schedule.health import Health
+from watchkeeper.model.health import Health
 from watchkeeper.store.database import Store
 
 log = logging.getLogger(__name__)

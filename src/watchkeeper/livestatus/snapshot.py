@@ -20,14 +20,15 @@ import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.notify.calendar import WeeklyWindow
-from watchkeeper.notify.model import Acknowledgement, Contact, Downtime, NotificationRule
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.alerts import Tracked
+from watchkeeper.model.calendar import WeeklyWindow
+from watchkeeper.model.health import Health
+from watchkeeper.model.notifications import Acknowledgement, Contact, Downtime, NotificationRule
 from watchkeeper.notify.states import flap_percent
-from watchkeeper.schedule.health import Health
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import HostRow, ServiceRow, Store
-from watchkeeper.store.notify_tables import NotifyTables, Tracked
+from watchkeeper.store.notify_tables import NotifyTables
 
 STARTED = time.time()
 ALWAYS = "24x7"

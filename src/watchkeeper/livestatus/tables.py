@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper import __version__
-from watchkeeper.collect.hosts import host_address
 from watchkeeper.livestatus.snapshot import (
     ALWAYS,
     STARTED,
@@ -31,7 +30,8 @@ from watchkeeper.livestatus.snapshot import (
     last_notification,
     percent_state_change,
 )
-from watchkeeper.notify.states import STALE
+from watchkeeper.model.hosts import host_address
+from watchkeeper.model.states import STALE
 
 NAGIOS_SERVICE_STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 NEUTRAL = {"int": 0, "float": 0.0, "time": 0, "string": "", "list": [], "dict": {}}

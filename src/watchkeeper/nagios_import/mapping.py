@@ -21,10 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from watchkeeper.active.macros import check_macros
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.collect.hosts import HOST_NAME, HostConfig
 from watchkeeper.errors import ConfigError
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.hosts import HOST_NAME, HostConfig
+from watchkeeper.model.macros import check_macros
 from watchkeeper.nagios_import.objects import NagiosConfig, NagiosObject, resolve_templates
 
 T = TypeVar("T")

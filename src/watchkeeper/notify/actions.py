@@ -4,9 +4,9 @@ API and UI, and Livestatus commands alike."""
 from __future__ import annotations
 
 from watchkeeper.errors import ConfigError
-from watchkeeper.notify.calendar import check_zone, parse_window
-from watchkeeper.notify.model import Acknowledgement, Downtime
-from watchkeeper.notify.states import OK
+from watchkeeper.model.calendar import check_zone, parse_window
+from watchkeeper.model.notifications import Acknowledgement, Downtime
+from watchkeeper.model.states import OK
 from watchkeeper.store.notify_tables import NotifyTables
 
 

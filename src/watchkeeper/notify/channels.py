@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.notify.model import Channel, Contact
-from watchkeeper.notify.states import NAMES
+from watchkeeper.model.notifications import Channel, Contact
+from watchkeeper.model.states import NAMES
 
 TIMEOUT_S = 30.0
 DEFAULT_TEMPLATE = {"text": "$subject\n$text"}

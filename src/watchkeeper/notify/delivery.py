@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from watchkeeper.model.notifications import Channel, Contact
 from watchkeeper.notify.channels import DeliveryError, send
-from watchkeeper.notify.model import Channel, Contact
 from watchkeeper.store.notify_tables import NotifyTables, SpoolRow
 
 log = logging.getLogger(__name__)

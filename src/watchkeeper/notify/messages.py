@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from watchkeeper.notify.model import Event
-from watchkeeper.notify.states import HOST_NAMES, NAMES, OK
+from watchkeeper.model.notifications import Event
+from watchkeeper.model.states import HOST_NAMES, NAMES, OK
 
 MAX_LINES = 200
 

@@ -21,21 +21,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from watchkeeper.engine.model import PENDING, HostCycle
-from watchkeeper.notify.calendar import parse_window
+from watchkeeper.model.alerts import AlertPolicy, AlertState, Tracked, Transition
+from watchkeeper.model.calendar import parse_window
+from watchkeeper.model.cycles import HostCycle
+from watchkeeper.model.notifications import Acknowledgement, Contact, Downtime, Event, NotificationRule
+from watchkeeper.model.states import CRIT, OK, PENDING, STALE
 from watchkeeper.notify.messages import compact, compose, state_name
-from watchkeeper.notify.model import Acknowledgement, Contact, Downtime, Event, NotificationRule
-from watchkeeper.notify.states import (
-    CRIT,
-    OK,
-    STALE,
-    AlertPolicy,
-    AlertState,
-    Transition,
-    advance,
-    flap_explanation,
-)
-from watchkeeper.store.notify_tables import NotifyTables, Tracked
+from watchkeeper.notify.states import advance, flap_explanation
+from watchkeeper.store.notify_tables import NotifyTables
 
 log = logging.getLogger(__name__)
 

@@ -18,50 +18,12 @@ host is down, because the host's own notification covers it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-OK, WARN, CRIT, UNKNOWN, STALE = 0, 1, 2, 3, 4
-NAMES = {OK: "OK", WARN: "WARN", CRIT: "CRIT", UNKNOWN: "UNKNOWN", STALE: "STALE"}
-HOST_NAMES = {OK: "UP", CRIT: "DOWN", UNKNOWN: "UNREACHABLE", STALE: "STALE"}
-BY_NAME = {**{name: code for code, name in NAMES.items()}, "UP": OK, "DOWN": CRIT, "UNREACHABLE": UNKNOWN}
+from watchkeeper.model.alerts import AlertPolicy, AlertState, Transition
+from watchkeeper.model.states import OK, STALE
 
 HISTORY = 20
 _MASK = (1 << HISTORY) - 1
 _WEIGHTS = tuple(1.2 - 0.4 * age / (HISTORY - 1) for age in range(HISTORY))  # index 0: newest
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    max_attempts: int = 3
-    flap_start_percent: float = 30.0
-    flap_stop_percent: float = 15.0
-
-
-@dataclass(slots=True)
-class AlertState:
-    state: int = OK
-    """The state of the latest result (STALE for a result without fresh data)."""
-    hard: int = OK
-    attempt: int = 1
-    since: float = 0.0
-    """When `state` was first seen."""
-    hard_since: float = 0.0
-    changes: int = 0
-    """Bit i set: the result i checks ago changed the state (bit 0 is the newest)."""
-    flapping: bool = False
-    summary: str = ""
-
-    @property
-    def soft_problem(self) -> bool:
-        return self.state != OK and self.state != self.hard
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    kind: str
-    """HARD (a new hard state), FLAPPING_START or FLAPPING_STOP."""
-    previous: int
-    state: int
 
 
 def flap_percent(changes: int) -> float:
@@ -109,7 +71,10 @@ def advance(alert: AlertState, observed: int, now: float, policy: AlertPolicy) -
     return transitions
 
 
-def flap_explanation(alert: AlertState, policy: AlertPolicy = AlertPolicy()) -> str:
+DEFAULT_POLICY = AlertPolicy()
+
+
+def flap_explanation(alert: AlertState, policy: AlertPolicy = DEFAULT_POLICY) -> str:
     """Why a service counts as flapping (or not), in words for its details."""
     changes = bin(alert.changes).count("1")
     percent = flap_percent(alert.changes)

@@ -28,22 +28,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.active.execute import execute
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.active.pool import HelperPool
-from watchkeeper.collect.hosts import HostConfig, make_transport
+from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
 from watchkeeper.engine.checking import ParsedHost
 from watchkeeper.engine.cycle import Discovery, failed_cycle, run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
-from watchkeeper.engine.model import HostCycle, ServiceSpec
-from watchkeeper.engine.rules import Rule, rules_for_host
 from watchkeeper.errors import CollectError, ConfigError, StoreError
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.cycles import HostCycle, ServiceSpec
+from watchkeeper.model.health import Health
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.rules import Rule, rules_for_host
 from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier, policy_for
 from watchkeeper.paths import Paths
-from watchkeeper.schedule.health import Health
-from watchkeeper.schedule.passive import PassiveResults
+from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import HostRow, Store

@@ -28,12 +28,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from watchkeeper.active.model import ActiveCheck
-from watchkeeper.engine.model import HostCycle, Outcome
 from watchkeeper.errors import StoreError
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.alerts import AlertPolicy
+from watchkeeper.model.cycles import HostCycle, Outcome
 from watchkeeper.notify.notifier import Notifier
-from watchkeeper.notify.states import AlertPolicy
-from watchkeeper.schedule.passive import PassiveResults
+from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.store.database import Store
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import json
 import time
 from dataclasses import dataclass
 
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.errors import ConfigError, NotFound
+from watchkeeper.model.active_checks import ActiveCheck
 from watchkeeper.store.database import Store
 
 

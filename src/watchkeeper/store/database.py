@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.collect.hosts import HostConfig
-from watchkeeper.engine.model import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
-from watchkeeper.engine.rules import Rule
 from watchkeeper.errors import ConfigError, NotFound, StoreError
+from watchkeeper.model.cycles import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.rules import Rule
 from watchkeeper.store.rollup import Rollups
 from watchkeeper.store.schema import CONFIG_COUNTERS, METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
 

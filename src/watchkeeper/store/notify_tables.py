@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.errors import ConfigError, NotFound
-from watchkeeper.notify.model import Acknowledgement, Channel, Contact, Downtime, Event, NotificationRule
-from watchkeeper.notify.states import CRIT, OK, AlertState
+from watchkeeper.model.alerts import Tracked
+from watchkeeper.model.notifications import Acknowledgement, Channel, Contact, Downtime, Event, NotificationRule
+from watchkeeper.model.states import CRIT, OK
 from watchkeeper.store.database import Store
 
 
@@ -39,29 +40,6 @@ class SpoolRow:
     last_error: str
     sent: float | None
     body: dict[str, Any]
-
-
-@dataclass(slots=True)
-class Tracked:
-    """A service's alert state and what each rule has told (rule id -> (state, when))."""
-
-    alert: AlertState
-    notified: dict[int, tuple[int, float]]
-    flap_told: list[int]
-
-    def to_json(self) -> str:
-        a = self.alert
-        return json.dumps({"a": [a.state, a.hard, a.attempt, a.since, a.hard_since, a.changes, a.flapping,
-                                 a.summary],
-                           "n": {str(k): list(v) for k, v in self.notified.items()}, "f": self.flap_told},
-                          separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> Tracked:
-        data = json.loads(text)
-        alert = AlertState(*data["a"])
-        return cls(alert, {int(k): (int(v[0]), float(v[1])) for k, v in data["n"].items()},
-                   [int(r) for r in data["f"]])
 
 
 def _spool_row(r: tuple[Any, ...]) -> SpoolRow:

@@ -14,15 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.checkapi import build_params
-from watchkeeper.collect.hosts import HostConfig
 from watchkeeper.engine.catalog import plugins_by_name
 from watchkeeper.engine.discovery import diff_services
-from watchkeeper.engine.model import STATE_NAMES
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.notifications import Downtime, NotificationRule
+from watchkeeper.model.states import BY_NAME, NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
-from watchkeeper.notify.model import Downtime, NotificationRule
-from watchkeeper.notify.states import BY_NAME
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -162,7 +161,7 @@ def list_services(request: Request, _: Read, host: str | None = None,
         store.host(host)
     marks = views.Marks.load(store)
     wanted = {s.upper() for s in state or []}
-    unknown = wanted - set(STATE_NAMES.values())
+    unknown = wanted - set(NAMES.values())
     if unknown:
         raise ApiError(400, f"unknown state {', '.join(sorted(unknown))}; use OK WARN CRIT UNKNOWN PENDING")
     return list(views.find_services(store, marks, host, wanted, q or "", problems))
@@ -191,7 +190,7 @@ def service_history(request: Request, host: str, service: str, _: Read,
 
 
 def _history(store: Store, host: str, service: str, limit: int) -> list[HistoryOut]:
-    return [HistoryOut(ts=r.ts, state=STATE_NAMES.get(r.state, "UNKNOWN"),  # type: ignore[arg-type]
+    return [HistoryOut(ts=r.ts, state=NAMES.get(r.state, "UNKNOWN"),  # type: ignore[arg-type]
                        state_code=r.state, stale=r.stale, summary=r.summary)
             for r in store.history(host, service, limit)]
 
@@ -272,7 +271,7 @@ def remove_downtime(request: Request, downtime_id: RowId, _: Write) -> Response:
 
 # ---------------------------------------------------------------------- acknowledgements
 def _ack_out(ack: Any) -> AckOut:
-    return AckOut(host=ack.host, service=ack.service, state=STATE_NAMES.get(ack.state, "UNKNOWN"),  # type: ignore[arg-type]
+    return AckOut(host=ack.host, service=ack.service, state=NAMES.get(ack.state, "UNKNOWN"),  # type: ignore[arg-type]
                   author=ack.author,
                   comment=ack.comment, sticky=ack.sticky, expires=ack.expires, created=ack.created)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from watchkeeper.engine.model import ServiceSpec
-from watchkeeper.schedule.health import Health
+from watchkeeper.model.cycles import ServiceSpec
+from watchkeeper.model.health import Health
 
 
 class DaemonLink(Protocol):

@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader
 
 from watchkeeper.checkapi import render
 from watchkeeper.engine.discovery import diff_services
-from watchkeeper.engine.model import DISCOVERY_SERVICE, STATE_NAMES
+from watchkeeper.model.cycles import DISCOVERY_SERVICE
+from watchkeeper.model.states import NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.store.database import MetricPoint, Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -49,7 +50,7 @@ def _age(since: float | None) -> str:
 _environment.filters["age"] = _age
 _environment.filters["when"] = lambda ts: "-" if ts is None else render.datetime(ts) if math.isfinite(ts) \
     else "open end"
-_environment.globals["state_name"] = lambda code: STATE_NAMES.get(code, "UNKNOWN")
+_environment.globals["state_name"] = lambda code: NAMES.get(code, "UNKNOWN")
 _environment.globals["service_url"] = lambda host, service, **extra: "/service?" + urlencode(
     {"host": host, "service": service, **extra})
 _environment.globals["host_url"] = lambda host: "/hosts/" + quote(host, safe="")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from watchkeeper.schedule.health import Health
+from watchkeeper.model.health import Health
 from watchkeeper.store.database import Store
 from watchkeeper.store.schema import METRIC_TIERS
 

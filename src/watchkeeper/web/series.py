@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import render
-from watchkeeper.checkapi.results import unit_of
+from watchkeeper.model.verdicts import unit_of
 from watchkeeper.store.database import MetricPoint
 
 RANGES = {"4h": 4 * 3600.0, "25h": 25 * 3600.0, "8d": 8 * 86400.0, "1y": 365 * 86400.0}

@@ -7,9 +7,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from watchkeeper.checkapi.results import unit_of
-from watchkeeper.engine.model import STATE_NAMES
-from watchkeeper.notify.model import Acknowledgement, Downtime
+from watchkeeper.model.notifications import Acknowledgement, Downtime
+from watchkeeper.model.states import NAMES
+from watchkeeper.model.verdicts import unit_of
 from watchkeeper.store.database import ServiceRow, Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.web.api_models import HostOut, MetricsOut, SeriesOut, ServiceOut
@@ -38,7 +38,7 @@ class Marks:
 
 def service_out(row: ServiceRow, marks: Marks) -> ServiceOut:
     return ServiceOut(host=row.host, name=row.name, plugin=row.plugin, item=row.item,
-                      state=STATE_NAMES.get(row.state, "UNKNOWN"),  # type: ignore[arg-type]
+                      state=NAMES.get(row.state, "UNKNOWN"),  # type: ignore[arg-type]
                       state_code=row.state, stale=row.stale, summary=row.summary, details=row.details,
                       last_check=row.last_check, last_change=row.last_change,
                       acknowledged=(row.host, row.name) in marks.acks,
@@ -75,7 +75,7 @@ def find_services(store: Store, marks: Marks, host: str | None, states: set[str]
     """Services of a host (or all), in these states, with `text` in host, name or summary."""
     needle = text.lower()
     for row in store.services(host):
-        if states and STATE_NAMES.get(row.state) not in states:
+        if states and NAMES.get(row.state) not in states:
             continue
         if needle and needle not in f"{row.host}\t{row.name}\t{row.summary}".lower():
             continue
@@ -88,7 +88,7 @@ def find_services(store: Store, marks: Marks, host: str | None, states: set[str]
 def state_counts(store: Store) -> dict[str, int]:
     counts = {name: 0 for name in ("CRIT", "UNKNOWN", "WARN", "OK", "PENDING")}
     for state, n in store.query("SELECT state, count(*) FROM services GROUP BY state"):
-        counts[STATE_NAMES.get(state, "UNKNOWN")] += n
+        counts[NAMES.get(state, "UNKNOWN")] += n
     return counts
 
 

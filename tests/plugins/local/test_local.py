@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.conftest import agent_output, fixtures, outcomes, results
 from watchkeeper.checkapi import Metric, NoParams, State
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.model import AGENT_SERVICE
+from watchkeeper.model.cycles import AGENT_SERVICE
 from watchkeeper.plugins.local.local import LocalSection, check_local, parse_local
 
 RAW = (fixtures(__file__) / "checkmk_agent" / "agent_2.3.0b1_local_cases.txt").read_bytes()

@@ -22,7 +22,7 @@ from watchkeeper.collect.local import AGENT_PATH
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.cycle import run_host_cycle
-from watchkeeper.engine.model import AGENT_SERVICE, ServiceSpec
+from watchkeeper.model.cycles import AGENT_SERVICE, ServiceSpec
 from watchkeeper.plugins.logwatch.logwatch import LogwatchParams, check_logwatch, parse_logwatch
 
 # As quoted in the seeds; the blog shortened it with … and typeset the quotes, restored here.

@@ -22,7 +22,7 @@ from tests.conftest import REPO, missing
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.checking import collapse, parse_host
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.lvm.groups import GroupParams, lvm_groups
 from watchkeeper.plugins.lvm.report import Lvm, parse_lvm
 from watchkeeper.plugins.lvm.thin import ThinParams, lvm_thin_pools

@@ -10,7 +10,7 @@ from tests.conftest import fixtures
 from watchkeeper.checkapi import NoParams
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.checking import collapse
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.mdraid.arrays import md_arrays
 from watchkeeper.plugins.mdraid.mdstat import Array, parse_mdstat
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.conftest import fixtures
 from watchkeeper.checkapi import StringTable, build_params
 from watchkeeper.engine.checking import collapse
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.megaraid.batteries import megaraid_batteries
 from watchkeeper.plugins.megaraid.drives import megaraid_drives
 from watchkeeper.plugins.megaraid.model import MegaRaid

@@ -27,7 +27,7 @@ from tests.labs.moosefs import MooseFSLab, cs_address, unavailable
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.checking import collapse, parse_host
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
 from watchkeeper.plugins.moosefs.files import moosefs_files
 from watchkeeper.plugins.moosefs.replication import moosefs_replication

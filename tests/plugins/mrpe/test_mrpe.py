@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.conftest import fixtures, outcomes, results
 from watchkeeper.checkapi import Metric, NoParams, State
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.model import AGENT_SERVICE
+from watchkeeper.model.cycles import AGENT_SERVICE
 from watchkeeper.plugins.mrpe.mrpe import MrpeSection, check_mrpe, parse_mrpe
 
 RAW = (fixtures(__file__) / "checkmk_agent" / "agent_2.3.0b1_mrpe_cases.txt").read_bytes()

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import fixtures, outcomes, results
 from watchkeeper.checkapi import Fixed, State
 from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.model import AGENT_SERVICE
+from watchkeeper.model.cycles import AGENT_SERVICE
 from watchkeeper.plugins.netfs.checks import NetworkMountParams, check_mount
 from watchkeeper.plugins.netfs.mounts import parse_mounts_text, parse_nfsmounts_v2
 

@@ -15,7 +15,7 @@ from tests.conftest import REPO, fixtures, missing
 from watchkeeper.checkapi import StringTable, build_params
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.checking import collapse
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.smart.disks import DiskParams, smart_disks
 from watchkeeper.plugins.smart.smartctl import Disk, parse_smart
 

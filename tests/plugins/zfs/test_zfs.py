@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from tests.conftest import fixtures, results
 from watchkeeper.checkapi import Metric, Pending, Result, State, StringTable, ValueStore
 from watchkeeper.engine.checking import collapse
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.zfs.pools import PoolParams, zfs_pools
 from watchkeeper.plugins.zfs.zpool import Zfs, parse_zfs, size, timestamp
 

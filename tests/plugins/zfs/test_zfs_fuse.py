@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO, missing
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.checking import collapse
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.zfs.pools import PoolParams, zfs_pools
 from watchkeeper.plugins.zfs.zpool import parse_zfs
 

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watchkeeper.errors import ConfigError
-from watchkeeper.notify.calendar import parse_window
+from watchkeeper.model.calendar import parse_window
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -1,16 +1,11 @@
-"""Plain records that pass between the engine, the scheduler and the store."""
+"""A host's check cycle as it passes from the engine through the results sink to the store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import Metric
-
-PENDING = -1
-"""Service state before its first verdict (counters seen once); stored like the others."""
-
-STATE_NAMES = {PENDING: "PENDING", 0: "OK", 1: "WARN", 2: "CRIT", 3: "UNKNOWN"}
+from watchkeeper.model.verdicts import Metric
 
 AGENT_SERVICE = "Agent"
 DISCOVERY_SERVICE = "Service discovery"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from watchkeeper.active.model import ActiveCheck
 from watchkeeper.checkapi import render
 from watchkeeper.checkapi.plugin_output import parse_plugin_output, to_metrics
-from watchkeeper.engine.model import Outcome
+from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.cycles import Outcome
 from watchkeeper.store.active_tables import ActiveTables
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from watchkeeper.errors import ConfigError
-from watchkeeper.notify.calendar import WeeklyWindow, check_zone, parse_window
-from watchkeeper.notify.states import BY_NAME, CRIT, OK, STALE, UNKNOWN, WARN
+from watchkeeper.model.calendar import WeeklyWindow, check_zone, parse_window
+from watchkeeper.model.states import BY_NAME, CRIT, OK, STALE, UNKNOWN, WARN
 
 CHANNEL_KINDS = ("email", "webhook", "script")
 PROBLEM_STATES = ("WARN", "CRIT", "UNKNOWN", "STALE")

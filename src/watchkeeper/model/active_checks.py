@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from watchkeeper.active.macros import check_macros
-from watchkeeper.active.spawn import DEFAULT_PLUGIN_TIMEOUT_S
 from watchkeeper.errors import ConfigError
+from watchkeeper.model.macros import check_macros
+from watchkeeper.model.plugin_runs import DEFAULT_PLUGIN_TIMEOUT_S
 
 ACTIVE_PLUGIN = "active"
 PASSIVE_PLUGIN = "passive"
