@@ -64,6 +64,8 @@ class CheckPlugin(Generic[SectionT, ParamsT]):
     When `items_from_rules` is set, the services are the items that rules for this plugin name
     literally (`watchkeeper rule add process --item sshd pattern=...`), not what `discover`
     finds: what to look for is the user's to say, as for processes.
+    `reads_acknowledgements`: the check clears what it keeps when its service is acknowledged;
+    the engine then sets the parameter `acknowledged_at` (when) while an acknowledgement holds.
     """
 
     name: str
@@ -73,6 +75,7 @@ class CheckPlugin(Generic[SectionT, ParamsT]):
     check: Callable[[str, ParamsT, SectionT, ValueStore, float], CheckResult]
     default_params: ParamsT
     items_from_rules: bool = False
+    reads_acknowledgements: bool = False
 
     def service_name(self, item: str) -> str:
         return self.title % item if "%s" in self.title else self.title

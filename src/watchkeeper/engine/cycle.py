@@ -65,7 +65,7 @@ def run_host_cycle(
     params_cache: dict[str, Any] | None = None,
 ) -> CycleResult:
     """`acknowledged`: service name -> when it was acknowledged, for checks that clear what they
-    keep on an acknowledgement (their parameters have an `acknowledged_at`). `discovery`: what
+    keep on an acknowledgement (`CheckPlugin.reads_acknowledgements`). `discovery`: what
     discovery found in an earlier cycle of this host, reused while it is still good; `previous`:
     the last cycle's parsed sections, whose unchanged ones are neither split nor parsed again;
     `params_cache`: each service's parameters, built once from rules and facts (the caller
@@ -93,7 +93,7 @@ def run_host_cycle(
         built = None
         rule_params: dict[str, Any] = {}
         acked_at = acknowledged.get(spec.name) if acknowledged else None
-        if acked_at is not None and hasattr(plugin.default_params, "acknowledged_at"):
+        if acked_at is not None and plugin.reads_acknowledgements:
             rule_params = {**params_from_rules(rules, spec.plugin, spec.item), "acknowledged_at": acked_at}
         elif params_cache is None or (built := params_cache.get(spec.name)) is None:
             rule_params = params_from_rules(rules, spec.plugin, spec.item)

@@ -337,7 +337,7 @@ class Snapshot:
         if found is None:
             labels = host.labels
             found = self._rules_cache[key] = [rule for rule in self.rules
-                                              if not rule.matches(host.name, service, labels, summary)]
+                                              if not rule.mismatch(host.name, service, labels, summary)]
         return found
 
     def contacts_of(self, host: HostView, service: str = "", summary: str = "") -> tuple[list[str], list[str]]:

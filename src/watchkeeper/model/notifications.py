@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -102,8 +103,8 @@ class NotificationRule:
                 values[key] = tuple(values[key])
         return cls(id=rule_id, **values)
 
-    def matches(self, host: str, service: str, labels: dict[str, str], summary: str) -> str:
-        """'' when the rule applies to this service, else why not."""
+    def mismatch(self, host: str, service: str, labels: Mapping[str, str], summary: str) -> str:
+        """Why the rule does not apply to this service; '' when it does."""
         if not fnmatch.fnmatchcase(host, self.hosts):
             return f"host {host} does not match {self.hosts!r}"
         if not fnmatch.fnmatchcase(service, self.services):

@@ -26,6 +26,7 @@ from watchkeeper.model.calendar import parse_window
 from watchkeeper.model.cycles import HostCycle
 from watchkeeper.model.notifications import Acknowledgement, Contact, Downtime, Event, NotificationRule
 from watchkeeper.model.states import CRIT, OK, PENDING, STALE
+from watchkeeper.notify.decide import decide
 from watchkeeper.notify.messages import compact, compose, state_name
 from watchkeeper.notify.states import advance, flap_explanation
 from watchkeeper.store.notify_tables import NotifyTables
@@ -168,22 +169,15 @@ class Notifier:
     def _evaluate(self, key: Key, tracked: Tracked, now: float) -> None:
         host, service = key
         alert = tracked.alert
-        held = self.held_back(key, alert, now)
-        labels = self.config.labels.get(host, {})
-        for rule in self.config.rules:
-            if rule.matches(host, service, labels, alert.summary):
-                continue
-            if rule.suppress:
-                break
-            told, told_at = tracked.notified.get(rule.id, (OK, 0.0))
-            if not held:
-                kind = self._due(rule, told, told_at, alert, key, now)
-                if kind:
-                    self._emit(rule, key, kind, told, alert.hard, alert.summary, now)
-                    tracked.notified[rule.id] = (alert.hard, now)
-                    self.dirty.add(key)
-            if rule.stop:
-                break
+        if self.held_back(key, alert, now):
+            return
+        for decision in decide(self.config.rules, host, service, self.config.labels.get(host, {}), alert,
+                               tracked.notified, self._acked(key, alert.hard, now), now):
+            if decision.tell and not decision.waits:
+                self._emit(decision.rule, key, decision.tell, tracked.notified.get(decision.rule.id, (OK, 0.0))[0],
+                           alert.hard, alert.summary, now)
+                tracked.notified[decision.rule.id] = (alert.hard, now)
+                self.dirty.add(key)
 
     def held_back(self, key: Key, alert: AlertState, now: float) -> str:
         """Why nothing is told about this service now, or ''."""
@@ -199,24 +193,6 @@ class Notifier:
         if alert.flapping:
             return "flapping: state changes are held until it settles"
         return ""
-
-    def _due(self, rule: NotificationRule, told: int, told_at: float, alert: AlertState, key: Key,
-             now: float) -> str:
-        hard = alert.hard
-        window = rule.window()
-        if window is not None and not window.contains(now):
-            return ""
-        if hard == told:
-            if hard != OK and rule.renotify_s and now - told_at >= rule.renotify_s and not self._acked(key, hard, now):
-                return "RENOTIFY"
-            return ""
-        if hard == OK:
-            return "RECOVERY"
-        if rule.wants(told, hard) or self._acked(key, hard, now):
-            return ""
-        if now - alert.hard_since < rule.after_s + rule.grace_s:
-            return ""
-        return "PROBLEM"
 
     def _acked(self, key: Key, hard: int, now: float) -> bool:
         ack = self.config.acks.get(key)
@@ -236,7 +212,7 @@ class Notifier:
         if transition.kind == "FLAPPING_START":
             labels = self.config.labels.get(host, {})
             for rule in self.config.rules:
-                if rule.matches(host, service, labels, tracked.alert.summary):
+                if rule.mismatch(host, service, labels, tracked.alert.summary):
                     continue
                 if rule.suppress:
                     break
@@ -294,38 +270,23 @@ class Notifier:
             lines.append(f"held back: {held}")
         if self._acked(key, state, now):
             lines.append(f"acknowledged by {self.config.acks[key].author}: problems are not told")
-        labels = self.config.labels.get(host, {})
+        told = current.notified if current else {}
         told_any = False
-        for rule in self.config.rules:
+        for decision in decide(self.config.rules, host, service, self.config.labels.get(host, {}), alert, told,
+                               False, now):
+            rule = decision.rule
             label = f"rule {rule.id} ({rule.name or 'unnamed'})"
-            why = rule.matches(host, service, labels, summary)
-            if why:
-                lines.append(f"{label}: does not match: {why}")
-                continue
-            if rule.suppress:
-                lines.append(f"{label}: matches and suppresses: no rule after it applies")
-                break
-            told, _ = current.notified.get(rule.id, (OK, 0.0)) if current else (OK, 0.0)
-            if state == told:
-                lines.append(f"{label}: matches, but it already told {state_name(service, state)}")
-                continue
-            if state != OK:
-                why = rule.wants(told, state)
-                if why:
-                    lines.append(f"{label}: matches, but {why}")
-                    continue
-            elif told == OK:
-                lines.append(f"{label}: matches, but it told no problem, so there is no recovery to tell")
-                continue
-            told_any = True
-            lines.append(f"{label}: notifies {', '.join(rule.contacts)} {self._timing(rule, now)}")
-            for name in rule.contacts:
-                contact = self.config.contacts.get(name)
-                channels = ", ".join(contact.channels) if contact else "(no such contact)"
-                lines.append(f"    {name} via {channels}")
-            if rule.stop:
+            if not decision.tell:
+                lines.append(f"{label}: {decision.why_not}")
+            else:
+                told_any = True
+                lines.append(f"{label}: notifies {', '.join(rule.contacts)} {self._timing(rule, now)}")
+                for name in rule.contacts:
+                    contact = self.config.contacts.get(name)
+                    channels = ", ".join(contact.channels) if contact else "(no such contact)"
+                    lines.append(f"    {name} via {channels}")
+            if decision.matches and rule.stop and not rule.suppress:
                 lines.append(f"{label} stops here: no rule after it applies")
-                break
         if not told_any:
             lines.append("nobody is notified")
         return lines

@@ -169,6 +169,7 @@ logwatch = CheckPlugin(
     discover=discover_logwatch,
     check=check_logwatch,
     default_params=LogwatchParams(),
+    reads_acknowledgements=True,
 )
 
 
