@@ -83,3 +83,9 @@ def test_the_architecture_page_states_the_same_rules() -> None:
         assert line is not None, f"docs/architecture.md has no row for {package}"
         stated = {name.strip("` ") for name in line.split("|")[2].split(",") if name.strip()}
         assert stated == (allowed - LEAVES - {"(root)"}) | ({"watchkeeper"} if "(root)" in allowed else set()), package
+
+
+def test_nothing_imports_the_command_line_entry_point() -> None:
+    importers = [path.relative_to(SOURCE) for path in SOURCE.rglob("*.py")
+                 if "cli.main" in imports(path) and path.name != "main.py"]
+    assert importers == []

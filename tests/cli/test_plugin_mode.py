@@ -11,7 +11,7 @@ from pytest import CaptureFixture
 from tests.plugins.moosefs.test_moosefs import sample
 from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import Metric
-from watchkeeper.cli import plugin_mode
+from watchkeeper.cli.commands import plugin_mode
 from watchkeeper.cli.main import main
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.moosefs.chunkservers import ChunkserverParams, moosefs_chunkservers

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from watchkeeper.checkapi import render
+from watchkeeper.cli.common import open_store, parse_options
 from watchkeeper.errors import ConfigError
 from watchkeeper.model.notifications import PROBLEM_STATES, Channel, Contact, NotificationRule
 from watchkeeper.model.states import BY_NAME, NAMES
@@ -40,8 +41,6 @@ def parse_time(text: str) -> float:
 
 
 def _tables(args: argparse.Namespace) -> NotifyTables:
-    from watchkeeper.cli.main import open_store
-
     return NotifyTables(open_store(args))
 
 
@@ -106,9 +105,7 @@ def cmd_ack_remove(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- notification set-up
 def _config(pairs: list[str]) -> dict[str, Any]:
-    from watchkeeper.cli.main import _parse_options
-
-    return _parse_options(pairs)
+    return parse_options(pairs)
 
 
 def cmd_channel_add(args: argparse.Namespace) -> int:
@@ -198,7 +195,7 @@ def cmd_notify_log(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- parsers
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     author = getpass.getuser()
     downtime = sub.add_parser("downtime", help="planned maintenance: no notifications while it lasts")
     dsub = downtime.add_subparsers(dest="downtime_command", required=True)

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.cli.common import open_store
 from watchkeeper.model.notifications import Contact
 from watchkeeper.nagios_import.mapping import map_config
 from watchkeeper.nagios_import.objects import read_config
@@ -15,8 +16,6 @@ from watchkeeper.store.notify_tables import NotifyTables
 
 
 def cmd_import_nagios(args: argparse.Namespace) -> int:
-    from watchkeeper.cli.main import open_store
-
     report = map_config(read_config(Path(args.path)))
     lines = report.lines()
     if report.unreadable:
@@ -50,7 +49,7 @@ def cmd_import_nagios(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     imports = sub.add_parser("import", help="import another monitoring system's configuration")
     isub = imports.add_subparsers(dest="import_command", required=True)
     p = isub.add_parser("nagios", help="hosts, services and commands from nagios.cfg and the files it names")

@@ -51,7 +51,7 @@ MODES = {
 }
 
 
-def add_parser(sub: Any) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("plugin", help="run one check as a Nagios plugin (one line, perfdata, exit code)",
                        description="Examples: watchkeeper plugin moosefs-replicas --master mfsmaster:9421; "
                        "watchkeeper plugin moosefs-files --path /mnt/mfs/images")

@@ -8,7 +8,8 @@ import shlex
 from typing import Any
 
 from watchkeeper.active.execute import execute
-from watchkeeper.cli.alerting import parse_duration
+from watchkeeper.cli.commands.alerting import parse_duration
+from watchkeeper.cli.common import open_store
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.errors import ConfigError
@@ -19,8 +20,6 @@ from watchkeeper.store.active_tables import ActiveTables
 
 
 def _tables(args: argparse.Namespace) -> ActiveTables:
-    from watchkeeper.cli.main import open_store
-
     return ActiveTables(open_store(args))
 
 
@@ -104,7 +103,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     service = sub.add_parser("service", help="active checks (Nagios plugins) and passive services")
     ssub = service.add_subparsers(dest="service_command", required=True)
     p = ssub.add_parser("add", help="e.g. `service add web1 HTTP -- check_http -H '$HOSTADDRESS$'`, "

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from watchkeeper.checkapi import render
+from watchkeeper.cli.common import open_store
 from watchkeeper.errors import ConfigError
 from watchkeeper.store.database import Store
 from watchkeeper.store.web_tables import SCOPES, WebTables
@@ -20,8 +21,6 @@ INITIAL_PASSWORD_FILE = "initial-password"
 
 
 def _tables(args: argparse.Namespace) -> WebTables:
-    from watchkeeper.cli.main import open_store
-
     return WebTables(open_store(args))
 
 
@@ -90,7 +89,7 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     token = sub.add_parser("token", help="API tokens (scopes: read, write, admin)")
     tsub = token.add_subparsers(dest="token_command", required=True)
     p = tsub.add_parser("add", help="create a token; it is printed once, only its hash is kept")
