@@ -39,11 +39,20 @@ async def serve() -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     out = sys.stdout.buffer
     running: set[asyncio.Task[None]] = set()
+    flushing = False
+
+    def flush() -> None:
+        nonlocal flushing
+        flushing = False
+        out.flush()
 
     async def one(request: dict[str, Any]) -> None:
+        nonlocal flushing
         run = await run_plugin(request["argv"], timeout_s=request["timeout"], limit=request["limit"])
         out.write(encode(request["id"], run))
-        out.flush()
+        if not flushing:  # the results that finish in the same turn of the loop go in one write
+            flushing = True
+            loop.call_soon(flush)
 
     while line := await reader.readline():
         task = asyncio.create_task(one(json.loads(line)))

@@ -1,7 +1,7 @@
 """Plugins run by a pool of helper processes (`active/helper.py`), one per core.
 
-The daemon writes a request line and awaits the result line: a few microseconds of its own
-time per plugin, where spawning and watching the plugin itself would keep its one thread
+The daemon writes a request line and awaits the result line (the lines of one turn of the
+event loop go in one write, both ways): a few microseconds of its own time per plugin, where spawning and watching the plugin itself would keep its one thread
 busy for most of a millisecond. A helper that dies fails only the plugins it was running
 (UNKNOWN, with the reason), and the next request starts a new one.
 """
@@ -30,6 +30,18 @@ class Helper:
     process: asyncio.subprocess.Process
     pending: dict[int, asyncio.Future[PluginRun]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
+    requests: list[bytes] = field(default_factory=list)
+    """Request lines of this turn of the event loop, written together at its end."""
+
+    def send(self, line: bytes) -> None:
+        if not self.requests:
+            asyncio.get_running_loop().call_soon(self._write)
+        self.requests.append(line)
+
+    def _write(self) -> None:
+        lines, self.requests = self.requests, []
+        if self.process.stdin is not None and not self.process.stdin.is_closing():
+            self.process.stdin.write(b"".join(lines))
 
     @property
     def alive(self) -> bool:
@@ -48,9 +60,8 @@ class HelperPool:
         request_id = next(self._ids)
         future: asyncio.Future[PluginRun] = asyncio.get_running_loop().create_future()
         helper.pending[request_id] = future
-        assert helper.process.stdin is not None
-        helper.process.stdin.write(json.dumps({"id": request_id, "argv": argv, "timeout": timeout_s,
-                                               "limit": limit}).encode() + b"\n")
+        helper.send(json.dumps({"id": request_id, "argv": argv, "timeout": timeout_s,
+                                "limit": limit}).encode() + b"\n")
         try:
             return await asyncio.wait_for(future, timeout_s + 30.0)  # the helper kills at timeout_s
         except TimeoutError:

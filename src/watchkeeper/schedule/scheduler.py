@@ -143,6 +143,10 @@ class Scheduler:
         self.hosts: dict[str, HostRuntime] = {}
         self.active: dict[tuple[str, str], ActiveRuntime] = {}
         self._active_queue: list[tuple[float, tuple[str, str]]] = []
+        self._host_queue: list[tuple[float, str]] = []
+        """Hosts by when they are due; an entry whose host has since moved on is skipped."""
+        self._wake_at = -math.inf
+        """When the loop plans to look again: a check that falls due before that wakes it."""
         self.active_gate = asyncio.Semaphore(active_concurrency)
         if sink is None:  # the daemon hands in its own (`daemon.py`); tests and benchmarks get this one
             sink = ResultsSink(Store(store.path), PassiveResults(ActiveTables(store)), notifier=notifier, clock=clock)
@@ -256,7 +260,8 @@ class Scheduler:
             due = _first_due(name, min(interval, spread) if row.last_fetch is None else interval, now)
             if row.config.uri == "none":
                 due = math.inf  # no agent to fetch: only its active and passive services run
-            self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
+            runtime = self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
+            self._queue_host(runtime)
         if snapshot.checks is not None:
             await self._apply_active(snapshot.checks, snapshot.passive_results or {}, now)
         self._started = True
@@ -345,6 +350,8 @@ class Scheduler:
         writing = asyncio.create_task(self.sink.run(stop))
         delivering = asyncio.create_task(self._deliver(stop)) if self.delivery is not None else None
         try:
+            loop = asyncio.get_running_loop()
+            stopping = asyncio.create_task(self._wake_on(stop))
             while not stop.is_set():
                 now = self.clock()
                 if now >= next_poll:
@@ -353,19 +360,33 @@ class Scheduler:
                     except StoreError as exc:
                         log.error("configuration changes wait: %s", exc)
                     next_poll = self.clock() + CONFIG_POLL_S
-                wake_at = min(next_poll, self._start_due(self.clock()))
                 self._wake.clear()
-                stopping = asyncio.ensure_future(stop.wait())
-                waking = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait({stopping, waking}, timeout=max(wake_at - self.clock(), 0.0),
-                                   return_when=asyncio.FIRST_COMPLETED)
-                stopping.cancel()
-                waking.cancel()
+                self._wake_at = min(next_poll, self._start_due(self.clock()))
+                # One timer and one wait per turn; finished checks wake the loop only when what
+                # they queued is due before this (one wake-up per plugin cost more than the plugin).
+                timer = loop.call_later(max(self._wake_at - self.clock(), 0.0), self._wake.set)
+                await self._wake.wait()
+                timer.cancel()
+                self._wake_at = -math.inf
+            await stopping
         finally:
             if delivering is not None:
                 await delivering
             await writing
             await self._shutdown()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    def _due_changed(self, when: float) -> None:
+        if when < self._wake_at:
+            self._wake.set()
+
+    def _queue_host(self, runtime: HostRuntime) -> None:
+        if not math.isinf(runtime.due):
+            heapq.heappush(self._host_queue, (runtime.due, runtime.config.name))
+            self._due_changed(runtime.due)
 
     async def _deliver(self, stop: asyncio.Event) -> None:
         assert self.delivery is not None
@@ -381,11 +402,12 @@ class Scheduler:
 
     def _start_due(self, now: float) -> float:
         """Start every host that is due; return when the next one will be."""
-        queue = [(runtime.due, name) for name, runtime in self.hosts.items() if not runtime.running]
-        heapq.heapify(queue)
+        queue = self._host_queue
         while queue and queue[0][0] <= now:
             due, name = heapq.heappop(queue)
-            runtime = self.hosts[name]
+            runtime = self.hosts.get(name)
+            if runtime is None or runtime.running or runtime.due != due:
+                continue  # removed, running, or rescheduled since it was queued
             self.stats.started_late(now - due)
             interval = runtime.config.interval_s
             runtime.due = due + interval if now - due < interval else now + interval  # late: skip, no burst
@@ -435,7 +457,7 @@ class Scheduler:
                     due = runtime.due + check.interval_s
                     runtime.due = due if due > now else now + check.interval_s
                 heapq.heappush(self._active_queue, (runtime.due, (check.host, check.name)))
-            self._wake.set()
+                self._due_changed(runtime.due)
 
     def reschedule(self, host: str, service: str | None, when: float) -> bool:
         """Check a host's agent (service None) or one active service at `when`; False if unknown."""
@@ -444,6 +466,8 @@ class Scheduler:
             if runtime is None or math.isinf(runtime.due):
                 return False
             runtime.due = when
+            if not runtime.running:
+                self._queue_host(runtime)
         else:
             active = self.active.get((host, service))
             if active is None:
@@ -484,7 +508,8 @@ class Scheduler:
             self.sink.put(failed_cycle(name, reason, runtime.specs, self.clock()), policy_for(runtime.config.options))
         finally:
             runtime.running = False
-            self._wake.set()
+            if self.hosts.get(name) is runtime:
+                self._queue_host(runtime)
 
     async def _shutdown(self) -> None:
         """Checks that finish within SHUTDOWN_GRACE_S are stored; the rest (hung agents or plugins,
