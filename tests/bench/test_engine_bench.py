@@ -20,3 +20,14 @@ def test_engine_benchmark_runs_and_prints_its_figures() -> None:
     assert figures["capacity"]["services"] == 5 * figures["services_per_host"]
     assert figures["scheduled"]["start_delay_p95_seconds"] is not None
     assert figures["peak_rss_bytes"] > 0
+    assert figures["scheduled"]["loop_lag_max_ms"] >= 0 and figures["database_bytes_per_metric_sample"] > 0
+
+
+@pytest.mark.slow
+def test_reload_benchmark_applies_changes_and_measures_the_loop() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "reload.py"), "--hosts", "20", "--services", "5",
+                           "--seconds", "3", "--changes", "2"], check=True, capture_output=True, text=True,
+                          timeout=120)
+    figures = json.loads(done.stdout)
+    assert figures["services"] == 100 and figures["change_applied_seconds"]["changes"] == 2
+    assert figures["loop_lag_max_ms"] >= 0

@@ -21,10 +21,24 @@ def test_active_benchmark_runs_nagios_and_watchkeeper_side_by_side() -> None:
                            "--interval", "2", "--seconds", "4"], check=False, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    figures = json.loads(done.stdout)
+    [figures] = json.loads(done.stdout)["runs"]
     for side in ("nagios4", "watchkeeper"):
         assert figures[side]["checks"] > 0, figures
         assert figures[side]["cpu_seconds_per_1000_checks"] >= 0  # a tiny run may stay under one clock tick
+        assert figures[side]["background_cores_busy"] >= 0
+
+
+@pytest.mark.slow
+def test_many_ssh_hosts_benchmark_holds_a_connection_per_host() -> None:
+    if not Path("/usr/sbin/sshd").exists():
+        missing("OpenSSH server (Debian package openssh-server)")
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "ssh_hosts.py"), "--hosts", "6", "--servers", "2",
+                           "--interval", "2", "--seconds", "5"], check=False, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)["daemon"]
+    assert figures["hosts_connected_at_once"] == 6 and figures["fetch_errors"] == 0, figures
+    assert figures["cycles"] >= 6 and figures["peak_open_descriptors"] > 0
 
 
 @pytest.mark.slow
