@@ -40,7 +40,8 @@ def own_cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def start_sshd(directory: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+def prepare_user(directory: Path) -> None:
+    """Host and client keys in `directory`, and the temporary user USER whose home it is."""
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "host_key")], check=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "client_key")], check=True)
     (directory / "authorized_keys").write_text((directory / "client_key.pub").read_text())
@@ -50,6 +51,10 @@ def start_sshd(directory: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     # '*': no password, but not a locked account, which sshd would refuse even with a key
     subprocess.run(["useradd", "--system", "--password", "*", "--shell", "/bin/sh", "--home-dir", str(directory),
                     USER], check=True)
+
+
+def start_sshd(directory: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    prepare_user(directory)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from cpu_accounting import tree_cpu
+from ssh import USER, prepare_user
 
 from engine import LagMonitor, take_snapshots
 from watchkeeper.daemon import raise_open_file_limit
@@ -34,8 +35,6 @@ from watchkeeper.model.hosts import HostConfig
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler
 from watchkeeper.store.database import Store
-
-USER = "wkbench"
 
 
 def own_cpu() -> float:
@@ -55,14 +54,7 @@ def rss_bytes() -> int:
 
 
 def start_servers(directory: Path, count: int, connections: int) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "host_key")], check=True)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "client_key")], check=True)
-    (directory / "authorized_keys").write_text((directory / "client_key.pub").read_text())
-    directory.chmod(0o755)
-    (directory / "authorized_keys").chmod(0o644)
-    subprocess.run(["userdel", "--force", USER], check=False, stderr=subprocess.DEVNULL)  # left by a killed run
-    subprocess.run(["useradd", "--system", "--password", "*", "--shell", "/bin/sh", "--home-dir", str(directory),
-                    USER], check=True)
+    prepare_user(directory)
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     processes, ports = [], []
     host_key = (directory / "host_key.pub").read_text().split()

@@ -1,11 +1,5 @@
-"""The transport each host address gets (addresses are parsed in `model/hosts.py`).
-
-    local                     the bundled agent on this machine
-    ssh://user@host[:port]    the agent over one persistent SSH connection (default port 22)
-    tcp://host[:port]         an agent listening on TCP (default port 6556)
-    tls://host[:port]         the same over TLS, verified against the system CAs or `ca_file`
-    file:///path/to/output    a saved agent output, replayed every cycle
-    none                      no agent: only active checks (plugins) and passive results
+"""The transport each host address gets: a local process, SSH, TCP or TLS, a replayed file,
+or none (the address forms are parsed in `model/hosts.py`).
 
 Option `address` is the host's address for plugins ($HOSTADDRESS$) when the agent address
 does not give it, or differs from it.
