@@ -1,8 +1,9 @@
 """Plugins run by a pool of helper processes (`active/helper.py`), one per core.
 
 The daemon writes a request line and awaits the result line (the lines of one turn of the
-event loop go in one write, both ways): a few microseconds of its own time per plugin, where spawning and watching the plugin itself would keep its one thread
-busy for most of a millisecond. A helper that dies fails only the plugins it was running
+event loop go in one write, both ways): a few microseconds of its own time per plugin,
+where spawning and watching the plugin itself would keep its one thread busy for most of a
+millisecond. A helper that dies fails only the plugins it was running
 (UNKNOWN, with the reason), and the next request starts a new one.
 """
 
