@@ -109,8 +109,8 @@ class ConfigSnapshot:
     a part that did not change is None."""
 
     counters: dict[str, int]
-    hosts: dict[str, HostRow]
-    rules: list[Rule]
+    hosts: dict[str, HostRow] | None
+    rules: list[Rule] | None
     checks: dict[tuple[str, str], ActiveCheck] | None
     passive_results: dict[tuple[str, str], float] | None
     """When each passive service last had a result (read with the checks)."""
@@ -157,6 +157,8 @@ class Scheduler:
         """The configuration thread's own connection."""
         self._reading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="config-reader")
         self._parsed_specs: dict[tuple[str, str], tuple[str, ActiveCheck]] = {}
+        self._host_rows: dict[str, HostRow] = {}
+        """The hosts as last read (by the configuration thread): active checks of others are dropped."""
         self.rules: list[Rule] = []
         self.counters: dict[str, int] = {}
         self.epoch = 0
@@ -200,19 +202,21 @@ class Scheduler:
         with reader.transaction("reading the configuration"):
             counters = reader.config_counters()
             changed = {name for name, n in counters.items() if before.get(name) != n}
-            hosts = {row.config.name: row for row in reader.hosts()}
-            rules = reader.rules()
+            hosts = {row.config.name: row for row in reader.hosts()} if "hosts" in changed else None
+            rules = reader.rules() if "rules" in changed else None
             specs = ActiveTables(reader).check_specs() if changed & set(CHECK_TABLES) else None
             passive = ({(host, name): when for host, name, when in reader.query(
                 "SELECT host, name, last_check FROM services WHERE plugin = 'passive' AND last_check IS NOT NULL")}
                 if specs is not None else None)
+        if hosts is not None:
+            self._host_rows = hosts
         checks: dict[tuple[str, str], ActiveCheck] | None = None
         if specs is not None:
             checks = {}
             known_specs = self._parsed_specs
             parsed: dict[tuple[str, str], tuple[str, ActiveCheck]] = {}
             for host, name, spec in specs:
-                if host not in hosts:
+                if host not in self._host_rows:
                     continue
                 known = known_specs.get((host, name))
                 if known is None or known[0] != spec:
@@ -228,14 +232,22 @@ class Scheduler:
                               bool(changed & set(SERVICE_TABLES)))
 
     async def _apply(self, snapshot: ConfigSnapshot) -> None:
-        rows = snapshot.hosts
-        self.rules = snapshot.rules
+        if snapshot.rules is not None:
+            self.rules = snapshot.rules
         self.counters = snapshot.counters
         if snapshot.services_changed:
             self.epoch += 1
         if self.notifier is not None and snapshot.notifications_changed:
             self.notifier.reload()
         now = self.clock()
+        if snapshot.hosts is not None:
+            self._apply_hosts(snapshot.hosts, now)
+        if snapshot.checks is not None:
+            await self._apply_active(snapshot.checks, snapshot.passive_results or {}, now)
+        self._started = True
+        self._wake.set()
+
+    def _apply_hosts(self, rows: dict[str, HostRow], now: float) -> None:
         for name in list(self.hosts):
             runtime = self.hosts[name]
             if name not in rows or rows[name].config != runtime.config:
@@ -262,10 +274,6 @@ class Scheduler:
                 due = math.inf  # no agent to fetch: only its active and passive services run
             runtime = self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
             self._queue_host(runtime)
-        if snapshot.checks is not None:
-            await self._apply_active(snapshot.checks, snapshot.passive_results or {}, now)
-        self._started = True
-        self._wake.set()
 
     async def _apply_active(self, checks: dict[tuple[str, str], ActiveCheck],
                             last_results: dict[tuple[str, str], float], now: float) -> None:
