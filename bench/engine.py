@@ -94,7 +94,7 @@ def with_alerting(store: Store, home: Path) -> Scheduler:
     return Scheduler(store, Paths(home), notifier=Notifier(tables))
 
 
-async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int) -> dict[str, float]:
+async def capacity(store: Store, home: Path, snapshots: list[bytes], rounds: int) -> dict[str, float | None]:
     scheduler = with_alerting(store, home)
     await scheduler.reload()
     for runtime in scheduler.hosts.values():
@@ -149,7 +149,7 @@ async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: f
             "start_delay_max_seconds": round(delays[-1], 3) if delays else None, **lag.figures()}
 
 
-def metric_samples(store: Store) -> dict[str, float | None]:
+def metric_samples(store: Store) -> dict[str, float]:
     """Samples in the 1-minute tier (each counted once however coarse tiers roll them up), rows of
     every tier, and the metric table's bytes per row where SQLite can say (its dbstat table)."""
     samples, rows = store.query("SELECT coalesce(sum(CASE WHEN tier = 0 THEN n END), 0), count(*) "
@@ -158,7 +158,7 @@ def metric_samples(store: Store) -> dict[str, float | None]:
         pages = store.query("SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_points'")[0][0]
     except StoreError:
         pages = None
-    return {"samples": samples, "rows": rows, "table_bytes_per_row": round(pages / rows, 1) if pages and rows else None}
+    return {"samples": samples, "rows": rows, "table_bytes_per_row": round(pages / rows, 1) if pages and rows else 0.0}
 
 
 def fork_exec_per_check(count: int) -> dict[str, float]:

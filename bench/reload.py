@@ -101,7 +101,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         store = Store(home / "watchkeeper.db")
-        checks = []
+        checks: list[ActiveCheck] = []
         for host in range(args.hosts):
             name = f"host{host:05d}"
             store.add_host(HostConfig(name, "none"))

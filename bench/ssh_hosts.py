@@ -84,7 +84,7 @@ def start_servers(directory: Path, count: int, connections: int) -> tuple[list[s
     return processes, ports
 
 
-async def measure(store: Store, home: Path, hosts: int, seconds: float) -> dict[str, object]:
+async def measure(store: Store, home: Path, hosts: int, seconds: float) -> dict[str, float]:
     scheduler = Scheduler(store, Paths(home), concurrency=64, freeze_gc=True)  # as the daemon runs it
     stop = asyncio.Event()
     lag = LagMonitor()
@@ -156,7 +156,7 @@ def main() -> int:
                       "open_file_limit_before_and_after": limits,
                       "load_average_1m": float(Path("/proc/loadavg").read_text().split()[0]),
                       "daemon": result,
-                      "servers_cpu_ms_per_host_cycle": round(1000 * server_cpu / max(int(result["cycles"]), 1), 2)},
+                      "servers_cpu_ms_per_host_cycle": round(1000 * server_cpu / max(result["cycles"], 1), 2)},
                      indent=2))
     return 0
 

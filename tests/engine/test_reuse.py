@@ -3,7 +3,17 @@ every cycle; whatever changes is read afresh, so reuse never shows stale data.""
 
 from __future__ import annotations
 
-from watchkeeper.checkapi import AgentSection, CheckPlugin, CheckResult, NoParams, Result, Service, State, StringTable
+from watchkeeper.checkapi import (
+    AgentSection,
+    CheckPlugin,
+    CheckResult,
+    NoParams,
+    Result,
+    Service,
+    State,
+    StringTable,
+    ValueStore,
+)
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import make_catalog
 from watchkeeper.engine.cycle import DISCOVERY_INTERVAL_S, CycleResult, run_host_cycle
@@ -21,7 +31,7 @@ def discover_rows(section: list[str]) -> list[Service]:
     return [Service(item=row.split()[0]) for row in section if not row.startswith("<<<")]
 
 
-def check_rows(item: str, params: NoParams, section: list[str], store: dict[str, object], now: float) -> CheckResult:
+def check_rows(item: str, params: NoParams, section: list[str], store: ValueStore, now: float) -> CheckResult:
     yield Result(State.OK, "; ".join(section))
 
 
