@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import http.server
 import os
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 
 from tests.active.plugins import plugin
 from tests.conftest import dies
+from watchkeeper.active import pool as pool_module
 from watchkeeper.active.pool import HelperPool
 from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of
@@ -206,6 +208,23 @@ async def test_a_helper_that_dies_fails_only_its_plugins_and_is_replaced(tmp_pat
         os.kill(int((tmp_path / "pid").read_text()), 9)
     assert lost.error.startswith("the plugin helper process ended (status -9) while the plugin ran")
     assert outcome_of("svc", lost, 60.0).state == State.UNKNOWN
+    assert after.stdout == b"OK: again\n"
+
+
+async def test_a_stuck_helper_is_killed_and_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool_module, "HELPER_GRACE_S", 0.2)
+    pool = HelperPool(size=1)
+    try:
+        await pool.start()
+        stuck = pool.helpers[0].process
+        os.kill(stuck.pid, signal.SIGSTOP)  # alive, but answers nothing
+        lost = await pool.run([plugin("check_dummy"), "0", "never"], 0.1, 65536)
+        await stuck.wait()
+        after = await pool.run([plugin("check_dummy"), "0", "again"], 10.0, 65536)
+    finally:
+        await pool.close()
+    assert lost.timed_out and lost.error == "the plugin helper gave no answer; it is restarted"
+    assert stuck.returncode == -signal.SIGKILL
     assert after.stdout == b"OK: again\n"
 
 

@@ -22,6 +22,8 @@ from watchkeeper.active.helper import decode
 from watchkeeper.model.plugin_runs import PluginRun
 
 log = logging.getLogger(__name__)
+HELPER_GRACE_S = 30.0
+"""How long past a plugin's time limit its helper may stay silent before it counts as stuck."""
 LINE_LIMIT = 64 * 1024 * 1024
 """A result line holds up to 1 MiB of output, escaped in JSON: room for the worst case."""
 
@@ -63,11 +65,12 @@ class HelperPool:
         helper.pending[request_id] = future
         helper.send(json.dumps({"id": request_id, "argv": argv, "timeout": timeout_s,
                                 "limit": limit}).encode() + b"\n")
+        # the helper kills at timeout_s; one timer, not wait_for's future and callbacks per plugin
+        timer = asyncio.get_running_loop().call_later(timeout_s + HELPER_GRACE_S, _no_answer, helper, future)
         try:
-            return await asyncio.wait_for(future, timeout_s + 30.0)  # the helper kills at timeout_s
-        except TimeoutError:
-            return PluginRun(error="the plugin helper gave no answer; it is restarted", timed_out=True)
+            return await future
         finally:
+            timer.cancel()
             helper.pending.pop(request_id, None)
 
     async def start(self) -> None:
@@ -123,3 +126,12 @@ class HelperPool:
             if helper.reader is not None:
                 await helper.reader
         self.helpers = []
+
+
+def _no_answer(helper: Helper, future: asyncio.Future[PluginRun]) -> None:
+    """A helper that misses a plugin's time limit by `HELPER_GRACE_S` is stuck: it is killed (its other
+    plugins fail with the reason) and the next request starts a new one."""
+    if not future.done():
+        future.set_result(PluginRun(error="the plugin helper gave no answer; it is restarted", timed_out=True))
+        if helper.process.returncode is None:
+            helper.process.kill()
