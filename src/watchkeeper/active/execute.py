@@ -20,7 +20,7 @@ PLUGIN_DIR = "/usr/lib/nagios/plugins"
 
 def macro_values(host: HostConfig, service: str) -> dict[str, str]:
     return {"HOSTNAME": host.name, "HOSTADDRESS": host_address(host),
-            "HOSTALIAS": str(host.options.get("alias") or host.name), "SERVICEDESC": service, "USER1": PLUGIN_DIR}
+            "HOSTALIAS": host.opts.alias or host.name, "SERVICEDESC": service, "USER1": PLUGIN_DIR}
 
 
 LocalRunner = Callable[[list[str], float, int], Awaitable[PluginRun]]

@@ -12,15 +12,10 @@ import sys
 from pathlib import Path
 
 from watchkeeper.agent import watchkeeper_agent
-from watchkeeper.collect.transport import (
-    DEFAULT_MAX_OUTPUT_BYTES,
-    DEFAULT_TIMEOUT_S,
-    AgentOutput,
-    elapsed_since,
-    read_limited,
-)
+from watchkeeper.collect.transport import AgentOutput, elapsed_since, read_limited
 from watchkeeper.errors import AgentFailed, AgentUnreachable
 from watchkeeper.escapees import RUN_TOKEN, kill_run
+from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S
 
 AGENT_PATH = Path(watchkeeper_agent.__file__)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from watchkeeper.collect.transport import DEFAULT_MAX_OUTPUT_BYTES, AgentOutput
+from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.errors import AgentFailed
+from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES
 
 
 class FileTransport:

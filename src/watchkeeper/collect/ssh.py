@@ -20,14 +20,9 @@ from pathlib import Path
 import asyncssh
 
 from watchkeeper.agent import watchkeeper_agent
-from watchkeeper.collect.transport import (
-    DEFAULT_MAX_OUTPUT_BYTES,
-    DEFAULT_TIMEOUT_S,
-    AgentOutput,
-    elapsed_since,
-    read_limited,
-)
+from watchkeeper.collect.transport import AgentOutput, elapsed_since, read_limited
 from watchkeeper.errors import AgentAuthFailed, AgentFailed, AgentUnreachable, CollectError, HostKeyRejected
+from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S
 from watchkeeper.model.plugin_runs import PluginRun
 
 PIPED_AGENT_COMMAND = ["python3", "-"]

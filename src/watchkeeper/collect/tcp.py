@@ -6,14 +6,9 @@ import asyncio
 import contextlib
 import ssl
 
-from watchkeeper.collect.transport import (
-    DEFAULT_MAX_OUTPUT_BYTES,
-    DEFAULT_TIMEOUT_S,
-    AgentOutput,
-    elapsed_since,
-    read_limited,
-)
+from watchkeeper.collect.transport import AgentOutput, elapsed_since, read_limited
 from watchkeeper.errors import AgentFailed, AgentUnreachable
+from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S
 
 
 class TcpTransport:

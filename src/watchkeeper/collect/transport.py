@@ -8,8 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-DEFAULT_TIMEOUT_S = 30.0
-DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024
+from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ class HostView:
 
     @property
     def labels(self) -> dict[str, str]:
-        labels = self.row.config.options.get("labels", {})
+        labels = self.row.config.opts.labels
         return dict(labels) if isinstance(labels, dict) else {}
 
     @property

@@ -227,7 +227,7 @@ def _labels(host: HostView) -> dict[str, str]:
 
 
 def _option(host: HostView, key: str) -> str:
-    return str(host.row.config.options.get(key, ""))
+    return str(getattr(host.row.config.opts, key, ""))
 
 
 def _host_last_state(host: HostView) -> int:
@@ -246,7 +246,7 @@ def _services_with(host: HostView, how: str) -> list[Any]:
 
 
 def _max_attempts(host: HostView) -> int:
-    return host.check.max_attempts if host.check else int(host.row.config.options.get("max_attempts", 3))
+    return host.check.max_attempts if host.check else host.row.config.opts.max_attempts
 
 
 def _host_hard_state(host: HostView) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import getpass
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -20,10 +20,12 @@ from watchkeeper.errors import ConfigError
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 DEFAULT_INTERVAL_S = 60.0
+DEFAULT_TIMEOUT_S = 30.0
+"""How long one fetch of an agent may take."""
+DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024
+"""How much of an agent's output is read; the rest is cut, and the cut reported."""
 TEXT_OPTIONS = {"notes", "notes_url", "action_url", "icon_image"}
 """Shown by Livestatus clients (Thruk, NagVis) as Nagios shows them; `import nagios` keeps them."""
-KNOWN_OPTIONS = {"timeout_s", "max_output_bytes", "agent_command", "ssh_key", "ca_file", "max_attempts",
-                 "retry_interval_s", "labels", "address", "alias"} | TEXT_OPTIONS
 
 
 def check_host_name(name: str) -> str:
@@ -34,37 +36,90 @@ def check_host_name(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class HostOptions:
+    """A host's options, typed and checked once (they are stored and sent as a JSON object)."""
+
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    """How long one fetch of the agent may take."""
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    agent_command: tuple[str, ...] | None = None
+    """The agent's argv instead of the bundled agent (never a shell string)."""
+    ssh_key: str = ""
+    ca_file: str = ""
+    max_attempts: int = 3
+    retry_interval_s: float | None = None
+    """How soon a soft problem is checked again (default: 30 s, or the interval if shorter)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    address: str = ""
+    """The address plugins get as $HOSTADDRESS$ when the agent address does not give it."""
+    alias: str = ""
+    notes: str = ""
+    notes_url: str = ""
+    action_url: str = ""
+    icon_image: str = ""
+
+    @classmethod
+    def parse(cls, host: str, options: dict[str, Any]) -> HostOptions:
+        known = {f.name for f in fields(cls)}
+        unknown = set(options) - known
+        if unknown:
+            raise ConfigError(f"{host}: unknown host option(s) {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(sorted(known))}")
+        values: dict[str, Any] = {}
+        for key, value in options.items():
+            values[key] = _option(host, key, value)
+        return cls(**values)
+
+
+def _option(host: str, key: str, value: Any) -> Any:
+    problem = f"{host}: option {key}"
+    if key in ("timeout_s", "retry_interval_s"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.1 <= value <= 86400:
+            raise ConfigError(f"{problem} must be a number of seconds from 0.1 to 86400")
+        return float(value)
+    if key == "max_output_bytes":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 1 << 32:
+            raise ConfigError(f"{problem} must be a whole number of bytes from 1024 to 4 GiB")
+        return value
+    if key == "max_attempts":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+            raise ConfigError(f"{host}: max_attempts must be a whole number from 1 to 100")
+        return value
+    if key == "agent_command":
+        if not isinstance(value, list | tuple) or not value or not all(isinstance(a, str) for a in value):
+            raise ConfigError(f"{host}: agent_command must be a list of arguments, not a shell string")
+        return tuple(value)
+    if key == "labels":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{host}: labels must be a JSON object of strings, e.g. "
+                              'labels=\'{"role": "storage"}\'')
+        return {str(k): v for k, v in value.items()}
+    if not isinstance(value, str) or len(value) > 2000 or any(ord(c) < 32 for c in value):
+        raise ConfigError(f"{host}: {key} must be one line of text (at most 2000 characters)")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
 class HostConfig:
     name: str
     uri: str
     interval_s: float = DEFAULT_INTERVAL_S
     options: dict[str, Any] = field(default_factory=dict)
+    """As stored and sent (JSON); read them through `opts`."""
+    opts: HostOptions = field(init=False, compare=False, repr=False, default=HostOptions())
 
     def __post_init__(self) -> None:
         check_host_name(self.name)
-        unknown = set(self.options) - KNOWN_OPTIONS
-        if unknown:
-            raise ConfigError(f"{self.name}: unknown host option(s) {', '.join(sorted(unknown))}; "
-                              f"known: {', '.join(sorted(KNOWN_OPTIONS))}")
         if not 1.0 <= self.interval_s <= 86400.0:
             raise ConfigError(f"{self.name}: check interval {self.interval_s:g}s is outside 1s..1 day")
         parse_uri(self.name, self.uri)
-        labels = self.options.get("labels", {})
-        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-            raise ConfigError(f"{self.name}: labels must be a JSON object of strings, e.g. "
-                              'labels=\'{"role": "storage"}\'')
-        for key in TEXT_OPTIONS & set(self.options):
-            value = self.options[key]
-            if not isinstance(value, str) or len(value) > 2000 or any(ord(c) < 32 for c in value):
-                raise ConfigError(f"{self.name}: {key} must be one line of text (at most 2000 characters)")
-        attempts = self.options.get("max_attempts", 3)
-        if not isinstance(attempts, int) or not 1 <= attempts <= 100:
-            raise ConfigError(f"{self.name}: max_attempts must be a whole number from 1 to 100")
+        object.__setattr__(self, "opts", HostOptions.parse(self.name, self.options))
 
     @property
     def retry_interval_s(self) -> float:
         """How soon a service in a soft problem state is checked again."""
-        return float(self.options.get("retry_interval_s", min(30.0, self.interval_s)))
+        retry = self.opts.retry_interval_s
+        return retry if retry is not None else min(30.0, self.interval_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +156,7 @@ def parse_uri(name: str, uri: str) -> Endpoint:
 
 def host_address(host: HostConfig) -> str:
     """What plugins get as $HOSTADDRESS$."""
-    if host.options.get("address"):
-        return str(host.options["address"])
+    if host.opts.address:
+        return host.opts.address
     endpoint = parse_uri(host.name, host.uri)
     return endpoint.address or ("127.0.0.1" if endpoint.scheme == "local" else host.name)

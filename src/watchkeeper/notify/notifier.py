@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from watchkeeper.model.alerts import AlertPolicy, AlertState, Tracked, Transition
 from watchkeeper.model.calendar import parse_window
 from watchkeeper.model.cycles import HostCycle
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.notifications import Acknowledgement, Contact, Downtime, Event, NotificationRule
 from watchkeeper.model.states import CRIT, OK, PENDING, STALE
 from watchkeeper.notify.decide import decide
@@ -61,7 +62,7 @@ class Notifier:
         self.reload()
 
     def reload(self) -> None:
-        labels = {row.config.name: dict(row.config.options.get("labels", {})) for row in self.tables.store.hosts()}
+        labels = {row.config.name: dict(row.config.opts.labels) for row in self.tables.store.hosts()}
         self.config = Config(self.tables.rules(), self.tables.contacts(), self.tables.downtimes(),
                              self.tables.acknowledgements(), labels)
 
@@ -315,7 +316,6 @@ def _quiet(tracked: Tracked) -> bool:
             and not tracked.flap_told and all(state == OK for state, _ in tracked.notified.values()))
 
 
-def policy_for(options: dict[str, object]) -> AlertPolicy:
-    attempts = options.get("max_attempts", 3)
-    return AlertPolicy(max_attempts=attempts if isinstance(attempts, int) else 3)
+def policy_for(host: HostConfig) -> AlertPolicy:
+    return AlertPolicy(max_attempts=host.opts.max_attempts)
 

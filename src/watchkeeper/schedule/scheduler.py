@@ -336,7 +336,7 @@ class Scheduler:
         self._log_host_change(runtime, cycle)
         self.stats.cycles += 1
         self.stats.services_checked += len(cycle.outcomes)
-        if self.sink.put(cycle, policy_for(runtime.config.options)):
+        if self.sink.put(cycle, policy_for(runtime.config)):
             runtime.due = min(runtime.due, started + runtime.config.retry_interval_s)  # confirm a soft problem
         return cycle
 
@@ -513,7 +513,7 @@ class Scheduler:
                 log.exception("%s: the check cycle failed", name)
                 reason = f"{type(exc).__name__}: {str(exc)[:200]} (a bug: the traceback is in the daemon's log)"
             # never leave the last results standing as if they were current
-            self.sink.put(failed_cycle(name, reason, runtime.specs, self.clock()), policy_for(runtime.config.options))
+            self.sink.put(failed_cycle(name, reason, runtime.specs, self.clock()), policy_for(runtime.config))
         finally:
             runtime.running = False
             if self.hosts.get(name) is runtime:
