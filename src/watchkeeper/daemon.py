@@ -2,6 +2,7 @@
 the web server, each handed what it needs, started in that order and stopped in reverse.
 
     store ──► notifier ──► sink (writer connection) ──► scheduler ──► livestatus, web
+                  └──► delivery (sends what the notifier spooled, with retries)
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     notifier = Notifier(tables)
     sink = ResultsSink(Store(paths.database), PassiveResults(ActiveTables(store)), notifier=notifier,
                        clock=time.time)
-    scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier,
-                          delivery=Delivery(tables), sink=sink, freeze_gc=True)
+    scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier, sink=sink,
+                          freeze_gc=True)
+    delivering = asyncio.create_task(Delivery(tables).run(stop))
     livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
     await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
     web = None
@@ -81,6 +83,8 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     try:
         await scheduler.run(stop)
     finally:
+        stop.set()
+        await delivering
         if web is not None:
             await web.close()
         await livestatus.close()

@@ -10,17 +10,20 @@ the message is `failed`; every attempt's error is in `watchkeeper notify log`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from watchkeeper.errors import StoreError
 from watchkeeper.model.notifications import Channel, Contact
 from watchkeeper.notify.channels import DeliveryError, send
 from watchkeeper.store.notify_tables import NotifyTables, SpoolRow
 
 log = logging.getLogger(__name__)
 
+DELIVERY_INTERVAL_S = 5.0
 GIVE_UP_S = 86400.0
 FIRST_RETRY_S = 30.0
 MAX_RETRY_S = 3600.0
@@ -36,6 +39,18 @@ class Delivery:
         self.sent = 0
         self.failures = 0
         self._recovered = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver what is due every few seconds until `stop`; a failure pauses, never ends, it."""
+        while not stop.is_set():
+            try:
+                await self.deliver_due()
+            except StoreError as exc:
+                log.error("notification delivery paused: %s", exc)
+            except Exception:  # our own bug: log it, keep delivering
+                log.exception("the delivery loop failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=DELIVERY_INTERVAL_S)
 
     async def deliver_due(self) -> int:
         """Send every message that is due; return how many were sent."""

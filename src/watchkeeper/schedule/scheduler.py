@@ -12,7 +12,6 @@ that misbehaves costs its own services only: the daemon keeps running.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import heapq
 import itertools
@@ -41,7 +40,6 @@ from watchkeeper.model.cycles import HostCycle, ServiceSpec
 from watchkeeper.model.health import Health
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.rules import Rule, rules_for_host
-from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier, policy_for
 from watchkeeper.paths import Paths
 from watchkeeper.sink.passive import PassiveResults
@@ -53,7 +51,6 @@ log = logging.getLogger(__name__)
 
 CONFIG_POLL_S = 0.5
 """How often the configuration counters are read: a change is applied within a second."""
-DELIVERY_INTERVAL_S = 5.0
 NEW_CHECK_SPREAD_S = 0.01
 """Checks added while the daemon runs start within this many seconds each (a new host shows data
 at once, a thousand new hosts spread over ten seconds); at start they spread over their interval."""
@@ -129,13 +126,12 @@ APPLY_CHUNK = 5_000
 class Scheduler:
     def __init__(self, store: Store, paths: Paths, *, concurrency: int = 64, auto_accept: bool = True,
                  clock: Callable[[], float] = time.time, notifier: Notifier | None = None,
-                 delivery: Delivery | None = None, active_concurrency: int = 256,
+                 active_concurrency: int = 256,
                  sink: ResultsSink | None = None, freeze_gc: bool = False) -> None:
         """`freeze_gc`: after each configuration change, move every object alive to the
         collector's permanent generation (the daemon does; it would hold a test run's garbage)."""
         self.store = store
         self.notifier = notifier
-        self.delivery = delivery
         self.paths = paths
         self.gate = asyncio.Semaphore(concurrency)
         self.auto_accept = auto_accept
@@ -356,7 +352,6 @@ class Scheduler:
         self.sink.on_written = on_flush
         next_poll = self.clock() + CONFIG_POLL_S
         writing = asyncio.create_task(self.sink.run(stop))
-        delivering = asyncio.create_task(self._deliver(stop)) if self.delivery is not None else None
         try:
             loop = asyncio.get_running_loop()
             stopping = asyncio.create_task(self._wake_on(stop))
@@ -378,8 +373,6 @@ class Scheduler:
                 self._wake_at = -math.inf
             await stopping
         finally:
-            if delivering is not None:
-                await delivering
             await writing
             await self._shutdown()
 
@@ -395,18 +388,6 @@ class Scheduler:
         if not math.isinf(runtime.due):
             heapq.heappush(self._host_queue, (runtime.due, runtime.config.name))
             self._due_changed(runtime.due)
-
-    async def _deliver(self, stop: asyncio.Event) -> None:
-        assert self.delivery is not None
-        while not stop.is_set():
-            try:
-                await self.delivery.deliver_due()
-            except StoreError as exc:
-                log.error("notification delivery paused: %s", exc)
-            except Exception:  # our own bug: log it, keep delivering
-                log.exception("the delivery loop failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=DELIVERY_INTERVAL_S)
 
     def _start_due(self, now: float) -> float:
         """Start every host that is due; return when the next one will be."""
