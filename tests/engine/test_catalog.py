@@ -10,8 +10,3 @@ def test_a_plugin_reads_acknowledgements_exactly_when_it_has_the_parameter_for_t
         has_field = hasattr(plugin.default_params, "acknowledged_at")
         assert plugin.reads_acknowledgements == has_field, plugin.name
 
-
-def test_every_check_reads_a_section_some_agent_section_produces() -> None:
-    catalog = builtin_catalog()
-    produced = {section.produces for section in catalog.sections}
-    assert {plugin.section for plugin in catalog.plugins} <= produced

@@ -89,4 +89,4 @@ def builtin_plugins() -> tuple[AnyPlugin, ...]:
 
 
 def plugins_by_name() -> dict[str, AnyPlugin]:
-    return {plugin.name: plugin for plugin in builtin_plugins()}
+    return builtin_catalog().by_name

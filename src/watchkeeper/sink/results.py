@@ -112,26 +112,30 @@ class ResultsSink:
         """Passive results in, the batch written on the writer thread, then the notifier's tick."""
         batch, stores = self._take()
         if batch or stores:
-            loop = asyncio.get_running_loop()
-            try:
-                await loop.run_in_executor(self._thread, self.writer.write_cycles, batch, stores)
-            except StoreError as exc:
-                self._give_back(batch, stores, exc)
-            else:
-                self._written(batch)
+            failed = await asyncio.get_running_loop().run_in_executor(self._thread, self._write, batch, stores)
+            self._after_write(batch, stores, failed)
         self._tick()
 
     def flush_now(self) -> None:
         """The same as `flush`, in the caller's thread (at shutdown, and for tests)."""
         batch, stores = self._take()
         if batch or stores:
-            try:
-                self.writer.write_cycles(batch, stores)
-            except StoreError as exc:
-                self._give_back(batch, stores, exc)
-            else:
-                self._written(batch)
+            self._after_write(batch, stores, self._write(batch, stores))
         self._tick()
+
+    def _write(self, batch: list[HostCycle], stores: list[tuple[str, str, str]]) -> StoreError | None:
+        try:
+            self.writer.write_cycles(batch, stores)
+        except StoreError as exc:
+            return exc
+        return None
+
+    def _after_write(self, batch: list[HostCycle], stores: list[tuple[str, str, str]],
+                     failed: StoreError | None) -> None:
+        if failed is not None:
+            self._give_back(batch, stores, failed)
+        else:
+            self._written(batch)
 
     def close(self) -> None:
         """Write everything still held: the last batch, every value store, the open metric buckets."""
