@@ -33,8 +33,11 @@ from watchkeeper.model.hosts import HostConfig
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.paths import Paths
 from watchkeeper.schedule.scheduler import Scheduler
+from watchkeeper.store import chunks
 from watchkeeper.store.database import Store
+from watchkeeper.store.metric_history import head_buckets
 from watchkeeper.store.notify_tables import NotifyTables
+from watchkeeper.store.schema import CHUNK_TABLES
 
 
 class LagMonitor:
@@ -150,15 +153,18 @@ async def scheduled(store: Store, home: Path, snapshots: list[bytes], seconds: f
 
 
 def metric_samples(store: Store) -> dict[str, float]:
-    """Samples in the 1-minute tier (each counted once however coarse tiers roll them up), rows of
-    every tier, and the metric table's bytes per row where SQLite can say (its dbstat table)."""
-    samples, rows = store.query("SELECT coalesce(sum(CASE WHEN tier = 0 THEN n END), 0), count(*) "
-                                "FROM metric_points")[0]
+    """Samples in the 1-minute tier (each counted once however coarse tiers roll them up) and
+    the bytes of the metric history's tables and index, where SQLite can say (its dbstat table)."""
+    samples = sum(n for (data,) in store.query(f"SELECT data FROM {CHUNK_TABLES[0]}")
+                  for _, n, *_ in chunks.decode(data))
+    samples += sum(len(head_buckets(0, 0, data)) for (data,) in store.query(
+        "SELECT data FROM metric_heads WHERE tier = 0"))
     try:
-        pages = store.query("SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_points'")[0][0]
+        size = store.query("SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_heads' OR name LIKE '%metric_chunks%'"
+                           )[0][0]
     except StoreError:
-        pages = None
-    return {"samples": samples, "rows": rows, "table_bytes_per_row": round(pages / rows, 1) if pages and rows else 0.0}
+        size = None
+    return {"samples": samples, "bytes_per_sample": round(size / samples, 2) if size and samples else 0.0}
 
 
 def fork_exec_per_check(count: int) -> dict[str, float]:
@@ -203,9 +209,8 @@ def main() -> int:
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "database_bytes": database_bytes,
         "metric_samples_stored": samples["samples"],
-        "metric_rows": samples["rows"],
         "database_bytes_per_metric_sample": round(database_bytes / max(samples["samples"], 1), 1),
-        "metric_table_bytes_per_row": samples["table_bytes_per_row"],
+        "metric_tables_bytes_per_sample": samples["bytes_per_sample"],
         "peer_fork_exec_per_check": fork_exec_per_check(1000),
     }
     print(json.dumps(result, indent=2))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from watchkeeper.store import metric_history
 from watchkeeper.store.database import Store
 from watchkeeper.store.schema import METRIC_TIERS
 from watchkeeper.store.web_tables import WebTables
@@ -70,16 +71,19 @@ def build(path: Path, hosts: int, per_host: int, days: float, detailed: set[tupl
         db.executemany("INSERT INTO metric_levels (series, warn, crit) VALUES (?, ?, ?)", levels)
     for series_id, host, name, _ in series_rows:
         step = 60 if (host, name) in detailed else 600
-        points = []
+        tiers: list[dict[int, list[float]]] = [{} for _ in METRIC_TIERS]
         for ts in range(int(now - days * 86400), int(now), step):
             value = 40.0 + 50.0 * (ts - now + days * 86400) / (days * 86400) + rng.random()
-            for tier, (tier_step, slots) in enumerate(METRIC_TIERS):
-                bucket = ts // tier_step
-                points.append((series_id, tier, bucket % slots, bucket, 1, value, value, value))
-        if len(points) > 0:
-            with store.transaction("writing benchmark points") as db:
-                db.executemany("INSERT OR REPLACE INTO metric_points (series, tier, slot, bucket, n, total, lo, hi) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", points)
+            for tier, (tier_step, _) in enumerate(METRIC_TIERS):
+                acc = tiers[tier].setdefault(ts // tier_step, [0, 0.0, value, value])
+                acc[0] += 1
+                acc[1] += value
+                acc[2] = min(acc[2], value)
+                acc[3] = max(acc[3], value)
+        with store.transaction("writing benchmark points") as db:
+            for tier, buckets in enumerate(tiers):
+                metric_history.store_buckets(db, series_id, tier, [
+                    (bucket, int(n), total, lo, hi) for bucket, (n, total, lo, hi) in sorted(buckets.items())])
     WebTables(store).set_user("bench", PASSWORD, "read")
     store.close()
     return time.perf_counter() - started

@@ -31,3 +31,14 @@ def test_reload_benchmark_applies_changes_and_measures_the_loop() -> None:
     figures = json.loads(done.stdout)
     assert figures["services"] == 100 and figures["change_applied_seconds"]["changes"] == 2
     assert figures["loop_lag_max_ms"] >= 0
+
+
+@pytest.mark.slow
+def test_metric_storage_benchmark_compares_both_formats() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "metric_storage.py"), "--series", "8", "--days", "0.3",
+                           "--cpu-days", "0.1", "--batch-minutes", "10"], check=True, capture_output=True, text=True,
+                          timeout=120)
+    figures = json.loads(done.stdout)
+    assert figures["format_2_chunks_long_run"]["samples"] == 8 * int(0.3 * 1440)
+    assert figures["format_1_rows"]["bytes_per_sample"] > 0 and figures["format_2_chunks"]["bytes_per_sample"] > 0
+    assert figures["format_2_chunks"]["write_cpu_seconds_per_1000_samples"] > 0

@@ -1,4 +1,4 @@
-"""The SQLite store: cycles, history on change only, bounded metric rings, a full disk."""
+"""The SQLite store: cycles, history on change only, a full disk (metric history: test_metric_history.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from watchkeeper.errors import ConfigError, StoreError
 from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.database import Store
-from watchkeeper.store.schema import METRIC_TIERS
 
 
 @pytest.fixture
@@ -47,72 +46,6 @@ def test_value_stores_survive_a_reopen(store: Store, tmp_path: Path) -> None:
     store.write_cycles([cycle(60.0, 0, 5.0)])
     store.close()
     assert Store(tmp_path / "wk.db").value_stores("web1") == {"Memory": {"counter": [60.0, 5.0]}}
-
-
-def test_metric_points_aggregate_per_bucket_and_stay_bounded(store: Store) -> None:
-    step, slots = METRIC_TIERS[0]
-    base = 1_800_000_000.0 - 1_800_000_000.0 % step
-    store.write_cycles([cycle(base + 10, 0, 2.0), cycle(base + 20, 0, 4.0)])
-    points = store.db.execute("SELECT n, total, lo, hi FROM metric_points WHERE tier = 0").fetchall()
-    assert points == [(2, 6.0, 2.0, 4.0)]
-    for minute in range(slots + 100):  # more minutes than the 48 h ring holds
-        store.write_cycles([cycle(base + minute * step, 0, float(minute))])
-    count = store.db.execute("SELECT count(*) FROM metric_points WHERE tier = 0").fetchone()[0]
-    assert count == slots
-
-
-def coarse_rows(store: Store) -> list[tuple[int, int, int, float, float, float]]:
-    return store.db.execute("SELECT tier, bucket, n, total, lo, hi FROM metric_points WHERE tier > 0 "
-                            "ORDER BY tier, bucket").fetchall()
-
-
-def test_a_sample_is_one_row_and_the_coarse_tiers_are_written_when_their_bucket_closes(store: Store) -> None:
-    step = METRIC_TIERS[1][0]
-    base = 1_800_000_000.0 - 1_800_000_000.0 % 3600
-    for minute, value in enumerate([2.0, 4.0, 6.0, 8.0, 10.0]):  # one 5-minute bucket, five samples
-        store.write_cycles([cycle(base + minute * 60, 0, value)])
-    assert store.db.execute("SELECT count(*) FROM metric_points WHERE tier = 0").fetchone()[0] == 5
-    assert coarse_rows(store) == []  # still open
-    store.write_cycles([cycle(base + step, 0, 1.0)])  # the next bucket begins: the first one closes
-    store.write_cycles([])  # and is written with the next batch
-    bucket = int(base // step)
-    assert coarse_rows(store) == [(1, bucket, 5, 30.0, 2.0, 10.0)]
-
-
-def test_a_failed_batch_written_again_does_not_count_its_samples_twice(store: Store, tmp_path: Path) -> None:
-    base = 1_800_000_000.0 - 1_800_000_000.0 % 3600
-    store.write_cycles([cycle(base, 0, 1.0)])
-    blocker = sqlite3.connect(tmp_path / "wk.db", timeout=0)
-    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock: this batch fails
-    store.db.execute("PRAGMA busy_timeout = 0")
-    with pytest.raises(StoreError):
-        store.write_cycles([cycle(base + 60, 0, 3.0)])
-    blocker.rollback()
-    store.write_cycles([cycle(base + 60, 0, 3.0)])  # the same batch, again
-    store.write_cycles([cycle(base + 300, 0, 5.0)])
-    store.write_cycles([])
-    assert coarse_rows(store)[0][2:] == (2, 4.0, 1.0, 3.0)
-
-
-def test_open_buckets_are_written_at_shutdown_and_merged_after_a_restart(store: Store, tmp_path: Path) -> None:
-    base = 1_800_000_000.0 - 1_800_000_000.0 % 3600
-    store.write_cycles([cycle(base, 0, 1.0)])
-    store.write_open_buckets()
-    store.close()
-    again = Store(tmp_path / "wk.db")
-    again.write_cycles([cycle(base + 60, 0, 5.0)])
-    again.write_open_buckets()
-    assert [row[:3] for row in coarse_rows(again)] == [(1, int(base // 300), 2), (2, int(base // 3600), 2)]
-    assert coarse_rows(again)[0][3:] == (6.0, 1.0, 5.0)
-
-
-def test_metric_points_read_back_from_the_finest_tier(store: Store) -> None:
-    import time
-
-    now = time.time()
-    store.write_cycles([cycle(now - 120, 0, 1.0), cycle(now - 60, 0, 3.0)])
-    points = store.metric_points("web1", "Memory", "mem_used_bytes", now - 3600, now)
-    assert [p.avg for p in points] == [1.0, 3.0]
 
 
 def test_a_removed_service_is_not_resurrected_by_a_late_cycle(store: Store) -> None:

@@ -426,12 +426,7 @@ class Snapshot:
     @cached_property
     def perf_data(self) -> dict[tuple[str, str], str]:
         """The newest value of each metric as Nagios performance data (`name=value;warn;crit`)."""
-        rows = self.store.query(
-            "SELECT s.host, s.service, s.metric, p.total / p.n, l.warn, l.crit FROM metric_series s "
-            "JOIN metric_points p ON p.series = s.id AND p.tier = 0 "
-            "LEFT JOIN metric_levels l ON l.series = s.id "
-            "WHERE p.bucket = (SELECT MAX(bucket) FROM metric_points WHERE series = s.id AND tier = 0) "
-            "ORDER BY s.host, s.service, s.metric")
+        rows = self.store.latest_metrics()
         found: dict[tuple[str, str], list[str]] = {}
         for host, service, metric, value, warn, crit in rows:
             levels = ";".join("" if v is None else f"{v:g}" for v in (warn, crit)).rstrip(";")

@@ -138,16 +138,13 @@ class ResultsSink:
             self._written(batch)
 
     def close(self) -> None:
-        """Write everything still held: the last batch, every value store, the open metric buckets."""
+        """Write everything still held: the last batch and every value store. (The coarse metric
+        buckets still filling are folded in again from the 1-minute tier after a restart.)"""
         for host, stores in self._stores_later.items():
             for service, data in stores.items():
                 self._stores[(host, service)] = json.dumps(data, separators=(",", ":"))
         self._stores_later.clear()
         self.flush_now()
-        try:
-            self.writer.write_open_buckets()
-        except StoreError as exc:
-            log.error("the open 5-minute and 1-hour metric buckets are lost: %s", exc)
         self._thread.shutdown()
 
     def forget_host(self, host: str) -> None:

@@ -13,7 +13,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +23,10 @@ from watchkeeper.errors import ConfigError, NotFound, StoreError
 from watchkeeper.model.cycles import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.rules import Rule
-from watchkeeper.store.rollup import Rollups
-from watchkeeper.store.schema import CONFIG_COUNTERS, METRIC_TIERS, SCHEMA, SCHEMA_VERSION, UPSERT_POINT
+from watchkeeper.store import metric_history
+from watchkeeper.store.metric_history import MetricWriter, head_key
+from watchkeeper.store.migrate import convert_metric_points
+from watchkeeper.store.schema import CHUNK_TABLES, CONFIG_COUNTERS, METRIC_TIERS, PAGE_SIZE, SCHEMA, SCHEMA_VERSION
 
 INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
 INTERNAL_PLUGIN = ""
@@ -64,6 +66,10 @@ class HistoryRow:
     summary: str
 
 
+NamedSample = tuple[str, str, str, float, float]
+"""(host, service, metric, ts, value)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MetricPoint:
     ts: float
@@ -96,6 +102,7 @@ class Store:
             # Created 0600 before SQLite opens it: its -wal and -shm files take the same mode.
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            self.db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect in a new file only
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -107,10 +114,14 @@ class Store:
             raise _translate(exc, path, "opening") from exc
         except OSError as exc:
             raise StoreError(f"store {path}: cannot create its directory: {exc.strerror}") from exc
+        convert_metric_points(self.db, self.transaction)  # a store of format 1, once
         self._series: dict[tuple[str, str, str], int] = {}
         self._levels: dict[int, tuple[float, float] | None] = {}
         """Levels last written per series: they are written only when a check's levels change."""
-        self.rollups = Rollups()
+        self.metrics = MetricWriter()
+        """The metric history's writing side: only the connection that writes cycles uses it."""
+        self.outbox: Callable[[sqlite3.Connection, list[NamedSample]], None] | None = None
+        """Given every batch's samples by name inside its transaction (remote write queues them there)."""
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
@@ -163,7 +174,10 @@ class Store:
             db.execute("DELETE FROM active_checks WHERE host = ?", (name,))
             db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
             series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
-            db.executemany("DELETE FROM metric_points WHERE series = ?", [(s,) for s in series])
+            for table in CHUNK_TABLES:
+                db.executemany(f"DELETE FROM {table} WHERE series = ?", [(s,) for s in series])
+            db.executemany("DELETE FROM metric_heads WHERE key BETWEEN ? AND ?",
+                           [(head_key(s, 0), head_key(s, len(METRIC_TIERS) - 1)) for s in series])
             db.executemany("DELETE FROM metric_levels WHERE series = ?", [(s,) for s in series])
             db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
         self.forget_host(name)
@@ -259,17 +273,14 @@ class Store:
         """Store many host cycles in one transaction: states, changes, value stores, metrics.
 
         `value_stores`: (host, service, JSON) already serialised, besides the cycles' own."""
-        if not cycles and not value_stores and not self.rollups.closed:
+        if not cycles and not value_stores and not self.metrics.rollups.closed:
             return
         with self.transaction(f"storing {len(cycles)} host cycles") as db:
             updates: list[tuple[object, ...]] = []
             changes: list[tuple[object, ...]] = []
             stores: list[tuple[str, str, str]] = list(value_stores)
-            step, slots = METRIC_TIERS[0]
-            rollups = self.rollups
-            closed = len(rollups.closed)  # buckets that closed after the last batch: written with this one
-            points: list[tuple[int, int, int, int, int, float, float, float]] = [*rollups.closed]
             samples: list[tuple[int, float, float]] = []
+            named: list[NamedSample] | None = [] if self.outbox is not None else None
             levels: dict[int, tuple[float, float] | None] = {}
             known_levels = self._levels
             # A batch may hold several cycles of one host: compare each with the one before it.
@@ -282,8 +293,6 @@ class Store:
                     previous = current[cycle.host] = {name: (state, stale) for name, state, stale in db.execute(
                         "SELECT name, state, stale FROM services WHERE host = ?", (cycle.host,))}
                 now = cycle.started
-                bucket = int(now // step)
-                slot = bucket % slots
                 for outcome in cycle.outcomes:
                     before = previous.get(outcome.name)
                     if before is None:
@@ -302,8 +311,9 @@ class Store:
                             series = self._series_id(db, cycle.host, outcome.name, metric.name)
                             if levels.get(series, known_levels.get(series, False)) != metric.levels:
                                 levels[series] = metric.levels
-                            points.append((series, 0, slot, bucket, 1, value, value, value))
                             samples.append((series, now, value))
+                            if named is not None:
+                                named.append((cycle.host, outcome.name, metric.name, now, value))
                 for service, data in cycle.value_stores.items():
                     stores.append((cycle.host, service, json.dumps(data, separators=(",", ":"))))
             db.executemany("UPDATE services SET state = ?, stale = ?, summary = ?, details = ?, last_check = ?, "
@@ -312,23 +322,15 @@ class Store:
                            "VALUES (?, ?, ?, ?, ?, ?)", changes)
             db.executemany("INSERT INTO value_store (host, service, data) VALUES (?, ?, ?) "
                            "ON CONFLICT (host, service) DO UPDATE SET data = excluded.data", stores)
-            db.executemany(UPSERT_POINT, points)
+            written = self.metrics.write(db, samples)
+            if self.outbox is not None and named:
+                self.outbox(db, named)
             db.executemany("INSERT INTO metric_levels (series, warn, crit) VALUES (?, ?, ?) "
                            "ON CONFLICT (series) DO UPDATE SET warn = excluded.warn, crit = excluded.crit",
                            [(series, *(pair or (None, None))) for series, pair in levels.items()])
         # only once committed: a failed batch is written again, levels and samples too
         self._levels.update(levels)
-        del rollups.closed[:closed]
-        add = rollups.add
-        for series, ts, value in samples:
-            add(series, ts, value)
-
-    def write_open_buckets(self) -> None:
-        """The coarse tiers' buckets still filling, written now (at shutdown)."""
-        rows = self.rollups.drain()
-        if rows:
-            with self.transaction(f"storing {len(rows)} open metric buckets") as db:
-                db.executemany(UPSERT_POINT, rows)
+        written()
 
     def forget_host(self, name: str) -> None:
         """Drop what this connection remembers of a host removed elsewhere (the CLI, another thread)."""
@@ -336,7 +338,7 @@ class Store:
         self._series = {key: value for key, value in self._series.items() if key[0] != name}
         for series_id in gone:
             self._levels.pop(series_id, None)
-        self.rollups.forget(gone)
+        self.metrics.forget(gone)
 
     def _write_host_state(self, db: sqlite3.Connection, cycle: HostCycle,
                           changes: list[tuple[object, ...]]) -> None:
@@ -374,34 +376,54 @@ class Store:
                           "ON l.series = s.id WHERE s.host = ? AND s.service = ?", (host, service))
         return {r[0]: (r[1], r[2]) for r in rows if r[1] is not None or r[2] is not None}
 
-    def metric_points(self, host: str, service: str, metric: str, start: float, end: float) -> list[MetricPoint]:
+    def metric_points(self, host: str, service: str, metric: str, start: float, end: float,
+                      now: float | None = None) -> list[MetricPoint]:
         """Points between start and end from the finest tier that still covers `start`; a coarse
-        tier's bucket still filling (written when it closes) is summed from the 1-minute tier."""
-        now = time.time()
+        tier's bucket not written yet (it is written when it closes) is summed from the 1-minute tier."""
+        now = time.time() if now is None else now
         tier = next((index for index, (step, slots) in enumerate(METRIC_TIERS) if now - start <= step * slots),
                     len(METRIC_TIERS) - 1)
         step = METRIC_TIERS[tier][0]
-        sql = ("SELECT p.bucket, p.n, p.total, p.lo, p.hi FROM metric_points p JOIN metric_series s "
-               "ON s.id = p.series WHERE s.host = ? AND s.service = ? AND s.metric = ? AND p.tier = ? "
-               "AND p.bucket BETWEEN ? AND ? ORDER BY p.bucket")
+        row = self.query("SELECT id FROM metric_series WHERE host = ? AND service = ? AND metric = ?",
+                         (host, service, metric))
+        if not row:
+            return []
+        series = int(row[0][0])
         first, last = int(start // step), int(end // step)
-        rows = self.query(sql, (host, service, metric, tier, first, last))
-        points = [MetricPoint(bucket * step, total / n, lo, hi) for bucket, n, total, lo, hi in rows]
-        if tier:
-            fine = METRIC_TIERS[0][0]
-            since = max(first, rows[-1][0] + 1 if rows else first)  # the coarse buckets not written yet
-            open_buckets: dict[int, list[float]] = {}
-            for bucket, n, total, lo, hi in self.query(sql, (host, service, metric, 0, since * step // fine,
-                                                             (last + 1) * step // fine - 1)):
-                coarse = bucket * fine // step
-                acc = open_buckets.get(coarse)
-                if acc is None:
-                    open_buckets[coarse] = [n, total, lo, hi]
-                else:
-                    acc[0] += n
-                    acc[1] += total
-                    acc[2] = min(acc[2], lo)
-                    acc[3] = max(acc[3], hi)
-            points.extend(MetricPoint(coarse * step, total / n, lo, hi)
-                          for coarse, (n, total, lo, hi) in sorted(open_buckets.items()))
-        return points
+        try:
+            buckets = metric_history.read(self.db, series, tier, first, last)
+            if tier:
+                fine = METRIC_TIERS[0][0]
+                since = max(first, buckets[-1][0] + 1 if buckets else first)  # the coarse buckets not written yet
+                open_buckets: dict[int, list[float]] = {}
+                for bucket, n, total, lo, hi in metric_history.read(self.db, series, 0, since * step // fine,
+                                                                    (last + 1) * step // fine - 1):
+                    coarse = bucket * fine // step
+                    acc = open_buckets.get(coarse)
+                    if acc is None:
+                        open_buckets[coarse] = [n, total, lo, hi]
+                    else:
+                        acc[0] += n
+                        acc[1] += total
+                        acc[2] = min(acc[2], lo)
+                        acc[3] = max(acc[3], hi)
+                buckets += [(coarse, int(n), total, lo, hi)
+                            for coarse, (n, total, lo, hi) in sorted(open_buckets.items())]
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path, "reading metric history") from exc
+        return [MetricPoint(bucket * step, total / n, lo, hi) for bucket, n, total, lo, hi in buckets]
+
+    def remote_write_backlog(self) -> dict[str, int]:
+        """Remote-write requests waiting to be sent, and the samples dropped over the queue's limit."""
+        requests, samples, size = self.query("SELECT count(*), coalesce(sum(samples), 0), "
+                                             "coalesce(sum(length(body)), 0) FROM remote_write_queue")[0]
+        dropped = self.query("SELECT value FROM meta WHERE key = 'remote_write_dropped_samples'")
+        return {"requests": int(requests), "samples": int(samples), "bytes": int(size),
+                "dropped_samples": int(dropped[0][0]) if dropped else 0}
+
+    def latest_metrics(self, since: float = 0.0) -> list[tuple[str, str, str, float, float | None, float | None]]:
+        """(host, service, metric, newest value, warn, crit) of every series sampled since `since`."""
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in self.query(
+            "SELECT s.host, s.service, s.metric, h.last_value, l.warn, l.crit FROM metric_heads h "
+            "JOIN metric_series s ON s.id = h.series LEFT JOIN metric_levels l ON l.series = s.id "
+            "WHERE h.tier = 0 AND h.last_ts >= ? ORDER BY s.host, s.service, s.metric", (since,))]

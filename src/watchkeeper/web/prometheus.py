@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from watchkeeper.model.health import Health
 from watchkeeper.store.database import Store
-from watchkeeper.store.schema import METRIC_TIERS
 
 LATEST_WINDOW_S = 600.0
 """Service metrics newer than this are exported; an older value would be a stale gauge."""
@@ -56,6 +55,15 @@ def exposition(store: Store, health: Health | None, with_services: bool) -> str:
     inbox = store.query("SELECT count(*) FROM passive_inbox")[0][0]
     lines += _metric("watchkeeper_passive_inbox", "gauge", "Passive results waiting for the daemon.",
                      [("", float(inbox))])
+    backlog = store.remote_write_backlog()
+    lines += _metric("watchkeeper_remote_write_backlog_samples", "gauge",
+                     "Samples queued for the remote-write database, not yet accepted by it.",
+                     [("", float(backlog["samples"]))])
+    lines += _metric("watchkeeper_remote_write_backlog_bytes", "gauge", "Bytes of the remote-write queue.",
+                     [("", float(backlog["bytes"]))])
+    lines += _metric("watchkeeper_remote_write_dropped_samples_total", "counter",
+                     "Samples dropped because the remote-write queue passed its limit.",
+                     [("", float(backlog["dropped_samples"]))])
     lines += _metric("watchkeeper_up", "gauge", "1 when this server runs inside the monitoring daemon.",
                      [("", 1.0 if health is not None else 0.0)])
     if health is not None:
@@ -81,12 +89,8 @@ def exposition(store: Store, health: Health | None, with_services: bool) -> str:
         lines += _metric("watchkeeper_service_state", "gauge", "0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN, -1 PENDING.",
                          [(f'{{host="{_label(h)}",service="{_label(s)}"}}', float(state))
                           for h, s, state in store.query("SELECT host, name, state FROM services ORDER BY host, name")])
-        step = METRIC_TIERS[0][0]
-        rows = store.query("SELECT s.host, s.service, s.metric, p.total / p.n, max(p.bucket) FROM metric_points p "
-                           "JOIN metric_series s ON s.id = p.series WHERE p.tier = 0 AND p.bucket >= ? "
-                           "GROUP BY p.series ORDER BY s.host, s.service, s.metric",
-                           (int((time.time() - LATEST_WINDOW_S) // step),))
+        rows = store.latest_metrics(since=time.time() - LATEST_WINDOW_S)
         lines += _metric("watchkeeper_service_metric", "gauge", "Latest value of each service metric, base units.",
                          [(f'{{host="{_label(h)}",service="{_label(s)}",metric="{_label(m)}"}}', float(v))
-                          for h, s, m, v, _ in rows])
+                          for h, s, m, v, _, _ in rows])
     return "\n".join(lines) + "\n"

@@ -1,0 +1,184 @@
+"""Metric history: samples appended to a head, closed into compressed chunks, rolled up into
+coarse tiers, read back merged; a late sample, a restart, a failed batch, retention."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.store.test_store import cycle
+from watchkeeper.errors import StoreError
+from watchkeeper.model.cycles import ServiceSpec
+from watchkeeper.model.hosts import HostConfig
+from watchkeeper.store import metric_history
+from watchkeeper.store.database import Store
+from watchkeeper.store.metric_history import WINDOWS
+from watchkeeper.store.schema import CHUNK_TABLES, METRIC_TIERS
+
+BASE = 1_800_000_000.0 - 1_800_000_000.0 % (7 * 86400)  # a week boundary: every window lines up after it
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "wk.db")
+    store.add_host(HostConfig("web1", "local"))
+    store.accept_services("web1", [ServiceSpec("Memory", "mem", "")])
+    return store
+
+
+def series_id(store: Store) -> int:
+    return int(store.query("SELECT id FROM metric_series WHERE metric = 'mem_used_bytes'")[0][0])
+
+
+def buckets(store: Store, tier: int) -> list[tuple[int, int, float, float, float]]:
+    return metric_history.read(store.db, series_id(store), tier, 0, 2**40)
+
+
+def test_samples_in_one_minute_share_a_bucket(store: Store) -> None:
+    store.write_cycles([cycle(BASE + 10, 0, 2.0), cycle(BASE + 20, 0, 4.0)])
+    assert buckets(store, 0) == [(int(BASE // 60), 2, 6.0, 2.0, 4.0)]
+    assert [p.avg for p in store.metric_points("web1", "Memory", "mem_used_bytes", BASE, BASE + 60, now=BASE)] == [3.0]
+
+
+def test_a_full_window_becomes_one_compressed_chunk_and_old_chunks_are_dropped(store: Store) -> None:
+    minutes = METRIC_TIERS[0][1] + 3 * WINDOWS[0]  # more than the 48 h the 1-minute tier keeps
+    for minute in range(minutes):
+        store.write_cycles([cycle(BASE + minute * 60, 0, float(minute % 7))])
+    series = series_id(store)
+    chunks = store.query("SELECT start, end, length(data) FROM metric_chunks_1m WHERE series = ? ORDER BY start",
+                         (series,))
+    newest = int(BASE // 60) + minutes - 1
+    assert chunks[0][0] > int(BASE // 60)  # the oldest chunks were dropped
+    assert chunks[0][1] >= newest - METRIC_TIERS[0][1] - WINDOWS[0]  # those the tier still keeps were not
+    assert all(end - start < WINDOWS[0] for start, end, _ in chunks)
+    assert sum(size for *_, size in chunks) < 4 * sum(end - start + 1 for start, end, _ in chunks)
+    kept = buckets(store, 0)
+    assert kept[-1] == (newest, 1, float((minutes - 1) % 7), float((minutes - 1) % 7), float((minutes - 1) % 7))
+    assert [b[0] for b in kept] == list(range(kept[0][0], newest + 1))  # no minute lost at a window's edge
+
+
+def test_the_coarse_tiers_get_a_bucket_when_it_closes(store: Store) -> None:
+    step = METRIC_TIERS[1][0]
+    for minute, value in enumerate([2.0, 4.0, 6.0, 8.0, 10.0]):  # one 5-minute bucket, five samples
+        store.write_cycles([cycle(BASE + minute * 60, 0, value)])
+    assert buckets(store, 1) == []  # still open
+    store.write_cycles([cycle(BASE + step, 0, 1.0)])  # the next bucket begins: the first one closes
+    store.write_cycles([])  # and is written with the next batch
+    assert buckets(store, 1) == [(int(BASE // step), 5, 30.0, 2.0, 10.0)]
+
+
+def test_the_open_coarse_bucket_is_read_from_the_minute_tier(store: Store) -> None:
+    for minute in range(3):
+        store.write_cycles([cycle(BASE + minute * 60, 0, float(minute))])
+    eight_days_later = BASE + 8 * 86400  # a range that the 5-minute tier answers
+    points = store.metric_points("web1", "Memory", "mem_used_bytes", BASE, BASE + 3600, now=eight_days_later)
+    assert [(p.ts, p.avg, p.lo, p.hi) for p in points] == [(BASE, 1.0, 0.0, 2.0)]
+
+
+def test_a_failed_batch_written_again_does_not_count_its_samples_twice(store: Store, tmp_path: Path) -> None:
+    store.write_cycles([cycle(BASE, 0, 1.0)])
+    blocker = sqlite3.connect(tmp_path / "wk.db", timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock: this batch fails
+    store.db.execute("PRAGMA busy_timeout = 0")
+    with pytest.raises(StoreError):
+        store.write_cycles([cycle(BASE + 60, 0, 3.0)])
+    blocker.rollback()
+    store.write_cycles([cycle(BASE + 60, 0, 3.0)])  # the same batch, again
+    store.write_cycles([cycle(BASE + 300, 0, 5.0)])
+    store.write_cycles([])
+    assert buckets(store, 0)[:2] == [(int(BASE // 60), 1, 1.0, 1.0, 1.0), (int(BASE // 60) + 1, 1, 3.0, 3.0, 3.0)]
+    assert buckets(store, 1)[0][1:] == (2, 4.0, 1.0, 3.0)
+
+
+def test_a_restart_inside_a_coarse_bucket_folds_its_samples_in_once(store: Store, tmp_path: Path) -> None:
+    store.write_cycles([cycle(BASE, 0, 1.0), cycle(BASE + 60, 0, 2.0)])
+    store.close()  # or killed: the open 5-minute and 1-hour buckets were only in memory
+    again = Store(tmp_path / "wk.db")
+    again.write_cycles([cycle(BASE + 120, 0, 6.0)])
+    again.write_cycles([cycle(BASE + 3600, 0, 9.0)])  # closes the first 5-minute and 1-hour buckets
+    again.write_cycles([])
+    assert buckets(again, 1)[0] == (int(BASE // 300), 3, 9.0, 1.0, 6.0)
+    assert buckets(again, 2) == [(int(BASE // 3600), 3, 9.0, 1.0, 6.0)]
+
+
+def test_a_late_sample_joins_the_chunk_of_its_window(store: Store) -> None:
+    for minute in range(WINDOWS[0] + 5):
+        store.write_cycles([cycle(BASE + minute * 60, 0, 1.0)])
+    store.write_cycles([cycle(BASE + 30, 0, 5.0)])  # a cycle that started long ago, written now
+    assert buckets(store, 0)[0] == (int(BASE // 60), 2, 6.0, 1.0, 5.0)
+
+
+def test_latest_value_is_the_newest_sample(store: Store) -> None:
+    store.write_cycles([cycle(BASE, 0, 1.0), cycle(BASE + 10, 0, 7.0)])
+    assert store.latest_metrics() == [("web1", "Memory", "mem_used_bytes", 7.0, None, None)]
+    assert store.latest_metrics(since=BASE + 11) == []
+
+
+def test_a_damaged_chunk_is_left_out_and_named_and_the_rest_is_read(store: Store, caplog: pytest.LogCaptureFixture
+                                                                     ) -> None:
+    for minute in range(2 * WINDOWS[0] + 5):
+        store.write_cycles([cycle(BASE + minute * 60, 0, 1.0)])
+    first = store.query("SELECT min(start) FROM metric_chunks_1m")[0][0]
+    store.db.execute("UPDATE metric_chunks_1m SET data = x'0100ffff' WHERE start = ?", (first,))
+    kept = buckets(store, 0)
+    assert kept and kept[0][0] >= first + WINDOWS[0] - 1
+    assert "damaged" in caplog.text and f"chunk at bucket {first}" in caplog.text
+
+
+def test_removing_a_host_removes_its_metric_history(store: Store) -> None:
+    for minute in range(WINDOWS[0] + 5):
+        store.write_cycles([cycle(BASE + minute * 60, 0, 1.0)])
+    store.remove_host("web1")
+    for table in CHUNK_TABLES:
+        assert store.query(f"SELECT count(*) FROM {table}")[0][0] == 0
+    assert store.query("SELECT count(*) FROM metric_heads")[0][0] == 0
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from tests.store.test_store import cycle
+from watchkeeper.store.database import Store
+store = Store(Path(sys.argv[1]))
+base = float(sys.argv[2])
+for minute in range(100_000):  # bounded; killed long before
+    store.write_cycles([cycle(base + minute * 60, 0, float(minute))])
+    print(minute, flush=True)
+"""
+
+
+def test_kill_9_loses_no_committed_sample_and_the_store_stays_whole(store: Store, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    store.close()
+    root = Path(__file__).resolve().parents[2]
+    with subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "wk.db"), str(BASE)],
+                          stdout=subprocess.PIPE, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": f"{root}:{root / 'src'}"}) as child:
+        try:
+            assert child.stdout is not None
+            committed = -1
+            while committed < 3 * WINDOWS[0] + 7:  # past a few chunk closes, then killed mid-run
+                line = child.stdout.readline()
+                assert line, "the writer stopped by itself"
+                committed = int(line)
+            child.send_signal(signal.SIGKILL)
+        finally:
+            child.kill()
+    again = Store(tmp_path / "wk.db")
+    assert again.query("PRAGMA integrity_check") == [("ok",)]
+    kept = buckets(again, 0)
+    first = int(BASE // 60)
+    assert [b[0] - first for b in kept[:committed + 1]] == list(range(committed + 1))
+    assert all(b[2] == b[0] - first for b in kept)  # each minute's own value, none twice
+    # after the restart the coarse tiers are folded in again from the 1-minute tier: complete, once
+    last = kept[-1][0] - first
+    again.write_cycles([cycle(BASE + (last + 120) * 60, 0, 0.0)])
+    again.write_cycles([])
+    coarse = buckets(again, 1)
+    assert sum(b[1] for b in coarse) == sum(1 for b in kept if b[0] < coarse[-1][0] * 5 + 5)
