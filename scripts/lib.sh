@@ -20,7 +20,23 @@ ensure_debian_packages() {
   fi
   echo "Installing Debian packages: ${missing[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own servers (sshd, Prometheus, VictoriaMetrics, MooseFS...) on loopback
+  # in temporary directories: the packages' own services must not start now, nor at boot.
+  local guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > "$guard" && chmod 755 "$guard"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+    [ -n "$guard" ] && rm -f "$guard"; return 1; }
+  [ -n "$guard" ] && rm -f "$guard"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    for pkg in "${missing[@]}"; do
+      [ "$pkg" = openssh-server ] && continue  # an SSH server is what the machine may be reached by
+      dpkg -L "$pkg" 2>/dev/null | grep -E '^/lib/systemd/system/[^/]+\.service$' | xargs -r -n1 basename |
+        xargs -r systemctl disable --quiet 2>/dev/null || true
+    done
+  fi
 }
 
 ensure_venv() {

@@ -27,9 +27,10 @@ ALLOWED: dict[str, set[str]] = {
     "livestatus": {"model", "checkapi", "store", "notify", "(root)"} | LEAVES,
     "web": {"model", "checkapi", "engine", "store", "notify", "(root)"} | LEAVES,
     "nagios_import": {"model"} | LEAVES,
-    "daemon": {"model", "store", "notify", "sink", "schedule", "livestatus", "web"} | LEAVES,
+    "tsdb": {"model", "store"} | LEAVES,
+    "daemon": {"model", "store", "notify", "sink", "schedule", "livestatus", "web", "tsdb"} | LEAVES,
     "cli": {"model", "checkapi", "collect", "engine", "store", "active", "notify", "nagios_import", "plugins",
-            "agent", "daemon", "(root)"} | LEAVES,
+            "agent", "daemon", "tsdb", "(root)"} | LEAVES,
 }
 """Package -> what it may import. `collect.sections` names one module of a package."""
 

@@ -2,6 +2,7 @@
 the web server, each handed what it needs, started in that order and stopped in reverse.
 
     store ──► notifier ──► sink (writer connection) ──► scheduler ──► livestatus, web
+                  │                └──► remote-write queue ──► sender (to a TSDB, with retries)
                   └──► delivery (sends what the notifier spooled, with retries)
 """
 
@@ -25,6 +26,8 @@ from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
+from watchkeeper.tsdb.promql import PromQLSource
+from watchkeeper.tsdb.remote_write import Outbox, RemoteWriteConfig, Sender
 from watchkeeper.web.server import WebServer
 
 log = logging.getLogger("watchkeeper.daemon")
@@ -36,6 +39,9 @@ class DaemonOptions:
     web: tuple[str, int] | None = ("127.0.0.1", 8080)
     livestatus_tcp: tuple[str, int] | None = None
     initial_password_file: Path | None = None
+    remote_write: RemoteWriteConfig | None = None
+    remote_read: str | None = None
+    """The PromQL base URL graphs read from instead of the embedded store (with remote write)."""
 
 
 def raise_open_file_limit() -> tuple[int, int]:
@@ -66,8 +72,14 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     tables = NotifyTables(store)
     tables.seed_defaults()
     notifier = Notifier(tables)
-    sink = ResultsSink(Store(paths.database), PassiveResults(ActiveTables(store)), notifier=notifier,
-                       clock=time.time)
+    writer = Store(paths.database)
+    sending = None
+    if options.remote_write is not None:
+        writer.outbox = Outbox(options.remote_write).enqueue
+        sending = asyncio.create_task(Sender(paths.database, options.remote_write).run(stop))
+        log.info("remote write: every metric sample also goes to %s (site %s), queued in the store while "
+                 "it does not answer", options.remote_write.url, options.remote_write.site)
+    sink = ResultsSink(writer, PassiveResults(ActiveTables(store)), notifier=notifier, clock=time.time)
     scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier, sink=sink,
                           freeze_gc=True)
     delivering = asyncio.create_task(Delivery(tables).run(stop))
@@ -75,7 +87,11 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
     web = None
     if options.web is not None:
-        web = WebServer(paths.database, scheduler, *options.web)
+        source = None
+        if options.remote_read is not None and options.remote_write is not None:
+            source = PromQLSource(options.remote_read, options.remote_write.site, options.remote_write.token)
+            log.info("graphs read from %s", options.remote_read)
+        web = WebServer(paths.database, scheduler, *options.web, metric_source=source)
         web.start()
         log.info("web UI and API at %s (API described at %sapi/v1/openapi.json)", web.url, web.url)
         if options.initial_password_file is not None and options.initial_password_file.exists():
@@ -85,6 +101,8 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     finally:
         stop.set()
         await delivering
+        if sending is not None:
+            await sending
         if web is not None:
             await web.close()
         await livestatus.close()

@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -118,10 +118,10 @@ def test_rules_are_validated_and_change_the_levels(home: str, capsys: pytest.Cap
 class Daemon:
     """`watchkeeper run` as a real process; its log lines are read as they come."""
 
-    def __init__(self, home: str, listen: str = "off") -> None:
+    def __init__(self, home: str, listen: str = "off", options: Sequence[str] = ()) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "watchkeeper.cli.main", "--home", home, "run", "--log-level", "debug",
-             "--listen", listen],
+             "--listen", listen, *options],
             stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.changed = threading.Condition()

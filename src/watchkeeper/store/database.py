@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from watchkeeper.errors import ConfigError, NotFound, StoreError
 from watchkeeper.model.cycles import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, ServiceSpec
@@ -70,8 +70,9 @@ NamedSample = tuple[str, str, str, float, float]
 """(host, service, metric, ts, value)."""
 
 
-@dataclass(frozen=True, slots=True)
-class MetricPoint:
+class MetricPoint(NamedTuple):
+    """A tuple: a graph reads thousands, and a dataclass's __init__ was half of an 8-day read."""
+
     ts: float
     avg: float
     lo: float

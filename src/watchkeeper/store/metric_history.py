@@ -63,7 +63,7 @@ def read(db: sqlite3.Connection, series: int, tier: int, first: int, last: int) 
     left out with a log line naming it; the rest of the series is still shown."""
     found: list[Bucket] = []
     for start, data in db.execute(f"SELECT start, data FROM {CHUNK_TABLES[tier]} WHERE series = ? "
-                                  "AND start <= ? AND end >= ?", (series, last, first)):
+                                  "AND start <= ? AND end >= ? ORDER BY start", (series, last, first)):
         try:
             found += chunks.decode(data)
         except StoreError as exc:

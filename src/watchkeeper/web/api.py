@@ -211,7 +211,8 @@ def service_metrics(request: Request, host: str, service: str, _: Read,
     since = start if start is not None else until - RANGES[range]
     if since >= until:
         raise ApiError(400, "start must be before end")
-    return views.metrics(store_of(request), host, service, since, until, resolution)
+    return views.metrics(store_of(request), host, service, since, until, resolution,
+                         request.app.state.metric_source)
 
 
 # ---------------------------------------------------------------------- levels (check rules)

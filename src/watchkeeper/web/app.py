@@ -19,6 +19,7 @@ from watchkeeper.web.access import StoreAccess
 from watchkeeper.web.auth import bearer, caller_from_token
 from watchkeeper.web.link import DaemonLink, NoDaemon
 from watchkeeper.web.prometheus import exposition
+from watchkeeper.web.views import MetricSource
 
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
@@ -84,7 +85,8 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
+def create_app(database: Path, daemon: DaemonLink | None = None, metric_source: MetricSource | None = None
+               ) -> FastAPI:
     app = FastAPI(title="Watchkeeper", version=__version__, openapi_url="/api/v1/openapi.json",
                   docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
                   description="Everything the `watchkeeper` command line does. Authenticate with "
@@ -93,6 +95,7 @@ def create_app(database: Path, daemon: DaemonLink | None = None) -> FastAPI:
     app.state.access = StoreAccess(database)
     app.state.daemon = daemon or NoDaemon()
     app.state.token_noted = {}
+    app.state.metric_source = metric_source
     errors.install(app)
 
     async def login_required(request: Request, exc: Exception) -> Response:

@@ -167,7 +167,7 @@ def service_page(request: Request, session: Logged, host: str, service: str, ran
     current = views.service_out(store.service(host, service), marks)
     end = time.time()
     start = end - RANGES[range]
-    series = views.metrics(store, host, service, start, end).series
+    series = views.metrics(store, host, service, start, end, source=request.app.state.metric_source).series
     graphs, forecasts = [], []
     for one in series:
         points = [MetricPoint(*p) for p in one.points]

@@ -14,6 +14,7 @@ import uvicorn
 from watchkeeper.errors import ConfigError
 from watchkeeper.web.app import create_app
 from watchkeeper.web.link import DaemonLink
+from watchkeeper.web.views import MetricSource
 
 log = logging.getLogger("watchkeeper.web")
 
@@ -43,8 +44,9 @@ def listening_socket(address: str, port: int) -> socket.socket:
 
 
 class WebServer:
-    def __init__(self, database: Path, daemon: DaemonLink, address: str, port: int) -> None:
-        self.app = create_app(database, daemon)
+    def __init__(self, database: Path, daemon: DaemonLink, address: str, port: int,
+                 metric_source: MetricSource | None = None) -> None:
+        self.app = create_app(database, daemon, metric_source)
         self.socket = listening_socket(address, port)
         host, bound_port = self.socket.getsockname()[:2]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"

@@ -6,13 +6,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
+from watchkeeper.errors import WatchkeeperError
 from watchkeeper.model.notifications import Acknowledgement, Downtime
 from watchkeeper.model.states import NAMES
 from watchkeeper.model.verdicts import unit_of
-from watchkeeper.store.database import ServiceRow, Store
+from watchkeeper.store.database import MetricPoint, ServiceRow, Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.web.api_models import HostOut, MetricsOut, SeriesOut, ServiceOut
+from watchkeeper.web.errors import ApiError
 from watchkeeper.web.series import GRAPH_POINTS, downsample
 
 PROBLEM_ORDER = {2: 0, 3: 1, 1: 2}
@@ -92,15 +95,28 @@ def state_counts(store: Store) -> dict[str, int]:
     return counts
 
 
+class MetricSource(Protocol):
+    """Where graph points come from instead of the embedded store (a PromQL database)."""
+
+    def points(self, host: str, service: str, metric: str, start: float, end: float,
+               step: float = 60.0) -> list[MetricPoint]: ...
+
+
 def metrics(store: Store, host: str, service: str, start: float, end: float,
-            resolution: float | None = None) -> MetricsOut:
+            resolution: float | None = None, source: MetricSource | None = None) -> MetricsOut:
     """Every metric of a service between start and end; `resolution` (seconds) merges finer points."""
     store.service(host, service)
     step = resolution or max((end - start) / GRAPH_POINTS, 60.0)
     levels = store.metric_levels(host, service)
     series = []
     for name in store.metric_names(host, service):
-        points = store.metric_points(host, service, name, start, end)
+        if source is None:
+            points = store.metric_points(host, service, name, start, end)
+        else:
+            try:
+                points = source.points(host, service, name, start, end, step)
+            except WatchkeeperError as exc:
+                raise ApiError(502, str(exc)) from exc
         if points and len(points) > 1 and points[1].ts - points[0].ts < step:
             points = downsample(points, step)
         warn, crit = levels.get(name, (None, None))
