@@ -42,3 +42,12 @@ def test_metric_storage_benchmark_compares_both_formats() -> None:
     assert figures["format_2_chunks_long_run"]["samples"] == 8 * int(0.3 * 1440)
     assert figures["format_1_rows"]["bytes_per_sample"] > 0 and figures["format_2_chunks"]["bytes_per_sample"] > 0
     assert figures["format_2_chunks"]["write_cpu_seconds_per_1000_samples"] > 0
+
+
+@pytest.mark.slow
+def test_remote_write_benchmark_sends_to_both_receivers() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "remote_write.py"), "--series", "40", "--minutes", "2"],
+                          check=True, capture_output=True, text=True, timeout=120)
+    figures = json.loads(done.stdout)
+    for receiver in ("victoria-metrics", "prometheus"):
+        assert figures[receiver]["sent_all"] and figures[receiver]["samples"] == 80

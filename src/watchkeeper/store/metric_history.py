@@ -156,11 +156,10 @@ class MetricWriter:
             bucket = int(ts // step)
             key = series * _TIERS
             start = batch.heads.get(key, heads.get(key))
-            if start is None or bucket >= start + width:
+            if start is None or not start <= bucket < start + width:
+                # the next window, or an earlier one (a late cycle, the clock stepped back): its
+                # head is merged into that window's chunk when it closes
                 start = self._next_window(db, series, 0, bucket, start, appends, batch)
-            elif bucket < start:
-                store_buckets(db, series, 0, [(bucket, 1, value, value, value)])  # late: into its chunk
-                continue
             record = pack(bucket - start, value)
             buffer = appends.get(key)
             if buffer is None:
@@ -172,11 +171,8 @@ class MetricWriter:
         for series, tier, bucket, n, total, lo, hi in self.rollups.closed:
             key = series * _TIERS + tier
             start = batch.heads.get(key, heads.get(key))
-            if start is None or bucket >= start + WINDOWS[tier]:
+            if start is None or not start <= bucket < start + WINDOWS[tier]:
                 start = self._next_window(db, series, tier, bucket, start, coarse, batch)
-            elif bucket < start:
-                store_buckets(db, series, tier, [(bucket, n, total, lo, hi)])
-                continue
             coarse.setdefault(key, bytearray()).extend(_BUCKET.pack(bucket - start, n, total, lo, hi))
         # `||` makes text of two blobs; the cast gives back the same bytes as a blob
         db.executemany("UPDATE metric_heads SET data = CAST(data || ? AS BLOB), last_ts = ?, last_value = ? "
@@ -227,10 +223,9 @@ class MetricWriter:
         if newest is None:
             return []  # a new series
         fine = METRIC_TIERS[0][0]
-        folded: list[tuple[int, int, Bucket]] = []
+        firsts = {}
         for tier, step in COARSE_TIERS:
             done = last_bucket(db, series, tier)
-            first = 0 if done is None else (done + 1) * step // fine
-            first = max(first, newest - METRIC_TIERS[0][1])
-            folded += [(series, tier, bucket) for bucket in read(db, series, 0, first, newest)]
-        return folded
+            firsts[tier] = max(0 if done is None else (done + 1) * step // fine, newest - METRIC_TIERS[0][1])
+        minutes = read(db, series, 0, min(firsts.values()), newest)  # one read for both tiers
+        return [(series, tier, bucket) for tier, first in firsts.items() for bucket in minutes if bucket[0] >= first]
