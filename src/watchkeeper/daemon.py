@@ -86,8 +86,8 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
     await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
     web = None
+    source = None
     if options.web is not None:
-        source = None
         if options.remote_read is not None and options.remote_write is not None:
             source = PromQLSource(options.remote_read, options.remote_write.site, options.remote_write.token)
             log.info("graphs read from %s", options.remote_read)
@@ -105,5 +105,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
             await sending
         if web is not None:
             await web.close()
+        if source is not None:
+            source.close()
         await livestatus.close()
     return scheduler

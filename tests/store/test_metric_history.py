@@ -3,29 +3,23 @@ coarse tiers, read back merged; a late sample, a restart, a failed batch, retent
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.store.test_store import cycle
 from watchkeeper.errors import StoreError
-from watchkeeper.model.cycles import ServiceSpec
-from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store import metric_history
 from watchkeeper.store.database import Store
 from watchkeeper.store.metric_history import WINDOWS
 from watchkeeper.store.schema import CHUNK_TABLES, METRIC_TIERS
 
 BASE = 1_800_000_000.0 - 1_800_000_000.0 % (7 * 86400)  # a week boundary: every window lines up after it
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "wk.db")
-    store.add_host(HostConfig("web1", "local"))
-    store.accept_services("web1", [ServiceSpec("Memory", "mem", "")])
-    return store
 
 
 def series_id(store: Store) -> int:
@@ -150,11 +144,6 @@ for minute in range(100_000):  # bounded; killed long before
 
 
 def test_kill_9_loses_no_committed_sample_and_the_store_stays_whole(store: Store, tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
     store.close()
     root = Path(__file__).resolve().parents[2]
     with subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "wk.db"), str(BASE)],

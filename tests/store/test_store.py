@@ -9,17 +9,9 @@ import pytest
 
 from watchkeeper.checkapi import Metric
 from watchkeeper.errors import ConfigError, StoreError
-from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.cycles import HostCycle, Outcome
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.database import Store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "wk.db")
-    store.add_host(HostConfig("web1", "local"))
-    store.accept_services("web1", [ServiceSpec("Memory", "mem", "")])
-    return store
 
 
 def cycle(now: float, state: int, value: float = 1.0, summary: str = "fine") -> HostCycle:

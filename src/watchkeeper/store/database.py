@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -27,6 +28,8 @@ from watchkeeper.store import metric_history
 from watchkeeper.store.metric_history import MetricWriter, head_key
 from watchkeeper.store.migrate import convert_metric_points
 from watchkeeper.store.schema import CHUNK_TABLES, CONFIG_COUNTERS, METRIC_TIERS, PAGE_SIZE, SCHEMA, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 INTERNAL_SERVICES = (AGENT_SERVICE, DISCOVERY_SERVICE)
 INTERNAL_PLUGIN = ""
@@ -325,7 +328,12 @@ class Store:
                            "ON CONFLICT (host, service) DO UPDATE SET data = excluded.data", stores)
             written = self.metrics.write(db, samples)
             if self.outbox is not None and named:
-                self.outbox(db, named)
+                try:
+                    self.outbox(db, named)
+                except sqlite3.Error:
+                    raise  # the store itself fails (a full disk): the batch is written again later
+                except Exception:  # a bug there must not stop the results from being stored
+                    log.exception("remote write: %d samples of this batch could not be queued", len(named))
             db.executemany("INSERT INTO metric_levels (series, warn, crit) VALUES (?, ?, ?) "
                            "ON CONFLICT (series) DO UPDATE SET warn = excluded.warn, crit = excluded.crit",
                            [(series, *(pair or (None, None))) for series, pair in levels.items()])

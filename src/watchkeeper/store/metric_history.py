@@ -136,7 +136,6 @@ class MetricWriter:
         self._heads: dict[int, int] | None = None
         """head key -> first bucket of its window; read from the store at the first write."""
         self._seen: set[int] = set()
-        self.samples_written = 0
 
     def write(self, db: sqlite3.Connection, samples: list[Sample]) -> Callable[[], None]:
         """Append samples and the coarse buckets that closed, inside the caller's transaction;
@@ -199,7 +198,6 @@ class MetricWriter:
         add = rollups.add
         for series, ts, value in batch.samples:
             add(series, ts, 1, value, value, value)
-        self.samples_written += len(batch.samples)
 
     def _next_window(self, db: sqlite3.Connection, series: int, tier: int, bucket: int, start: int | None,
                      appends: dict[int, bytearray], batch: _Batch) -> int:
