@@ -572,9 +572,12 @@ def storage_ceph(out):
     if found is None:
         return
     command, timeout_s = found
+    # ceph's own limit on reaching a monitor, inside ours: without quorum it says so and exits,
+    # instead of being killed at our limit with nothing said
+    connect = ["--connect-timeout", "%d" % max(1, int(timeout_s) - 2)]
     for section, args in (("ceph_status", ["status"]), ("ceph_df", ["df"])):
         out.append("<<<%s:sep(0)>>>" % section)
-        text, error = run_capture(command + args + ["--format", "json"], timeout_s)
+        text, error = run_capture(command + connect + args + ["--format", "json"], timeout_s)
         if error is None:
             try:
                 out.append(json.dumps(json.loads(text)))  # one line, whatever the ceph version's layout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,9 +89,21 @@ def test_pools_from_ceph_df_with_fill_and_forecast() -> None:
 
 
 def test_errors_and_garbage_are_unknown_not_crashes() -> None:
-    broken = parse_ceph_status([["watchkeeper-error: ceph did not answer within 10s"]])
-    assert worst(list(check_health("", NoParams(), broken, {}, 0.0))) is State.UNKNOWN
-    assert parse_ceph_status([["{not json"]]).error
+    missing_tool = parse_ceph_status([["watchkeeper-error: cannot run ceph: No such file or directory"]])
+    assert worst(list(check_health("", NoParams(), missing_tool, {}, 0.0))) is State.UNKNOWN
+    garbage = parse_ceph_status([["{not json"]])
+    assert garbage.error and worst(list(check_health("", NoParams(), garbage, {}, 0.0))) is State.UNKNOWN
+
+
+@pytest.mark.parametrize("error", [
+    "ceph did not answer within 10s",  # the agent's own limit
+    # Ceph 16.2.15 in tests/labs/ceph.py with its mon stopped, `ceph --connect-timeout 3 status`:
+    # exit 1, stderr "timed out"
+    "ceph exited with 1: timed out",
+])
+def test_a_cluster_no_monitor_answers_for_is_crit(error: str) -> None:
+    results = list(check_health("", NoParams(), parse_ceph_status([[f"watchkeeper-error: {error}"]]), {}, 0.0))
+    assert worst(results) is State.CRIT and "no monitor answered" in str(results[0])
     assert parse_ceph_df([["[]"]]) == {}
 
 

@@ -39,9 +39,18 @@ def discover_single(section: CephStatus) -> DiscoveryResult:
     yield Service()
 
 
+UNREACHABLE = ("timed out", "did not answer", "error connecting to the cluster", "monclient")
+"""How `ceph` (and the agent's limit around it) say that no monitor answered."""
+
+
 def check_health(item: str, params: NoParams, section: CephStatus, store: ValueStore, now: float) -> CheckResult:
     if section.error:
-        yield Result(State.UNKNOWN, f"cannot read ceph status: {section.error}")
+        if any(words in section.error.lower() for words in UNREACHABLE):
+            # no quorum, or every monitor down or cut off: the cluster cannot serve I/O
+            yield Result(State.CRIT, f"no monitor answered: no quorum, or the monitors are unreachable "
+                                     f"({section.error})")
+        else:
+            yield Result(State.UNKNOWN, f"cannot read ceph status: {section.error}")
         return
     overall = SEVERITY.get(section.health, State.UNKNOWN)
     active = [check for check in section.checks if not check.muted]

@@ -1,0 +1,125 @@
+"""Ceph checks against a real Ceph 16.2 cluster (`tests/labs/ceph.py`): healthy, an OSD stopped
+(named within one check, degraded counts equal to what `ceph pg dump` counts), a pool quota
+crossed (POOL_NEAR_FULL), and the monitor stopped (CRIT within the agent's time limit).
+
+The agent runs as a real process with its configuration file naming the lab's `ceph.conf`
+and keyring, the way a user would point it at a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, missing
+from tests.labs.ceph import CephLab, unavailable
+from watchkeeper.collect.sections import split_sections
+from watchkeeper.engine.catalog import builtin_catalog
+from watchkeeper.engine.checking import collapse, parse_host
+from watchkeeper.model.cycles import Outcome
+from watchkeeper.plugins.ceph.health import ceph_health, ceph_redundancy
+from watchkeeper.plugins.ceph.pools import ceph_pools
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+AGENT = REPO / "src" / "watchkeeper" / "agent" / "watchkeeper_agent.py"
+OBJECTS = 60
+AGENT_TIMEOUT_S = 8
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[CephLab]:
+    reason = unavailable()
+    if reason is not None:
+        missing(reason)
+    with CephLab.start(osds=3, extra={"mon pool quota warn threshold": "80"}) as the_lab:
+        the_lab.ceph("osd", "pool", "create", "data", "8")
+        the_lab.ceph("osd", "pool", "application", "enable", "data", "rados")
+        the_lab.wait("all placement groups active+clean", the_lab.pgs_clean, 120)
+        the_lab.write_objects("data", OBJECTS)
+        yield the_lab
+
+
+class Monitor:
+    def __init__(self, lab: CephLab, tmp: Path) -> None:
+        self.config = tmp / "agent.json"
+        self.config.write_text(json.dumps({"ceph": {"args": lab.client_args, "timeout_s": AGENT_TIMEOUT_S}}))
+        self.stores: dict[str, dict[str, Any]] = {}
+        self.agent_seconds = 0.0
+
+    def check(self, plugin: Any, item: str = "") -> Outcome:
+        started = time.monotonic()
+        output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
+                                capture_output=True, timeout=120).stdout
+        self.agent_seconds = time.monotonic() - started
+        section = parse_host(builtin_catalog(), split_sections(output)).sections[plugin.section]
+        name = plugin.service_name(item)
+        store = self.stores.setdefault(name, {})
+        return collapse(name, plugin.check(item, plugin.default_params, section, store, time.time()))
+
+
+def metric(outcome: Outcome, name: str) -> float:
+    return next(m.value for m in outcome.metrics if m.name == name)
+
+
+def degraded_in_pg_dump(lab: CephLab) -> int:
+    dump = lab.json("pg", "dump", "pgs")
+    stats = dump["pg_stats"] if isinstance(dump, dict) else dump
+    return sum(int(pg["stat_sum"]["num_objects_degraded"]) for pg in stats)
+
+
+def test_a_healthy_cluster_is_ok_everywhere(lab: CephLab, tmp_path: Path) -> None:
+    monitor = Monitor(lab, tmp_path)
+    health = monitor.check(ceph_health)
+    assert health.state == 0, health.summary
+    assert "3 of 3 OSDs up, 3 in" in health.summary
+    redundancy = monitor.check(ceph_redundancy)
+    assert redundancy.state == 0 and metric(redundancy, "ceph_objects_degraded") == 0
+    assert monitor.check(ceph_pools, "data").state == 0
+
+
+def test_a_stopped_osd_is_named_and_its_degraded_copies_counted_as_ceph_counts_them(lab: CephLab,
+                                                                                     tmp_path: Path) -> None:
+    monitor = Monitor(lab, tmp_path)
+    victim = lab.osd_ids[-1]
+    lab.stop_osd(victim)
+    try:
+        lab.wait("OSD_DOWN", lambda: "OSD_DOWN" in lab.json("health")["checks"], 60)
+        health = monitor.check(ceph_health)  # the first check after Ceph says so
+        assert health.state == 1 and "OSD_DOWN" in health.summary and "2 of 3 OSDs up" in health.summary
+        # every object had a copy on each of the three OSDs: one copy of each is missing, once the
+        # PG stats (reported every few seconds) have caught up
+        lab.wait("every object counted degraded", lambda: degraded_in_pg_dump(lab) == OBJECTS, 60)
+        redundancy = monitor.check(ceph_redundancy)
+        assert redundancy.state == 1, redundancy.summary
+        assert metric(redundancy, "ceph_objects_degraded") == degraded_in_pg_dump(lab) == OBJECTS
+        assert f"{OBJECTS} object copies degraded" in redundancy.summary
+    finally:
+        lab.start_osd(victim)
+        lab.wait("the OSD back and every PG clean", lambda: lab.osds_up_in() == (3, 3) and lab.pgs_clean(), 180)
+
+
+def test_a_pool_over_its_quota_warning_threshold_is_pool_near_full(lab: CephLab, tmp_path: Path) -> None:
+    monitor = Monitor(lab, tmp_path)
+    lab.ceph("osd", "pool", "set-quota", "data", "max_objects", str(int(OBJECTS / 0.85)))
+    try:
+        lab.wait("POOL_NEAR_FULL", lambda: "POOL_NEAR_FULL" in lab.json("health")["checks"], 90)
+        health = monitor.check(ceph_health)
+        assert health.state == 1 and "POOL_NEAR_FULL" in health.summary
+    finally:
+        lab.ceph("osd", "pool", "set-quota", "data", "max_objects", "0")
+
+
+def test_no_monitor_is_crit_within_the_agents_time_limit(lab: CephLab, tmp_path: Path) -> None:
+    monitor = Monitor(lab, tmp_path)
+    lab.stop_mon()  # the last test: the cluster has no quorum from here on
+    health = monitor.check(ceph_health)
+    assert health.state == 2 and "no monitor answered" in health.summary
+    assert monitor.agent_seconds < 2 * AGENT_TIMEOUT_S + 10  # two bounded ceph calls, not a hang
