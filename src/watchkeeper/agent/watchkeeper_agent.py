@@ -575,16 +575,37 @@ def storage_ceph(out):
     # ceph's own limit on reaching a monitor, inside ours: without quorum it says so and exits,
     # instead of being killed at our limit with nothing said
     connect = ["--connect-timeout", "%d" % max(1, int(timeout_s) - 2)]
-    for section, args in (("ceph_status", ["status"]), ("ceph_df", ["df"])):
-        out.append("<<<%s:sep(0)>>>" % section)
+    # once a call found no monitor, the others would wait as long for nothing
+    unreachable = []  # type: list[str]
+
+    def ask(args, keep=None):
+        if unreachable:
+            return None, unreachable[0]
         text, error = run_capture(command + connect + args + ["--format", "json"], timeout_s)
         if error is None:
             try:
-                out.append(json.dumps(json.loads(text)))  # one line, whatever the ceph version's layout
-                continue
-            except ValueError:
-                error = "ceph %s printed no JSON" % args[0]
-        out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+                data = json.loads(text)
+                if keep is not None:
+                    data = dict((key, data.get(key)) for key in keep)
+                return data, None
+            except (ValueError, AttributeError):
+                return None, "ceph %s printed no JSON" % " ".join(args)
+        if "timed out" in error or "did not answer" in error:
+            unreachable.append(error)
+        return None, error
+
+    # each OSD's fill, state and host come with the cluster's fill ratios; of `osd dump` (the
+    # whole OSD and pool map, megabytes on a large cluster) only the three ratios are sent
+    ratios = ("full_ratio", "backfillfull_ratio", "nearfull_ratio")
+    for section, calls in (("ceph_status", [(["status"], None)]), ("ceph_df", [(["df"], None)]),
+                           ("ceph_osd_df", [(["osd", "df", "tree"], None), (["osd", "dump"], ratios)])):
+        out.append("<<<%s:sep(0)>>>" % section)
+        for args, keep in calls:
+            data, error = ask(args, keep)
+            if error is None:
+                out.append(json.dumps(data))  # one line, whatever the ceph version's layout
+            else:
+                out.append("watchkeeper-error: %s" % error.replace("\n", " "))
 
 
 def _first_answer(commands, timeout_s=COMMAND_TIMEOUT_S):

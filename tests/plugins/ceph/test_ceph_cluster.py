@@ -1,6 +1,7 @@
 """Ceph checks against a real Ceph 16.2 cluster (`tests/labs/ceph.py`): healthy, an OSD stopped
-(named within one check, degraded counts equal to what `ceph pg dump` counts), a pool quota
-crossed (POOL_NEAR_FULL), and the monitor stopped (CRIT within the agent's time limit).
+(named within one check, its own service CRIT, degraded counts equal to what `ceph pg dump`
+counts), an OSD marked out, a pool quota crossed (POOL_NEAR_FULL), and the monitor stopped
+(CRIT within the agent's time limit).
 
 The agent runs as a real process with its configuration file naming the lab's `ceph.conf`
 and keyring, the way a user would point it at a cluster.
@@ -25,6 +26,7 @@ from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.ceph.health import ceph_health, ceph_redundancy
+from watchkeeper.plugins.ceph.osds import ceph_osds
 from watchkeeper.plugins.ceph.pools import ceph_pools
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -83,6 +85,9 @@ def test_a_healthy_cluster_is_ok_everywhere(lab: CephLab, tmp_path: Path) -> Non
     redundancy = monitor.check(ceph_redundancy)
     assert redundancy.state == 0 and metric(redundancy, "ceph_objects_degraded") == 0
     assert monitor.check(ceph_pools, "data").state == 0
+    for osd in lab.osd_ids:
+        outcome = monitor.check(ceph_osds, f"osd.{osd}")
+        assert outcome.state == 0 and "up and in" in outcome.summary and "used" in outcome.summary
 
 
 def test_a_stopped_osd_is_named_and_its_degraded_copies_counted_as_ceph_counts_them(lab: CephLab,
@@ -94,6 +99,8 @@ def test_a_stopped_osd_is_named_and_its_degraded_copies_counted_as_ceph_counts_t
         lab.wait("OSD_DOWN", lambda: "OSD_DOWN" in lab.json("health")["checks"], 60)
         health = monitor.check(ceph_health)  # the first check after Ceph says so
         assert health.state == 1 and "OSD_DOWN" in health.summary and "2 of 3 OSDs up" in health.summary
+        down = monitor.check(ceph_osds, f"osd.{victim}")
+        assert down.state == 2 and down.summary.startswith("down")
         # every object had a copy on each of the three OSDs: one copy of each is missing, once the
         # PG stats (reported every few seconds) have caught up
         lab.wait("every object counted degraded", lambda: degraded_in_pg_dump(lab) == OBJECTS, 60)
@@ -104,6 +111,18 @@ def test_a_stopped_osd_is_named_and_its_degraded_copies_counted_as_ceph_counts_t
     finally:
         lab.start_osd(victim)
         lab.wait("the OSD back and every PG clean", lambda: lab.osds_up_in() == (3, 3) and lab.pgs_clean(), 180)
+
+
+def test_an_osd_marked_out_warns_that_it_holds_no_data(lab: CephLab, tmp_path: Path) -> None:
+    monitor = Monitor(lab, tmp_path)
+    osd = lab.osd_ids[0]
+    lab.ceph("osd", "out", str(osd))
+    try:
+        outcome = monitor.check(ceph_osds, f"osd.{osd}")
+        assert outcome.state == 1 and "out: it holds no data" in outcome.summary
+    finally:
+        lab.ceph("osd", "in", str(osd))
+        lab.wait("every PG clean again", lambda: lab.osds_up_in() == (3, 3) and lab.pgs_clean(), 180)
 
 
 def test_a_pool_over_its_quota_warning_threshold_is_pool_near_full(lab: CephLab, tmp_path: Path) -> None:

@@ -1,0 +1,164 @@
+"""Ceph OSDs, one service each: up and in, its host, its fill against the cluster's nearfull,
+backfillfull and full ratios, time until full. An OSD that leaves the OSD map stays CRIT until
+its service is removed.
+
+`<<<ceph_osd_df>>>` holds two JSON lines from the agent: `ceph osd df tree` (every OSD with its
+`status` up/down, `reweight` — 0 when out —, `kb`, `kb_used`, `utilization` in percent, and the
+host whose `children` list it) and the three ratios of `ceph osd dump`. An out OSD reports
+`kb` 0: it holds no data, so it has no fill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from watchkeeper.checkapi import (
+    AgentSection,
+    CheckPlugin,
+    CheckResult,
+    DiscoveryResult,
+    Fixed,
+    Metric,
+    Result,
+    Service,
+    State,
+    StringTable,
+    ValueStore,
+    check_time_until_full,
+    finite,
+    load_json,
+    render,
+)
+
+DAY = 86400.0
+DEFAULT_RATIOS = (0.85, 0.90, 0.95)
+"""nearfull, backfillfull, full: Ceph's defaults, used when `ceph osd dump` could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Osd:
+    name: str
+    host: str
+    up: bool
+    in_: bool
+    size_bytes: int
+    used_bytes: int
+    utilization_percent: float
+    pgs: int
+    device_class: str
+
+
+@dataclass(slots=True)
+class CephOsds:
+    osds: dict[str, Osd] = field(default_factory=dict)
+    ratios: tuple[float, float, float] = DEFAULT_RATIOS
+    ratios_known: bool = False
+    error: str = ""
+
+
+def _number(entry: dict[str, object], key: str) -> float:
+    value = finite(entry.get(key))
+    return 0.0 if value is None else value
+
+
+def parse_ceph_osd_df(table: StringTable) -> CephOsds:
+    lines = [" ".join(row) for row in table]
+    section = CephOsds()
+    tree = load_json(lines[0]) if lines and not lines[0].startswith("watchkeeper-error:") else None
+    if not isinstance(tree, dict):
+        section.error = lines[0].partition(":")[2].strip() if lines and lines[0].startswith("watchkeeper-error:") \
+            else "`ceph osd df tree` printed no JSON object"
+        return section
+    nodes = [node for node in tree.get("nodes") or [] if isinstance(node, dict)]
+    host_of: dict[object, str] = {}
+    for node in nodes:
+        if node.get("type") == "host":
+            for child in node.get("children") or []:
+                host_of[child] = str(node.get("name"))
+    for node in nodes:
+        name = node.get("name")
+        if node.get("type") != "osd" or not isinstance(name, str):
+            continue
+        section.osds[name] = Osd(
+            name=name, host=host_of.get(node.get("id"), "?"), up=node.get("status") == "up",
+            in_=_number(node, "reweight") > 0, size_bytes=int(_number(node, "kb") * 1024),
+            used_bytes=int(_number(node, "kb_used") * 1024), utilization_percent=_number(node, "utilization"),
+            pgs=int(_number(node, "pgs")), device_class=str(node.get("device_class") or ""))
+    ratios = load_json(lines[1]) if len(lines) > 1 and not lines[1].startswith("watchkeeper-error:") else None
+    if isinstance(ratios, dict):
+        found = tuple(_number(ratios, key) for key in ("nearfull_ratio", "backfillfull_ratio", "full_ratio"))
+        if all(0 < ratio <= 1 for ratio in found):
+            section.ratios, section.ratios_known = (found[0], found[1], found[2]), True
+    return section
+
+
+ceph_osd_df = AgentSection(name="ceph_osd_df", parse=parse_ceph_osd_df)
+
+
+@dataclass(frozen=True, slots=True)
+class OsdParams:
+    down_state: int = 2
+    """An OSD that is down: its placement groups are degraded until it is back or out."""
+    out_state: int = 1
+    """Up but out (marked out, or being drained): it holds no data."""
+    time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
+    trend_horizon_seconds: float = 6 * 3600.0
+
+
+def discover_osds(section: CephOsds) -> DiscoveryResult:
+    for name in section.osds:
+        yield Service(name)
+
+
+def check_osd(item: str, params: OsdParams, section: CephOsds, store: ValueStore, now: float) -> CheckResult:
+    if section.error:
+        yield Result(State.UNKNOWN, f"cannot read `ceph osd df tree`: {section.error}")
+        return
+    osd = section.osds.get(item)
+    if osd is None:
+        yield Result(State.CRIT, f"{item} is not in the OSD map any more; if it was removed on purpose, "
+                     "run service discovery with --remove-vanished")
+        return
+    if not osd.up:
+        yield Result(State(params.down_state), "down")
+    if not osd.in_:
+        yield Result(State(params.out_state), "out: it holds no data")
+    if osd.up and osd.in_:
+        yield Result(State.OK, "up and in")
+    yield Result(State.OK, f"host {osd.host}, {osd.pgs} placement groups"
+                 + (f", {osd.device_class}" if osd.device_class else ""))
+    yield Metric("ceph_osd_pgs", osd.pgs)
+    if not osd.size_bytes:
+        return  # out: no fill to speak of
+    nearfull, backfillfull, full = section.ratios
+    used = osd.utilization_percent
+    levels = (100 * nearfull, 100 * full)
+    text = f"used {render.percent(used)} of {render.bytes_(osd.size_bytes)}"
+    if used >= 100 * full:
+        yield Result(State.CRIT, f"{text}: full (at {render.percent(100 * full)} Ceph blocks writes to its "
+                                 "placement groups)")
+    elif used >= 100 * backfillfull:
+        yield Result(State.WARN, f"{text}: backfillfull (at {render.percent(100 * backfillfull)} no data is "
+                                 "moved to it)")
+    elif used >= 100 * nearfull:
+        yield Result(State.WARN, f"{text}: nearfull (warns at {render.percent(100 * nearfull)}, full at "
+                                 f"{render.percent(100 * full)})")
+    else:
+        yield Result(State.OK, text)
+    if not section.ratios_known:
+        yield Result(State.OK, "", details="the cluster's ratios could not be read; Ceph's defaults are assumed")
+    yield Metric("ceph_osd_used_percent", used, levels=levels, boundaries=(0.0, 100.0))
+    yield Metric("ceph_osd_used_bytes", osd.used_bytes, boundaries=(0.0, float(osd.size_bytes)))
+    yield from check_time_until_full(store, now, osd.used_bytes, max(0.0, osd.size_bytes * full - osd.used_bytes),
+                                     horizon_s=params.trend_horizon_seconds, levels=params.time_until_full_seconds,
+                                     metric_prefix="ceph_osd")
+
+
+ceph_osds = CheckPlugin(
+    name="ceph_osd",
+    section="ceph_osd_df",
+    title="Ceph OSD %s",
+    discover=discover_osds,
+    check=check_osd,
+    default_params=OsdParams(),
+)
