@@ -33,6 +33,40 @@ class RedundancyParams:
     unfound_state: int = 2
     misplaced_state: int = 0
     """Objects in the wrong place but with all their copies: a rebalance, not a loss."""
+    stuck_seconds: float = 60.0
+    """Placement groups inactive or stale this long are CRIT (Ceph's own mon_pg_stuck_threshold);
+    shorter spells are normal while OSDs start or peer."""
+
+
+PG_PROBLEMS = (
+    # (flag in the PG state, state when present, what it means); "inactive" is any state without "active"
+    ("down", State.CRIT, "down: an OSD they need is down, their data can be neither read nor written"),
+    ("incomplete", State.CRIT, "incomplete: no OSD has a complete copy"),
+    ("recovery_unfound", State.CRIT, "cannot recover: objects unfound"),
+    ("backfill_unfound", State.CRIT, "cannot backfill: objects unfound"),
+    ("inactive", State.CRIT, "inactive: I/O to them blocks"),
+    ("stale", State.CRIT, "stale: no OSD has reported them lately"),
+    ("undersized", State.WARN, "undersized: fewer copies than the pool's size"),
+    ("backfill_toofull", State.WARN, "cannot backfill: the target OSD is too full"),
+    ("recovery_toofull", State.WARN, "cannot recover: the target OSD is too full"),
+    ("inconsistent", State.WARN, "inconsistent: a scrub found copies that differ"),
+)
+TRANSIENT = {"inactive", "stale"}
+"""Problems every start or peering shows for seconds: CRIT only once stuck past `stuck_seconds`."""
+MOVING = ("backfill", "recover", "remapped")
+
+
+def pg_problems(pg_states: dict[str, int]) -> dict[str, int]:
+    """Placement groups per problem flag (a PG may count under several)."""
+    counts: dict[str, int] = {}
+    for state_name, count in pg_states.items():
+        flags = set(state_name.split("+"))
+        if "active" not in flags:
+            flags.add("inactive")
+        for flag, _, _ in PG_PROBLEMS:
+            if flag in flags:
+                counts[flag] = counts.get(flag, 0) + count
+    return counts
 
 
 def discover_single(section: CephStatus) -> DiscoveryResult:
@@ -55,6 +89,14 @@ def check_health(item: str, params: NoParams, section: CephStatus, store: ValueS
     overall = SEVERITY.get(section.health, State.UNKNOWN)
     active = [check for check in section.checks if not check.muted]
     yield Result(State.OK if active else overall, section.health)
+    if section.mons:
+        missing = section.mons - len(section.quorum)
+        yield Result(State.WARN if missing > 0 else State.OK,
+                     f"quorum {len(section.quorum)} of {section.mons} mons ({', '.join(section.quorum) or 'none'})")
+    if section.mgr_available is False:
+        yield Result(State.WARN, "no mgr is active: placement-group statistics are not updated")
+    elif section.mgr_available:
+        yield Result(State.OK, "", details=f"mgr active, {section.mgr_standbys} standby")
     for check in active:
         yield Result(SEVERITY.get(check.severity, State.WARN), f"{check.code}: {check.message}")
     for check in section.checks:
@@ -98,6 +140,29 @@ def check_redundancy(item: str, params: RedundancyParams, section: CephStatus, s
         yield Metric("ceph_recovery_eta_seconds", eta)
     elif recovery.phase is not Phase.CLEAN:
         yield Result(State.OK, recovery.describe("count"))
+    problems = pg_problems(section.pg_states)
+    for flag, state, text in PG_PROBLEMS:
+        key = f"pg_{flag}_since"  # when this problem was first seen without a break
+        pgs = problems.get(flag)
+        if not pgs:
+            store.pop(key, None)
+            continue
+        first = store.get(key)
+        if not isinstance(first, int | float) or isinstance(first, bool) or first > now:
+            first = store[key] = now
+        lasting = now - first
+        if flag in TRANSIENT and lasting < params.stuck_seconds:
+            yield Result(State.OK, f"{pgs} placement groups {text} (for {render.timespan(lasting)}; CRIT when "
+                         f"stuck {render.timespan(params.stuck_seconds)})")
+        else:
+            yield Result(state, f"{pgs} placement groups {text}"
+                         + (f", for {render.timespan(lasting)}" if flag in TRANSIENT else ""))
+        yield Metric(f"ceph_pgs_{flag}", pgs)
+    moving = any(word in name for name in section.pg_states for word in MOVING)
+    if problems.get("undersized") and not moving and section.osds_in < section.osds:
+        yield Result(State.WARN, f"nothing is backfilling while {section.osds - section.osds_in} of "
+                     f"{section.osds} OSDs are out: their copies may have nowhere to go (fewer OSDs in than "
+                     "a pool's size)")
     busy = {state: count for state, count in section.pg_states.items() if state != "active+clean"}
     if busy:
         yield Result(State.OK, "", details="Placement groups not active+clean:\n"

@@ -39,6 +39,10 @@ class CephStatus:
     recovering_bytes_per_second: float = 0.0
     bytes_used: int = 0
     bytes_total: int = 0
+    mons: int = 0
+    quorum: list[str] = field(default_factory=list)
+    mgr_available: bool | None = None
+    mgr_standbys: int = 0
     error: str = ""
 
 
@@ -107,6 +111,13 @@ def parse_ceph_status(table: StringTable) -> CephStatus:
     status.recovering_bytes_per_second = _number(pgmap, "recovering_bytes_per_sec")
     status.bytes_used = int(_number(pgmap, "bytes_used"))
     status.bytes_total = int(_number(pgmap, "bytes_total"))
+    status.mons = int(_number(_dict(data, "monmap"), "num_mons"))
+    quorum = data.get("quorum_names")
+    status.quorum = [str(name) for name in quorum] if isinstance(quorum, list) else []
+    mgrmap = _dict(data, "mgrmap")
+    available = mgrmap.get("available")
+    status.mgr_available = available if isinstance(available, bool) else None
+    status.mgr_standbys = int(_number(mgrmap, "num_standbys"))
     return status
 
 
