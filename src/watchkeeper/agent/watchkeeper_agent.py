@@ -597,7 +597,7 @@ def storage_ceph(out):
     # each OSD's fill, state and host come with the cluster's fill ratios; of `osd dump` (the
     # whole OSD and pool map, megabytes on a large cluster) only the three ratios are sent
     ratios = ("full_ratio", "backfillfull_ratio", "nearfull_ratio")
-    for section, calls in (("ceph_status", [(["status"], None)]), ("ceph_df", [(["df"], None)]),
+    for section, calls in (("ceph_status", [(["status"], None)]), ("ceph_df", [(["df", "detail"], None)]),
                            ("ceph_osd_df", [(["osd", "df", "tree"], None), (["osd", "dump"], ratios)])):
         out.append("<<<%s:sep(0)>>>" % section)
         for args, keep in calls:

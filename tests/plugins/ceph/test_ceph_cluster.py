@@ -1,6 +1,6 @@
 """Ceph checks against a real Ceph 16.2 cluster (`tests/labs/ceph.py`): healthy, an OSD stopped
 (named within one check, its own service CRIT, degraded counts equal to what `ceph pg dump`
-counts), an OSD marked out, a pool quota crossed (POOL_NEAR_FULL), and the monitor stopped
+counts), an OSD marked out, a pool quota neared and reached (POOL_NEAR_FULL, POOL_FULL), and the monitor stopped
 (CRIT within the agent's time limit).
 
 The agent runs as a real process with its configuration file naming the lab's `ceph.conf`
@@ -98,15 +98,16 @@ def test_a_stopped_osd_is_named_and_its_degraded_copies_counted_as_ceph_counts_t
     try:
         lab.wait("OSD_DOWN", lambda: "OSD_DOWN" in lab.json("health")["checks"], 60)
         health = monitor.check(ceph_health)  # the first check after Ceph says so
-        assert health.state == 1 and "OSD_DOWN" in health.summary and "2 of 3 OSDs up" in health.summary
+        assert health.state == 1 and "OSD_DOWN" in health.summary and "2 of 3 OSDs up" in health.summary, \
+            health.summary
         down = monitor.check(ceph_osds, f"osd.{victim}")
-        assert down.state == 2 and down.summary.startswith("down")
+        assert down.state == 2 and down.summary.startswith("down"), down.summary
         # every object had a copy on each of the three OSDs: one copy of each is missing, once the
         # PG stats (reported every few seconds) have caught up
         lab.wait("every object counted degraded", lambda: degraded_in_pg_dump(lab) == OBJECTS, 60)
         redundancy = monitor.check(ceph_redundancy)
         assert redundancy.state == 1, redundancy.summary
-        assert metric(redundancy, "ceph_objects_degraded") == degraded_in_pg_dump(lab) == OBJECTS
+        assert metric(redundancy, "ceph_objects_degraded") == degraded_in_pg_dump(lab) == OBJECTS, redundancy.summary
         assert f"{OBJECTS} object copies degraded" in redundancy.summary
     finally:
         lab.start_osd(victim)
@@ -125,13 +126,19 @@ def test_an_osd_marked_out_warns_that_it_holds_no_data(lab: CephLab, tmp_path: P
         lab.wait("every PG clean again", lambda: lab.osds_up_in() == (3, 3) and lab.pgs_clean(), 180)
 
 
-def test_a_pool_over_its_quota_warning_threshold_is_pool_near_full(lab: CephLab, tmp_path: Path) -> None:
+def test_a_pool_near_then_at_its_quota_warns_then_is_crit(lab: CephLab, tmp_path: Path) -> None:
     monitor = Monitor(lab, tmp_path)
     lab.ceph("osd", "pool", "set-quota", "data", "max_objects", str(int(OBJECTS / 0.85)))
     try:
         lab.wait("POOL_NEAR_FULL", lambda: "POOL_NEAR_FULL" in lab.json("health")["checks"], 90)
         health = monitor.check(ceph_health)
         assert health.state == 1 and "POOL_NEAR_FULL" in health.summary
+        near = monitor.check(ceph_pools, "data")
+        assert near.state == 1 and f"Quota ({OBJECTS} of {int(OBJECTS / 0.85)} objects)" in near.summary
+        lab.ceph("osd", "pool", "set-quota", "data", "max_objects", str(OBJECTS))
+        lab.wait("POOL_FULL", lambda: "POOL_FULL" in lab.json("health")["checks"], 90)
+        full = monitor.check(ceph_pools, "data")
+        assert full.state == 2 and "Ceph blocks writes to this pool (POOL_FULL)" in full.summary
     finally:
         lab.ceph("osd", "pool", "set-quota", "data", "max_objects", "0")
 

@@ -30,6 +30,8 @@ class PoolParams:
     """Ceph stops writes at its full ratio (95 % of an OSD by default); a pool fills as its fullest OSD."""
     time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
     trend_horizon_seconds: float = 6 * 3600.0
+    quota_percent: Levels | None = Fixed(warn=80.0, crit=95.0)
+    """Of the pool's quota (objects or bytes, whichever is nearer): at 100 % Ceph blocks writes."""
 
 
 def discover_pools(section: dict[str, Pool]) -> DiscoveryResult:
@@ -53,9 +55,31 @@ def check_pool(
     yield Metric("ceph_pool_stored_bytes", pool.stored_bytes)
     yield Metric("ceph_pool_max_avail_bytes", pool.max_avail_bytes)
     yield Metric("ceph_pool_objects", pool.objects)
+    yield from _quota(pool, params)
     yield from check_time_until_full(store, now, pool.stored_bytes, pool.max_avail_bytes,
                                      horizon_s=params.trend_horizon_seconds,
                                      levels=params.time_until_full_seconds, metric_prefix="ceph_pool")
+
+def _quota(pool: Pool, params: PoolParams) -> CheckResult:
+    """The pool's own limit, apart from the raw capacity above: POOL_NEAR_FULL and POOL_FULL come
+    from here, POOL_NEARFULL from the OSDs filling up."""
+    shares = []
+    if pool.quota_objects > 0:
+        shares.append((100.0 * pool.objects / pool.quota_objects,
+                       f"{render.count(pool.objects)} of {render.count(pool.quota_objects)} objects"))
+    if pool.quota_bytes > 0:
+        shares.append((100.0 * pool.stored_bytes / pool.quota_bytes,
+                       f"{render.bytes_(pool.stored_bytes)} of {render.bytes_(pool.quota_bytes)}"))
+    if not shares:
+        return
+    percent, text = max(shares)
+    if percent >= 100.0:
+        yield Result(State.CRIT, f"quota reached ({text}): Ceph blocks writes to this pool (POOL_FULL)")
+        yield Metric("ceph_pool_quota_used_percent", percent, boundaries=(0.0, 100.0))
+        return
+    yield from check_levels(percent, levels_upper=params.quota_percent, metric_name="ceph_pool_quota_used_percent",
+                            label=f"Quota ({text})", render_func=render.percent, boundaries=(0.0, 100.0))
+
 
 ceph_pools = CheckPlugin(
     name="ceph_pool",

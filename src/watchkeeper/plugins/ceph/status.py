@@ -1,4 +1,5 @@
-"""Parse `<<<ceph_status>>>` (`ceph status --format json` on one line) and `<<<ceph_df>>>`.
+"""Parse `<<<ceph_status>>>` (`ceph status --format json` on one line) and `<<<ceph_df>>>`
+(`ceph df detail`, which adds each pool's quota to `ceph df`; either is read).
 
 Health checks have been a dict since Luminous: `{"OSD_DOWN": {"severity": "HEALTH_WARN",
 "summary": {"message": "1 osds down", "count": 1}, "muted": false}}` (early builds put
@@ -54,6 +55,9 @@ class Pool:
     max_avail_bytes: int
     used_ratio: float
     objects: int
+    quota_objects: int = 0
+    """0: no quota (`ceph df detail` only; plain `ceph df` has no quota)."""
+    quota_bytes: int = 0
 
 
 def _number(data: dict[str, Any], key: str) -> float:
@@ -133,6 +137,7 @@ def parse_ceph_df(table: StringTable) -> dict[str, Pool]:
             name=entry["name"], stored_bytes=int(_number(stats, "stored") or _number(stats, "bytes_used")),
             used_bytes=int(_number(stats, "bytes_used")), max_avail_bytes=int(_number(stats, "max_avail")),
             used_ratio=ratio if ratio <= 1.0 else ratio / 100.0, objects=int(_number(stats, "objects")),
+            quota_objects=int(_number(stats, "quota_objects")), quota_bytes=int(_number(stats, "quota_bytes")),
         )
     return pools
 
