@@ -112,11 +112,11 @@ class CephLab:
         states = {s["state_name"]: s["count"] for s in pgmap.get("pgs_by_state", [])}
         return bool(pgmap["num_pgs"] > 0 and states.get("active+clean", 0) == pgmap["num_pgs"])
 
-    def write_objects(self, pool: str, count: int, size: int = 4096) -> None:
+    def write_objects(self, pool: str, count: int, size: int = 4096, prefix: str = "object") -> None:
         payload = self.dir / "payload"
         payload.write_bytes(os.urandom(size))
         for index in range(count):
-            self.ceph_rados(pool, "put", f"object-{index}", str(payload))
+            self.ceph_rados(pool, "put", f"{prefix}-{index}", str(payload))
 
     def ceph_rados(self, pool: str, *args: str) -> None:
         subprocess.run(["rados", *self.client_args, "-p", pool, *args], check=True, capture_output=True,
