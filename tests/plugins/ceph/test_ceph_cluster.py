@@ -10,21 +10,14 @@ and keyring, the way a user would point it at a cluster.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, missing
+from tests.conftest import missing
+from tests.labs.agent_monitor import AgentMonitor
 from tests.labs.ceph import CephLab, unavailable
-from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.catalog import builtin_catalog
-from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.ceph.health import ceph_health, ceph_redundancy
 from watchkeeper.plugins.ceph.osds import ceph_osds
@@ -32,7 +25,6 @@ from watchkeeper.plugins.ceph.pools import ceph_pools
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-AGENT = REPO / "src" / "watchkeeper" / "agent" / "watchkeeper_agent.py"
 OBJECTS = 60
 AGENT_TIMEOUT_S = 8
 
@@ -50,22 +42,9 @@ def lab() -> Iterator[CephLab]:
         yield the_lab
 
 
-class Monitor:
+class Monitor(AgentMonitor):
     def __init__(self, lab: CephLab, tmp: Path) -> None:
-        self.config = tmp / "agent.json"
-        self.config.write_text(json.dumps({"ceph": {"args": lab.client_args, "timeout_s": AGENT_TIMEOUT_S}}))
-        self.stores: dict[str, dict[str, Any]] = {}
-        self.agent_seconds = 0.0
-
-    def check(self, plugin: Any, item: str = "") -> Outcome:
-        started = time.monotonic()
-        output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
-                                capture_output=True, timeout=120).stdout
-        self.agent_seconds = time.monotonic() - started
-        section = parse_host(builtin_catalog(), split_sections(output)).sections[plugin.section]
-        name = plugin.service_name(item)
-        store = self.stores.setdefault(name, {})
-        return collapse(name, plugin.check(item, plugin.default_params, section, store, time.time()))
+        super().__init__(tmp / "agent.json", {"ceph": {"args": lab.client_args, "timeout_s": AGENT_TIMEOUT_S}})
 
 
 def metric(outcome: Outcome, name: str) -> float:

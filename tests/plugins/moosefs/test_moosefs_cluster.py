@@ -11,22 +11,18 @@ checks read.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, missing
+from tests.conftest import missing
+from tests.labs.agent_monitor import AgentMonitor
 from tests.labs.moosefs import MooseFSLab, cs_address, unavailable
-from watchkeeper.collect.sections import split_sections
-from watchkeeper.engine.catalog import builtin_catalog
-from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
 from watchkeeper.plugins.moosefs.files import moosefs_files
@@ -34,7 +30,6 @@ from watchkeeper.plugins.moosefs.replication import moosefs_replication
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-AGENT = REPO / "src" / "watchkeeper" / "agent" / "watchkeeper_agent.py"
 GOAL2_FILES, GOAL3_FILES, GOAL1_FILES = 120, 240, 40
 
 
@@ -69,24 +64,12 @@ def lab() -> Iterator[MooseFSLab]:
         yield the_lab
 
 
-class Monitor:
-    """The agent as a real process with its configuration file, and the checks with their stores."""
-
+class Monitor(AgentMonitor):
     def __init__(self, lab: MooseFSLab, tmp: Path) -> None:
-        self.config = tmp / "agent.json"
-        self.config.write_text(json.dumps({"moosefs": {
+        super().__init__(tmp / "agent.json", {"moosefs": {
             "master": "127.0.0.1:19421", "command_prefix": lab.prefix,
             "paths": [str(lab.mountpoint / "goal1"), str(lab.mountpoint / "goal3")],
-        }}))
-        self.stores: dict[str, dict[str, Any]] = {}
-
-    def check(self, plugin: Any, item: str = "") -> Outcome:
-        output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
-                                capture_output=True, timeout=120).stdout
-        section = parse_host(builtin_catalog(), split_sections(output)).sections[plugin.section]
-        name = plugin.service_name(item)
-        store = self.stores.setdefault(name, {})
-        return collapse(name, plugin.check(item, plugin.default_params, section, store, time.time()))
+        }})
 
     def replication(self) -> Outcome:
         return self.check(moosefs_replication)
