@@ -84,7 +84,9 @@ def test_a_stopped_osd_is_named_and_its_degraded_copies_counted_as_ceph_counts_t
         assert down.state == 2 and down.summary.startswith("down"), down.summary
         # every object had a copy on each of the three OSDs: one copy of each is missing, once the
         # PG stats (reported every few seconds) have caught up
-        lab.wait("every object counted degraded", lambda: degraded_in_pg_dump(lab) == OBJECTS, 60)
+        # (`ceph status`, which the check reads, can lag `pg dump` while a PG still peers: wait for both)
+        lab.wait("every object counted degraded", lambda: degraded_in_pg_dump(lab) == OBJECTS
+                 and lab.json("status")["pgmap"].get("degraded_objects") == OBJECTS, 60)
         redundancy = monitor.check(ceph_redundancy)
         assert redundancy.state == 1, redundancy.summary
         assert metric(redundancy, "ceph_objects_degraded") == degraded_in_pg_dump(lab) == OBJECTS, redundancy.summary
