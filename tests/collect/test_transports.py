@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import gc
 import shlex
 import ssl
 import subprocess
 import sys
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -64,6 +66,18 @@ async def test_a_100_mb_local_output_is_cut_at_the_limit() -> None:
     code = "import sys; sys.stdout.write('<<<mem>>>\\n'); [sys.stdout.write('x' * 1048575 + '\\n') for _ in range(100)]"
     output = await LocalTransport("big", python(code), max_bytes=4 * MiB).fetch()
     assert output.truncated and len(output.data) == 4 * MiB
+
+
+async def test_output_cut_while_the_reader_is_paused_ends_without_waiting_for_the_timeout() -> None:
+    # The agent fills a 1 MiB pipe before we read, so the reader has buffered past its high-water mark and
+    # stopped reading when the limit is hit: the process must still be reaped and its pipe closed at once.
+    code = ("import fcntl, sys, time; fcntl.fcntl(1, fcntl.F_SETPIPE_SZ, 1 << 20); "
+            "sys.stdout.buffer.write(b'<<<mem>>>\\n' + b'x' * 1000000); sys.stdout.flush(); time.sleep(600)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        output = await LocalTransport("paused", python(code), timeout_s=20, max_bytes=1000).fetch()
+        gc.collect()
+    assert output.truncated and len(output.data) == 1000
 
 
 async def test_an_agent_that_fails_without_output_says_why() -> None:

@@ -106,6 +106,8 @@ class HelperPool:
         except (ValueError, KeyError) as exc:
             log.error("the plugin helper sent something unreadable (%s); restarting it", exc)
             helper.process.kill()
+            while await helper.process.stdout.read(1 << 16):  # asyncio reaps it only once its pipe is closed
+                pass
         status = await helper.process.wait()
         for future in helper.pending.values():
             if not future.done():

@@ -53,13 +53,16 @@ class LocalTransport:
             async with asyncio.timeout(self.timeout_s):
                 data, truncated = await read_limited(proc.stdout, self.max_bytes)
                 if truncated:
+                    # Read what is left after killing it: asyncio reaps a process only once its pipes have
+                    # closed, and a reader that buffered past its limit has stopped reading from the pipe.
                     _kill_group(proc)
+                    await _discard(proc.stdout)
                 stderr = await proc.stderr.read(4096)
                 code = await proc.wait()
         except TimeoutError:
             _kill_group(proc)
             escaped = kill_run(token, proc.pid)
-            await proc.wait()
+            await _reap(proc)
             raise AgentUnreachable(f"{self.name}: the local agent gave no complete output within "
                                    f"{self.timeout_s:g}s and was killed"
                                    + (f" with {escaped} processes it had started outside its group" if escaped
@@ -69,8 +72,7 @@ class LocalTransport:
             if proc.returncode is None:
                 _kill_group(proc)
                 kill_run(token, proc.pid)
-                with contextlib.suppress(ProcessLookupError):
-                    await proc.wait()
+                await _reap(proc)
         if code != 0 and not truncated and not data.strip():
             reason = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             raise AgentFailed(f"{self.name}: the local agent exited with status {code}: {reason[0]}")
@@ -78,6 +80,22 @@ class LocalTransport:
 
     async def close(self) -> None:
         return None
+
+
+async def _discard(stream: asyncio.StreamReader) -> None:
+    """Read a killed process's output to its end, so that its pipe is closed and the process reaped."""
+    while await stream.read(1 << 16):
+        pass
+
+
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    """After a kill: close its output and wait for it, but not forever if something we could not find still
+    holds the pipe open (the transport then stays open and is closed when it is collected)."""
+    assert proc.stdout is not None
+    with contextlib.suppress(TimeoutError, ProcessLookupError):
+        async with asyncio.timeout(5):
+            await _discard(proc.stdout)
+            await proc.wait()
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
