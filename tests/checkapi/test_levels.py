@@ -24,10 +24,12 @@ from watchkeeper.plugins.filesystems.space import SpaceParams
 def test_checkapi_exports_exactly_the_plugin_api() -> None:
     assert sorted(checkapi.__all__) == [
         "AgentSection", "CheckPlugin", "CheckResult", "DiscoveryResult", "Fixed", "Levels", "LevelsError", "Metric",
-        "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "SectionUnparsed", "Service", "State",
+        "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "SectionUnparsed", "Service",
+        "SnmpRows", "SnmpSection", "SnmpTable", "State",
         "StringTable", "ValueStore", "average", "build_params", "cache_age", "check_levels",
         "check_time_until_full", "derivative", "finite", "growth_rate", "load_json", "rate", "render",
-        "seconds_until", "split_cached", "to_float", "to_int", "vanished",
+        "seconds_until", "snmp_cell", "snmp_rows", "snmp_section", "snmp_text", "split_cached", "to_float", "to_int",
+        "vanished",
     ]
 
 

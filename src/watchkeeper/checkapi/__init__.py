@@ -7,6 +7,7 @@ from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
 from watchkeeper.checkapi.parsing import finite, load_json, to_float, to_int
 from watchkeeper.checkapi.plugin import AgentSection, CheckPlugin, NoParams, ParamsError, SectionUnparsed, build_params
+from watchkeeper.checkapi.snmp import SnmpRows, SnmpSection, SnmpTable, snmp_cell, snmp_rows, snmp_section, snmp_text
 from watchkeeper.model.verdicts import (
     CheckResult,
     DiscoveryResult,
@@ -35,6 +36,9 @@ __all__ = [
     "Range",
     "Result",
     "SectionUnparsed",
+    "SnmpRows",
+    "SnmpSection",
+    "SnmpTable",
     "Service",
     "State",
     "StringTable",
@@ -51,6 +55,10 @@ __all__ = [
     "rate",
     "render",
     "seconds_until",
+    "snmp_cell",
+    "snmp_rows",
+    "snmp_section",
+    "snmp_text",
     "split_cached",
     "to_float",
     "to_int",

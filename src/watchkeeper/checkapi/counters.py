@@ -35,10 +35,12 @@ def _previous(store: ValueStore, key: str, now: float, value: float) -> tuple[fl
     return None
 
 
-def rate(store: ValueStore, key: str, now: float, value: float) -> float | None:
+def rate(store: ValueStore, key: str, now: float, value: float, wrap: int | None = None) -> float | None:
     """Per-second rate of a counter that only grows; None on a first sample, reset or wrap.
 
-    A wrap looks like a reboot, so both wait one cycle rather than guess.
+    A wrap looks like a reboot, so both wait one cycle rather than guess; unless `wrap` says
+    where the counter wraps (2**32 for SNMP's 32-bit counters, which at 1 Gbit/s wrap every
+    34 s): then a fall is counted as a wrap, and a restart must be told apart by the caller.
     """
     clock, number = _finite(now), _finite(value)
     if clock is None or number is None:  # a counter beyond any float: not a sample
@@ -49,8 +51,12 @@ def rate(store: ValueStore, key: str, now: float, value: float) -> float | None:
         return None
     then, old = previous
     elapsed = clock - then  # in floats: two huge clocks that differ may still be equal here
-    if elapsed <= 0 or number < old:
+    if elapsed <= 0:
         return None
+    if number < old:
+        if wrap is None or not 0 <= old < wrap:
+            return None
+        return (number + wrap - old) / elapsed
     return (number - old) / elapsed
 
 

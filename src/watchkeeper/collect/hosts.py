@@ -8,10 +8,14 @@ does not give it, or differs from it.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from watchkeeper.checkapi.snmp import SnmpSection
 from watchkeeper.collect.local import LocalTransport
 from watchkeeper.collect.replay import FileTransport
+from watchkeeper.collect.snmp import SnmpTransport, read_credentials
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.tcp import TcpTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
@@ -20,7 +24,8 @@ from watchkeeper.model.hosts import HostConfig, parse_uri
 from watchkeeper.paths import Paths
 
 
-def make_transport(host: HostConfig, paths: Paths) -> AgentTransport:
+def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpSection[Any]] = ()) -> AgentTransport:
+    """`snmp_sections`: what an SNMP host's fetch walks (the catalog's SNMP sections)."""
     endpoint = parse_uri(host.name, host.uri)
     opts = host.opts
     timeout_s, max_bytes = opts.timeout_s, opts.max_output_bytes
@@ -31,6 +36,10 @@ def make_transport(host: HostConfig, paths: Paths) -> AgentTransport:
         return LocalTransport(host.name, command, timeout_s=timeout_s, max_bytes=max_bytes)
     if endpoint.scheme == "file":
         return FileTransport(host.name, Path(endpoint.path), max_bytes=max_bytes)
+    if endpoint.scheme == "snmp":
+        credentials = read_credentials(host.name, opts.snmp_credentials, endpoint.user)
+        return SnmpTransport(host.name, endpoint.address, endpoint.port, credentials, snmp_sections,
+                             timeout_s=timeout_s, max_bytes=max_bytes)
     if endpoint.scheme == "ssh":
         key = Path(opts.ssh_key or paths.client_key)
         return SshTransport(host.name, endpoint.address, endpoint.port, endpoint.user,

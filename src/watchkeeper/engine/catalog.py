@@ -8,7 +8,7 @@ import pkgutil
 from dataclasses import dataclass
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, CheckPlugin
+from watchkeeper.checkapi import AgentSection, CheckPlugin, SnmpSection
 
 AnyPlugin = CheckPlugin[Any, Any]
 AnySection = AgentSection[Any]
@@ -34,6 +34,11 @@ class Catalog:
     def companion_names(self) -> frozenset[str]:
         """Sections some parser reads beside its own (`lvm_lvs` with `lvm_vgs`)."""
         return frozenset(name for section in self.sections for name in section.companions)
+
+    @functools.cached_property
+    def snmp_sections(self) -> tuple[SnmpSection[Any], ...]:
+        """What a fetch from an SNMP device walks."""
+        return tuple(section for section in self.sections if isinstance(section, SnmpSection))
 
     @functools.cached_property
     def by_name(self) -> dict[str, AnyPlugin]:

@@ -5,6 +5,9 @@
     tcp://host[:port]         an agent listening on TCP (default port 6556)
     tls://host[:port]         the same over TLS, verified against the system CAs or `ca_file`
     file:///path/to/output    a saved agent output, replayed every cycle
+    snmp://device[:port]      an SNMP v2c device (default port 161), its community in the file
+                              named by option `snmp_credentials`; `snmp://v2c@device` is the same
+    snmp://user@device[:port] an SNMPv3 device and user (authPriv), keys in `snmp_credentials`
     none                      no agent: only active checks (plugins) and passive results
 """
 
@@ -46,6 +49,9 @@ class HostOptions:
     """The agent's argv instead of the bundled agent (never a shell string)."""
     ssh_key: str = ""
     ca_file: str = ""
+    snmp_credentials: str = ""
+    """An SNMP device's secrets: a file with `community = ...` (v2c), or `auth = sha:...` and
+    `priv = aes:...` (v3); never on the command line, never logged."""
     max_attempts: int = 3
     retry_interval_s: float | None = None
     """How soon a soft problem is checked again (default: 30 s, or the interval if shorter)."""
@@ -140,9 +146,9 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         if not parts.path:
             raise ConfigError(f"{problem} names no file; write file:///absolute/path")
         return Endpoint("file", path=unquote(parts.path))
-    if parts.scheme not in ("ssh", "tcp", "tls"):
+    if parts.scheme not in ("ssh", "tcp", "tls", "snmp"):
         raise ConfigError(f"{problem} is not understood; use local, ssh://user@host:port, "
-                          "tcp://host:port, tls://host:port, file:///path or none")
+                          "tcp://host:port, tls://host:port, snmp://[user@]device[:port], file:///path or none")
     try:
         port = parts.port
     except ValueError:
@@ -151,6 +157,11 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         raise ConfigError(f"{problem} names no host")
     if parts.scheme == "ssh":
         return Endpoint("ssh", parts.hostname, port or 22, unquote(parts.username or "") or getpass.getuser())
+    if parts.scheme == "snmp":
+        if parts.password is not None:
+            raise ConfigError(f"{problem} holds a secret; put it in the file named by option snmp_credentials")
+        user = unquote(parts.username or "")
+        return Endpoint("snmp", parts.hostname, port or 161, "" if user == "v2c" else user)
     return Endpoint(parts.scheme, parts.hostname, port or 6556)
 
 

@@ -31,6 +31,7 @@ from watchkeeper.active.pool import HelperPool
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
+from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.checking import ParsedHost
 from watchkeeper.engine.cycle import Discovery, failed_cycle, run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
@@ -258,7 +259,7 @@ class Scheduler:
         for row in new:
             name = row.config.name
             try:
-                transport = make_transport(row.config, self.paths)
+                transport = make_transport(row.config, self.paths, builtin_catalog().snmp_sections)
             except ConfigError as exc:
                 log.error("%s is not checked: %s", name, exc)
                 continue

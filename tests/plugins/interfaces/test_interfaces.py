@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,7 +30,7 @@ def test_raw_proc_net_dev_with_its_headers() -> None:
     assert section.by_name["eth0"].in_bytes == 26969312
 
 
-def nic(**counters: int) -> Interfaces:
+def nic(**counters: Any) -> Interfaces:
     return Interfaces({"eth0": Interface(has_counters=True, oper_state="UP", admin_up=True, **counters)})
 
 

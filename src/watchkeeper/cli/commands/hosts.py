@@ -11,6 +11,7 @@ from typing import Any
 from watchkeeper.cli.common import Console, age, open_store, parse_options
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.transport import AgentOutput
+from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.discovery import DiscoveryDiff, diff_services, discover_in_output
 from watchkeeper.errors import CollectError, ConfigError
 from watchkeeper.model.hosts import HostConfig, parse_uri
@@ -85,7 +86,7 @@ def cmd_host_trust(args: argparse.Namespace) -> int:
 
 
 async def fetch_output(store: Store, paths: Paths, name: str) -> AgentOutput:
-    transport = make_transport(store.host(name).config, paths)
+    transport = make_transport(store.host(name).config, paths, builtin_catalog().snmp_sections)
     try:
         return await transport.fetch()
     finally:

@@ -12,6 +12,7 @@ from watchkeeper.cli.commands.alerting import parse_duration
 from watchkeeper.cli.common import open_store
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
+from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.errors import ConfigError
 from watchkeeper.model.active_checks import ActiveCheck
 from watchkeeper.model.states import BY_NAME, NAMES
@@ -83,7 +84,7 @@ def cmd_service_run(args: argparse.Namespace) -> int:
     host = tables.store.host(args.host).config
 
     async def once() -> Any:
-        transport = make_transport(host, Paths.resolve(args.home))
+        transport = make_transport(host, Paths.resolve(args.home), builtin_catalog().snmp_sections)
         try:
             return await execute(check, host, transport if isinstance(transport, SshTransport) else None)
         finally:

@@ -33,11 +33,19 @@ class Interface:
     oper_state: str | None = None
     admin_up: bool | None = None
     speed_bits_per_second: int | None = None
+    counter_wrap: int | None = None
+    """Where the counters wrap (2**32 for a device without 64-bit counters); None: a fall is a reset."""
+    loopback: bool = False
+    alias: str = ""
+    members: tuple[tuple[str, str], ...] = ()
+    """A link aggregation's member ports with their link states."""
 
 
 @dataclass(slots=True)
 class Interfaces:
     by_name: dict[str, Interface] = field(default_factory=dict)
+    device_uptime_s: float | None = None
+    """The device's own uptime (SNMP): when it restarted, its counters did too."""
 
 
 def parse_lnx_if(table: StringTable) -> Interfaces | None:

@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from watchkeeper.checkapi import (
     AgentSection,
     CheckPlugin,
     CheckResult,
     DiscoveryResult,
     Metric,
-    NoParams,
     Result,
     Service,
     State,
@@ -34,8 +35,25 @@ def discover_uptime(section: float) -> DiscoveryResult:
     yield Service()
 
 
-def check_uptime(item: str, params: NoParams, section: float, store: ValueStore, now: float) -> CheckResult:
-    yield Result(State.OK, f"Up since {render.datetime(now - section)}, uptime: {render.timespan(section)}")
+@dataclass(frozen=True, slots=True)
+class UptimeParams:
+    reboot_warn_seconds: float = 3600.0
+    """How long a restart seen between two checks stays a WARN (0: never)."""
+
+
+REBOOT_SLACK_S = 120.0
+"""Boot times computed from two samples differ by clock steps and rounding; a restart moves it further."""
+
+
+def check_uptime(item: str, params: UptimeParams, section: float, store: ValueStore, now: float) -> CheckResult:
+    boot = now - section
+    last_boot, rebooted = store.get("boot"), store.get("rebooted_at")
+    store["boot"] = boot
+    if isinstance(last_boot, int | float) and boot > last_boot + REBOOT_SLACK_S:
+        store["rebooted_at"] = rebooted = boot
+    if isinstance(rebooted, int | float) and now - rebooted < params.reboot_warn_seconds:
+        yield Result(State.WARN, f"restarted at {render.datetime(rebooted)}, {render.timespan(now - rebooted)} ago")
+    yield Result(State.OK, f"Up since {render.datetime(boot)}, uptime: {render.timespan(section)}")
     yield Metric("uptime_seconds", section)
 
 
@@ -45,7 +63,7 @@ uptime = CheckPlugin(
     title="Uptime",
     discover=discover_uptime,
     check=check_uptime,
-    default_params=NoParams(),
+    default_params=UptimeParams(),
 )
 
 

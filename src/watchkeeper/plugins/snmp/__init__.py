@@ -1,0 +1,1 @@
+"""Devices read over SNMP: interfaces, uptime, storage, CPU, sensors and UPSes."""
