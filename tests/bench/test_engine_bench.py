@@ -51,3 +51,13 @@ def test_remote_write_benchmark_sends_to_both_receivers() -> None:
     figures = json.loads(done.stdout)
     for receiver in ("victoria-metrics", "prometheus"):
         assert figures[receiver]["sent_all"] and figures[receiver]["samples"] == 80
+
+
+@pytest.mark.slow
+def test_snmp_benchmark_compares_with_snmpbulkwalk() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "snmp.py"), "--devices", "3"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["interfaces"] == 3 * 59
+    assert figures["watchkeeper"]["cpu_seconds"] > 0 and figures["snmpbulkwalk"]["cpu_seconds"] > 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.labs.snmp import COMMUNITY, V3_AUTH, V3_PRIV, V3_USER, Agent, snmpd  # noqa: F401 (fixture)
+from watchkeeper.cli.main import main
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.collect.snmp import SnmpTransport, read_credentials
@@ -132,3 +133,18 @@ async def test_an_unresolvable_device_name_says_so(tmp_path: Path) -> None:
     transport = host(tmp_path, "snmp://no-such-device.invalid", secrets_file(tmp_path, "community = x\n"))
     with pytest.raises(AgentUnreachable, match="cannot resolve the SNMP device 'no-such-device.invalid'"):
         await transport.fetch()
+
+
+@pytest.mark.slow
+def test_an_snmp_device_is_added_and_discovered_from_the_command_line(
+        snmpd: Agent, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "init", "--no-local"]) == 0
+    secrets = secrets_file(tmp_path, f"community = {COMMUNITY}\n")
+    assert main(["--home", home, "host", "add", "sw1", f"snmp://127.0.0.1:{snmpd.port}",
+                 "--option", f"snmp_credentials={secrets}"]) == 0
+    out = capsys.readouterr().out
+    assert "Added host sw1" in out and "services" in out, out
+    assert main(["--home", home, "check", "--verbose", "sw1"]) in (0, 1)
+    shown = capsys.readouterr().out
+    assert "Uptime" in shown and "Filesystem /" in shown and COMMUNITY not in shown
