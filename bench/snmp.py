@@ -20,7 +20,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,18 +29,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.labs.snmp import SNMPSIM_AS_IS, answers  # noqa: E402
+from tests.labs.snmp import SNMPSIM_AS_IS, answers, free_udp_port  # noqa: E402
 from watchkeeper.collect.snmp import SnmpCredentials, SnmpTransport  # noqa: E402
 from watchkeeper.plugins.snmp.interfaces import parse_snmp_interfaces, snmp_interfaces_section  # noqa: E402
 
 RECORDING = REPO / "tests/plugins/snmp/fixtures/recordings/arista-dcs-7150s-52-cl.snmprec"
 IF_MIB = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.2.1.", "1.3.6.1.2.1.31.1.1.1.", "1.3.6.1.2.1.31.1.2.1.")
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_snmpsim(directory: Path, devices: int) -> tuple[subprocess.Popen[bytes], int]:
