@@ -225,12 +225,12 @@ class SnmpTransport:
         lines = [f"<<<{section.name}:sep(9)>>>\n"]
         for number, table in enumerate(section.tables):
             rows: dict[str, list[str]] = {}
-            for column, oid in enumerate(table.oids()):
-                if table.scalars:
-                    got = await self._retrying(session.get_many, [f"{oid}.0"])
-                    cells = [("0", got[f"{oid}.0"])] if f"{oid}.0" in got else []
-                else:
-                    cells = await self._walk(session, oid)
+            if table.scalars:  # one GET for all of them
+                got = await self._retrying(session.get_many, [f"{oid}.0" for oid in table.oids()])
+                columns = [[("0", got[f"{oid}.0"])] if f"{oid}.0" in got else [] for oid in table.oids()]
+            else:
+                columns = [await self._retrying(self._walk, session, oid) for oid in table.oids()]
+            for column, cells in enumerate(columns):
                 for index, value in cells:
                     row = rows.get(index)
                     if row is None:
@@ -241,23 +241,16 @@ class SnmpTransport:
         return "".join(lines)
 
     async def _walk(self, session: SnmpSession, oid: str) -> list[tuple[str, object]]:
-        """One column: (OID index, value) in the agent's order; asked again whole if a reply is lost."""
+        """One column: (OID index, value) in the agent's order (walked again whole when a reply is lost)."""
         prefix = oid + "."
-        for attempt in range(self.retries + 1):
-            found: list[tuple[str, object]] = []
-            try:
-                async for got, value in session.getbulk(oid):
-                    if not got.startswith(prefix):
-                        break
-                    found.append((got[len(prefix):], value))
-                    if len(found) > MAX_ROWS_PER_COLUMN:
-                        raise ValueError(f"{oid} goes on beyond {MAX_ROWS_PER_COLUMN} rows; the agent loops")
-                return found
-            except TimeoutError:
-                if attempt == self.retries:
-                    raise
-        raise AssertionError("unreachable")
-
+        found: list[tuple[str, object]] = []
+        async for got, value in session.getbulk(oid):
+            if not got.startswith(prefix):
+                break
+            found.append((got[len(prefix):], value))
+            if len(found) > MAX_ROWS_PER_COLUMN:
+                raise ValueError(f"{oid} goes on beyond {MAX_ROWS_PER_COLUMN} rows; the agent loops")
+        return found
 
 def _header(system: dict[str, object], failed: list[str]) -> str:
     descr = system.get("1.3.6.1.2.1.1.1.0")
