@@ -5,9 +5,10 @@ reach a message or a log."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,76 @@ def test_an_snmp_device_is_added_and_discovered_from_the_command_line(
     assert main(["--home", home, "check", "--verbose", "sw1"]) in (0, 1)
     shown = capsys.readouterr().out
     assert "Uptime" in shown and "Filesystem /" in shown and COMMUNITY not in shown
+
+
+class Relay(asyncio.DatagramProtocol):
+    """A UDP relay in front of snmpd that loses the replies `lose(n)` picks (n counts replies from 1),
+    or with `late=True` holds each of them back and sends it just before the next reply."""
+
+    def __init__(self, upstream: int, lose: Callable[[int], bool], late: bool = False) -> None:
+        self.upstream, self.lose, self.replies, self.lost = ("127.0.0.1", upstream), lose, 0, 0
+        self.late, self.held = late, b""
+        self.client: tuple[str, int] | None = None
+        self.front: asyncio.DatagramTransport | None = None
+        self.back: asyncio.DatagramTransport | None = None
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if addr == self.upstream:  # a reply
+            self.replies += 1
+            if self.lose(self.replies):
+                self.lost += 1
+                if self.late:
+                    self.held = data
+            elif self.front is not None and self.client is not None:
+                if self.held:
+                    self.front.sendto(self.held, self.client)
+                    self.held = b""
+                self.front.sendto(data, self.client)
+        elif self.back is not None:
+            self.client = addr
+            self.back.sendto(data, self.upstream)
+
+
+@contextlib.asynccontextmanager
+async def relay(upstream: int, lose: Callable[[int], bool], late: bool = False) -> AsyncIterator[tuple[int, Relay]]:
+    loop = asyncio.get_running_loop()
+    protocol = Relay(upstream, lose, late)
+    front, _ = await loop.create_datagram_endpoint(lambda: protocol, local_addr=("127.0.0.1", 0))
+    back, _ = await loop.create_datagram_endpoint(lambda: protocol, local_addr=("127.0.0.1", 0))
+    protocol.front, protocol.back = front, back
+    try:
+        yield front.get_extra_info("sockname")[1], protocol
+    finally:
+        front.close()
+        back.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("late", [False, True], ids=["lost", "late"])
+async def test_a_lost_or_late_reply_in_a_walk_is_asked_again_and_nothing_is_missing_or_doubled(
+        snmpd: Agent, tmp_path: Path, late: bool) -> None:  # noqa: F811
+    secrets = secrets_file(tmp_path, f"community = {COMMUNITY}\n")
+    direct = split_sections((await host(tmp_path, f"snmp://127.0.0.1:{snmpd.port}", secrets).fetch()).data)
+    async with relay(snmpd.port, lambda n: n in (5, 9, 10), late) as (port, lossy):
+        output = await host(tmp_path, f"snmp://127.0.0.1:{port}", secrets).fetch()
+    assert lossy.lost == 3
+    split = split_sections(output.data)
+    assert "FailedCollectors" not in output.data.decode()
+    assert split.sections.keys() == direct.sections.keys()
+    for name, rows in direct.sections.items():  # values move between fetches; which rows there are does not
+        assert [row[:2] for row in split.sections[name]] == [row[:2] for row in rows], name
+
+
+@pytest.mark.slow
+async def test_a_device_that_falls_silent_during_a_fetch_names_the_tables_it_did_not_send(
+        snmpd: Agent, tmp_path: Path) -> None:  # noqa: F811
+    secrets = secrets_file(tmp_path, f"community = {COMMUNITY}\n")
+    async with relay(snmpd.port, lambda n: n > 3) as (port, _):
+        transport = host(tmp_path, f"snmp://127.0.0.1:{port}", secrets)
+        started = asyncio.get_running_loop().time()
+        output = await transport.fetch()
+        took = asyncio.get_running_loop().time() - started
+    header = split_sections(output.data).sections["check_mk"]
+    failed = " ".join(" ".join(row) for row in header if row[0] == "FailedCollectors:")
+    assert "snmp_interfaces(" in failed and "no answer" in failed, header
+    assert took < transport.timeout_s + 2  # bounded by the fetch's own limit, not hung (loose: no timing claim)

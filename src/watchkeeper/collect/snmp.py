@@ -2,8 +2,8 @@
 agent sections (see `checkapi/snmp.py`), so the engine checks a switch as it checks a server.
 
 One UDP session per device, kept between cycles (for v3, its engine id and keys too); tables
-are walked with GETBULK, column by column. A device that does not answer the first request is
-unreachable (a wrong v2c community looks the same: agents do not answer it), a table that fails
+are walked with GETBULK, column by column (`snmp_walk.py`). A device that does not answer the
+first request is unreachable (a wrong v2c community looks the same: agents do not answer it), a table that fails
 is named on the `Agent` service, and the other tables still arrive.
 
 The protocol is gufo-snmp's: its BER coding runs in Rust, which keeps thousands of interfaces a
@@ -40,6 +40,7 @@ from gufo.snmp.aio import SnmpSession
 
 from watchkeeper.agent.watchkeeper_agent import VERSION
 from watchkeeper.checkapi.snmp import SnmpSection, render_value
+from watchkeeper.collect.snmp_walk import walk_columns
 from watchkeeper.collect.transport import AgentOutput, elapsed_since
 from watchkeeper.errors import AgentFailed, AgentUnreachable, ConfigError
 from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S
@@ -229,7 +230,10 @@ class SnmpTransport:
                 got = await self._retrying(session.get_many, [f"{oid}.0" for oid in table.oids()])
                 columns = [[("0", got[f"{oid}.0"])] if f"{oid}.0" in got else [] for oid in table.oids()]
             else:
-                columns = [await self._retrying(self._walk, session, oid) for oid in table.oids()]
+                sock = session._sock  # noqa: SLF001 - the library's socket (typed in gufo.snmp._fast); see snmp_walk
+                columns = await walk_columns(sock, table.oids(), max_repetitions=self.max_repetitions,
+                                             request_timeout_s=self.request_timeout_s, retries=self.retries,
+                                             max_rows=MAX_ROWS_PER_COLUMN)
             for column, cells in enumerate(columns):
                 for index, value in cells:
                     row = rows.get(index)
@@ -240,17 +244,6 @@ class SnmpTransport:
                 lines.append(f"{number}\t{index}\t" + "\t".join(rows[index]) + "\n")
         return "".join(lines)
 
-    async def _walk(self, session: SnmpSession, oid: str) -> list[tuple[str, object]]:
-        """One column: (OID index, value) in the agent's order (walked again whole when a reply is lost)."""
-        prefix = oid + "."
-        found: list[tuple[str, object]] = []
-        async for got, value in session.getbulk(oid):
-            if not got.startswith(prefix):
-                break
-            found.append((got[len(prefix):], value))
-            if len(found) > MAX_ROWS_PER_COLUMN:
-                raise ValueError(f"{oid} goes on beyond {MAX_ROWS_PER_COLUMN} rows; the agent loops")
-        return found
 
 def _header(system: dict[str, object], failed: list[str]) -> str:
     descr = system.get("1.3.6.1.2.1.1.1.0")
