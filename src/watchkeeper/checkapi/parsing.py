@@ -68,3 +68,9 @@ def load_json(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return None
+
+
+def json_list(value: Any) -> list[Any]:
+    """`value` when it is a JSON array, else empty: a field that should hold a list but holds a
+    number (`"messages": 2`) or nothing is read as no entries instead of crashing the parser."""
+    return value if isinstance(value, list) else []

@@ -112,6 +112,15 @@ def test_unreadable_disk_after_discovery_is_unknown_with_smartctls_reason() -> N
     assert outcome.state == 3 and "Open failed, Error=5" in outcome.summary
 
 
+def test_a_json_list_field_holding_a_number_is_read_as_empty_not_a_crash() -> None:
+    """Found by the parser fuzzer: smartctl's `messages` (and the attribute table) as a number."""
+    real = json.loads((FIXTURES / "smartctl_json/open_failed_exit2.txt").read_text())
+    real["smartctl"]["messages"] = 2
+    real["ata_smart_attributes"] = {"table": 7}
+    disks = parse_smart([["[device /dev/sda sat]"], [json.dumps(real)]])
+    assert list(disks) == ["/dev/sda"] and disks["/dev/sda"].messages == []
+
+
 def test_real_smartctl_in_the_agent() -> None:
     """On this machine smartctl may find no SMART device: then the section is empty, not an error."""
     if shutil.which("smartctl") is None:

@@ -26,6 +26,7 @@ from watchkeeper.checkapi import (
     ValueStore,
     check_time_until_full,
     finite,
+    json_list,
     load_json,
     render,
 )
@@ -69,11 +70,11 @@ def parse_ceph_osd_df(table: StringTable) -> CephOsds:
         section.error = lines[0].partition(":")[2].strip() if lines and lines[0].startswith("watchkeeper-error:") \
             else "`ceph osd df tree` printed no JSON object"
         return section
-    nodes = [node for node in tree.get("nodes") or [] if isinstance(node, dict)]
+    nodes = [node for node in json_list(tree.get("nodes")) if isinstance(node, dict)]
     host_of: dict[object, str] = {}
     for node in nodes:
         if node.get("type") == "host":
-            for child in node.get("children") or []:
+            for child in json_list(node.get("children")):
                 host_of[child] = str(node.get("name"))
     for node in nodes:
         name = node.get("name")

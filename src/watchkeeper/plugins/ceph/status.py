@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
+from watchkeeper.checkapi import AgentSection, StringTable, finite, json_list, load_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def parse_ceph_status(table: StringTable) -> CephStatus:
         int(_number(osdmap, "num_osds")), int(_number(osdmap, "num_up_osds")), int(_number(osdmap, "num_in_osds")))
     pgmap = _dict(data, "pgmap")
     status.pgs = int(_number(pgmap, "num_pgs"))
-    for entry in pgmap.get("pgs_by_state") or []:
+    for entry in json_list(pgmap.get("pgs_by_state")):
         if isinstance(entry, dict) and isinstance(entry.get("state_name"), str):
             status.pg_states[entry["state_name"]] = int(_number(entry, "count"))
     status.degraded_objects = int(_number(pgmap, "degraded_objects"))
@@ -128,7 +128,7 @@ def parse_ceph_status(table: StringTable) -> CephStatus:
 def parse_ceph_df(table: StringTable) -> dict[str, Pool]:
     data, _error = _json_object(table)
     pools: dict[str, Pool] = {}
-    for entry in (data or {}).get("pools") or []:
+    for entry in json_list((data or {}).get("pools")):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             continue
         stats = _dict(entry, "stats")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json, to_int
+from watchkeeper.checkapi import AgentSection, StringTable, finite, json_list, load_json, to_int
 
 REALLOCATED = (5,)
 PENDING = (197,)
@@ -111,7 +111,7 @@ def _from_json(text: str, device: str, kind: str) -> Disk | None:
     disk.model = str(data.get("model_name") or data.get("product") or "")
     disk.serial = str(data.get("serial_number") or "")
     smartctl: dict[str, Any] = data["smartctl"] if isinstance(data.get("smartctl"), dict) else {}
-    for message in smartctl.get("messages") or []:
+    for message in json_list(smartctl.get("messages")):
         if isinstance(message, dict) and message.get("string"):
             disk.messages.append(str(message["string"]))
     disk.standby = any(word in message.upper() for message in disk.messages for word in ("STANDBY", "SLEEP"))
@@ -122,7 +122,7 @@ def _from_json(text: str, device: str, kind: str) -> Disk | None:
     if isinstance(temperature, dict):
         disk.temperature = _number(temperature.get("current"))
     attributes = data.get("ata_smart_attributes")
-    for attribute in (attributes.get("table") or []) if isinstance(attributes, dict) else []:
+    for attribute in json_list(attributes.get("table")) if isinstance(attributes, dict) else []:
         if isinstance(attribute, dict):
             raw = attribute.get("raw")
             raw_value = _number(raw.get("value") if isinstance(raw, dict) else None)
