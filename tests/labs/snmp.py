@@ -3,8 +3,11 @@
 - `SnmpSim`: snmpsim serving recorded walks of real devices; each recording is one device,
   reached with its file name as the v2c community. `serve(name, text)` replaces a recording
   while it runs (a port going down, a fan failing), which snmpsim notices by the file's mtime.
-- `Snmpd`: Debian's Net-SNMP agent with a v2c community and a v3 authPriv user, for the
+- `snmpd`: Debian's Net-SNMP agent with a v2c community and a v3 authPriv user, for the
   protocol itself (GETBULK, v3 keys, wrong credentials).
+- `sensor_host`: the same agent in a mount namespace whose /sys/class/hwmon holds the chips a
+  test gives, so real libsensors and Net-SNMP serve them as LM-SENSORS-MIB (this VM has no
+  sensors of its own).
 """
 
 from __future__ import annotations
@@ -58,6 +61,20 @@ def answers(port: int, community: str) -> bool:
     done = subprocess.run(["snmpget", "-v2c", "-c", community, "-t", "0.5", "-r", "0", "-On",
                            f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"], capture_output=True, check=False)
     return done.returncode == 0
+
+
+def walks_to(port: int, community: str, column: str, values: list[str], within_s: float = 30.0) -> None:
+    """Wait (bounded) until a walk of `column` gives `values`: agents cache some readings."""
+    deadline = time.monotonic() + within_s
+    last: list[str] = []
+    while time.monotonic() < deadline:
+        done = subprocess.run(["snmpwalk", "-v2c", "-c", community, "-t", "1", "-r", "0", "-On", "-Oqv",
+                               f"127.0.0.1:{port}", column], capture_output=True, text=True, check=False)
+        last = done.stdout.split()
+        if last == values:
+            return
+        time.sleep(0.2)  # polling the agent's cache, bounded; the test asserts only after it answered
+    pytest.fail(f"a walk of {column} still gave {last!r} after {within_s:.0f} s, not {values!r}")
 
 
 @dataclass
@@ -145,8 +162,8 @@ def snmpsim(tmp_path: Path) -> Iterator[SnmpSim]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def snmpd(tmp_path: Path) -> Iterator[Agent]:
+def snmpd_agent(tmp_path: Path, wrapper: tuple[str, ...] = ()) -> Agent:
+    """Net-SNMP's agent on a free loopback port with the lab's v2c community and v3 user (not started)."""
     binary = shutil.which("snmpd") or "/usr/sbin/snmpd"
     if not Path(binary).exists():
         missing(f"Net-SNMP's agent ({binary}, Debian package snmpd)")
@@ -159,11 +176,59 @@ def snmpd(tmp_path: Path) -> Iterator[Agent]:
                       f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\n"
                       f"rouser {V3_USER} priv\n"
                       "sysName wk-snmpd-lab\nsysLocation the test lab\nsysContact root@localhost\n")
-    command = [binary, "-f", "-C", "-c", str(config), "-Lo", "-p", str(tmp_path / "snmpd.pid"), "-M", "/dev/null"]
-    agent = Agent("snmpd", command, port, COMMUNITY, tmp_path / "snmpd.log",
-                  env={"SNMP_PERSISTENT_DIR": str(state), "MIBS": ""})
+    command = [*wrapper, binary, "-f", "-C", "-c", str(config), "-Lo", "-p", str(tmp_path / "snmpd.pid"),
+               "-M", "/dev/null"]
+    return Agent("snmpd", command, port, COMMUNITY, tmp_path / "snmpd.log",
+                 env={"SNMP_PERSISTENT_DIR": str(state), "MIBS": ""})
+
+
+@pytest.fixture
+def snmpd(tmp_path: Path) -> Iterator[Agent]:
+    agent = snmpd_agent(tmp_path)
     agent.start()
     try:
         yield agent
     finally:
         agent.stop()
+
+
+HWMON_SETUP = """set -e
+mount -t tmpfs -o size=1m,mode=0755 watchkeeper-hwmon /sys/class
+mkdir /sys/class/hwmon
+cp -R "$1"/. /sys/class/hwmon/
+shift
+exec "$@"
+"""
+
+
+@dataclass
+class SensorHost:
+    """Net-SNMP's agent in a mount namespace of its own whose /sys/class/hwmon holds the chips a
+    test gives (kernel hwmon files: `name`, `temp1_input` in millidegrees, `fan1_input` in rpm,
+    `in0_input` in millivolts, `*_label`); the real libsensors reads them and the agent serves
+    them as LM-SENSORS-MIB. `write` changes a reading while it runs."""
+
+    agent: Agent
+
+    @property
+    def port(self) -> int:
+        return self.agent.port
+
+    def write(self, chip: int, attribute: str, value: str) -> None:
+        assert self.agent.process is not None
+        # the namespace's view of the file system, reached through the agent's own root
+        path = Path(f"/proc/{self.agent.process.pid}/root/sys/class/hwmon/hwmon{chip}/{attribute}")
+        path.write_text(value + "\n")
+
+
+def sensor_host(tmp_path: Path, chips: list[dict[str, str]]) -> SensorHost:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        missing("root and unshare(1) (util-linux), to give snmpd a /sys/class/hwmon of its own")
+    hwmon = tmp_path / "hwmon"
+    for number, chip in enumerate(chips):
+        directory = hwmon / f"hwmon{number}"
+        directory.mkdir(parents=True)
+        for attribute, value in chip.items():
+            (directory / attribute).write_text(value + "\n")
+    wrapper = ("unshare", "--mount", "--propagation", "private", "sh", "-c", HWMON_SETUP, "hwmon-setup", str(hwmon))
+    return SensorHost(snmpd_agent(tmp_path, wrapper))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.labs.snmp import SnmpSim, snmpsim  # noqa: F401 (fixture)
+from tests.labs.snmp import COMMUNITY, SensorHost, SnmpSim, sensor_host, snmpsim, walks_to  # noqa: F401 (fixture)
 from watchkeeper.checkapi import State
 from watchkeeper.collect.snmp import SnmpCredentials, SnmpTransport
 from watchkeeper.engine.catalog import builtin_catalog
@@ -47,9 +47,9 @@ def edited(text: str, **values: str) -> str:
 class Device:
     """One device as a host: fetched over SNMP and checked cycle by cycle with its own clock."""
 
-    def __init__(self, lab: SnmpSim, name: str, timeout_s: float = 20.0) -> None:
+    def __init__(self, lab: SnmpSim | SensorHost, name: str, timeout_s: float = 20.0, community: str = "") -> None:
         self.lab, self.name = lab, name
-        self.transport = SnmpTransport(name, "127.0.0.1", lab.port, SnmpCredentials(community=name),
+        self.transport = SnmpTransport(name, "127.0.0.1", lab.port, SnmpCredentials(community=community or name),
                                        builtin_catalog().snmp_sections, timeout_s=timeout_s)
         self.specs: list[ServiceSpec] = []
         self.stores: dict[str, dict[str, Any]] = {}
@@ -187,6 +187,49 @@ async def test_an_entity_sensor_fan_that_stops_is_critical(lab: SnmpSim) -> None
     outcomes = await arista.cycle()
     fans = {name: outcomes[name] for name in names if name.startswith("Fan ")}
     assert [outcome.state for outcome in fans.values()].count(State.CRIT) == 1, fans
+
+
+CORETEMP = {"name": "coretemp",  # readings of the public lm-sensors issue #486 (Raptor Lake), as hwmon files
+            "temp1_label": "Package id 0", "temp1_input": "35000", "temp1_max": "80000", "temp1_crit": "100000",
+            "temp2_label": "Core 0", "temp2_input": "32000", "temp3_label": "Core 4", "temp3_input": "32000"}
+SUPERIO = {"name": "nct6775", "fan1_input": "1200", "fan2_input": "0", "in0_input": "1032"}
+
+
+@pytest.fixture
+def linux_nas(tmp_path: Path) -> Iterator[SensorHost]:
+    host = sensor_host(tmp_path, [CORETEMP, SUPERIO])
+    host.agent.start()
+    try:
+        yield host
+    finally:
+        host.agent.stop()
+
+
+async def test_lm_sensors_from_net_snmp_give_temperatures_and_fans_and_a_stopped_fan_is_critical(
+        linux_nas: SensorHost) -> None:
+    nas = Device(linux_nas, "nas", community=COMMUNITY)
+    names = await nas.discover()
+    assert {"Temperature Package id 0", "Temperature Core 0", "Temperature Core 4", "Fan fan1", "Sensors"} <= set(
+        names), names
+    assert "Fan fan2" not in names  # 0 rpm at discovery: a header with no fan on it
+    kept = FETCHED / "net-snmp-lm-sensors.txt"
+    section = nas.output.decode()[nas.output.decode().index("<<<snmp_lm_sensors"):]
+    section = section[:section.index("<<<", 3)] if "<<<" in section[3:] else section
+    if os.environ.get("WATCHKEEPER_WRITE_FIXTURES"):
+        kept.write_text(section)
+    assert kept.read_text() == section, "set WATCHKEEPER_WRITE_FIXTURES=1 to renew"
+    first = await nas.cycle()
+    assert first["Temperature Package id 0"].state == State.OK, first["Temperature Package id 0"]
+    assert "35.0 °C" in first["Temperature Package id 0"].summary
+    assert first["Fan fan1"].state == State.OK and "1200 rpm" in first["Fan fan1"].summary
+    assert "1 sensors (1 voltage)" in first["Sensors"].summary, first["Sensors"]
+    linux_nas.write(1, "fan1_input", "0")
+    linux_nas.write(0, "temp1_input", "75000")
+    walks_to(linux_nas.port, COMMUNITY, "1.3.6.1.4.1.2021.13.16.3.1.3", ["0", "0"])  # past the agent's sensor cache
+    broken = await nas.cycle()
+    assert broken["Fan fan1"].state == State.CRIT and "stopped (0 rpm)" in broken["Fan fan1"].summary
+    hot = broken["Temperature Package id 0"]
+    assert hot.state == State.CRIT and "75.0 °C" in hot.summary, hot
 
 
 async def test_a_ups_on_battery_warns_and_its_runtime_running_out_is_critical(lab: SnmpSim) -> None:

@@ -5,7 +5,12 @@ Two sources give the same `Sensors` value:
 - ENTITY-SENSOR-MIB (entPhySensorTable 1.3.6.1.2.1.99.1.1.1: type, scale, precision, value,
   operational status), named by ENTITY-MIB's entPhysicalName or entPhysicalDescr;
 - CISCO-ENVMON-MIB (1.3.6.1.4.1.9.9.13.1): temperatures with the device's own threshold and
-  state, fans and power supplies with their state.
+  state, fans and power supplies with their state;
+- LM-SENSORS-MIB (1.3.6.1.4.1.2021.13.16), Net-SNMP's view of lm-sensors on Linux hosts and
+  Linux-based NAS boxes: temperatures (millidegrees), fans (rpm), voltages (millivolts) and other
+  readings, named by the sensor's label, without thresholds or states of their own. A fan that
+  reads 0 rpm at discovery is a header with nothing on it and gets no service; one that stops
+  later is CRIT.
 
 A sensor the device calls failed is CRIT whatever its value; a temperature is also judged on
 levels (the device's threshold where it has one). Other ENTITY sensors (volts, amperes, watts)
@@ -46,6 +51,8 @@ P_DESCR, P_NAME = range(2)
 ENVMON_TEMPERATURE = SnmpTable("1.3.6.1.4.1.9.9.13.1.3.1", ("2", "3", "4", "6"))
 ENVMON_FAN = SnmpTable("1.3.6.1.4.1.9.9.13.1.4.1", ("2", "3"))
 ENVMON_SUPPLY = SnmpTable("1.3.6.1.4.1.9.9.13.1.5.1", ("2", "3"))
+LM_TABLES = tuple(SnmpTable(f"1.3.6.1.4.1.2021.13.16.{number}.1", ("2", "3")) for number in (2, 3, 4, 5))
+LM_KINDS = (("temperature", "°C", 0.001), ("fan", "rpm", 1.0), ("voltage", "V", 0.001), ("other", "", 1.0))
 
 ENTITY_KINDS = {"3": ("voltage", "V AC"), "4": ("voltage", "V DC"), "5": ("current", "A"), "6": ("power", "W"),
                 "7": ("frequency", "Hz"), "8": ("temperature", "°C"), "9": ("humidity", "%RH"), "10": ("fan", "rpm")}
@@ -100,6 +107,17 @@ def parse_cisco_envmon(table: StringTable) -> Sensors | None:
     return _unique(wanted)
 
 
+def parse_lm_sensors(table: StringTable) -> Sensors | None:
+    wanted: list[tuple[str, str, Sensor]] = []
+    for (kind, unit, factor), rows in zip(LM_KINDS, snmp_rows(table, len(LM_KINDS)), strict=True):
+        for index, row in rows.items():
+            raw = to_float(snmp_cell(row, 1))
+            wanted.append((index, snmp_text(snmp_cell(row, 0)),
+                           Sensor(kind, raw * factor if raw is not None else None, unit,
+                                  "ok" if raw is not None else "unavailable")))
+    return _unique(wanted)
+
+
 def _envmon_state(row: list[str], column: int) -> str:
     return ENVMON_STATES.get(snmp_cell(row, column), "unavailable")
 
@@ -126,7 +144,7 @@ class NoSensorParams:
 def discover_kind(kind: str) -> Callable[[Sensors], DiscoveryResult]:
     def discover(section: Sensors) -> DiscoveryResult:
         for name, sensor in section.items():
-            if sensor.kind == kind and sensor.status != "absent":
+            if sensor.kind == kind and sensor.status != "absent" and not (kind == "fan" and sensor.value == 0):
                 yield Service(name)
     return discover
 
@@ -208,6 +226,7 @@ def check_summary(item: str, params: NoSensorParams, section: Sensors, store: Va
 
 entity_sensor_section = snmp_section("snmp_entity_sensors", parse_entity_sensors, (ENT_SENSOR, ENT_PHYSICAL),
                                      parsed_section="snmp_sensors")
+lm_sensors_section = snmp_section("snmp_lm_sensors", parse_lm_sensors, LM_TABLES, parsed_section="snmp_sensors")
 cisco_envmon_section = snmp_section("snmp_cisco_envmon", parse_cisco_envmon,
                                     (ENVMON_TEMPERATURE, ENVMON_FAN, ENVMON_SUPPLY), parsed_section="snmp_sensors")
 
