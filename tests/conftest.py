@@ -69,6 +69,13 @@ def outcomes(data: bytes, rules: Sequence[Rule] = (), now: float = 1_796_025_000
     return {outcome.name: outcome for outcome in cycle.outcomes}
 
 
+def run_after_discovery(discovered: bytes, checked: bytes, now: float = 1_796_025_000.0) -> dict[str, Outcome]:
+    """Services discovered on one agent output, checked on a later one: what changed since discovery."""
+    specs = discover_in_output(discovered)
+    cycle = run_host_cycle("h", AgentOutput(checked), specs, [], {}, now).cycle
+    return {outcome.name: outcome for outcome in cycle.outcomes}
+
+
 def results(outputs: Iterable[Result | Metric | Pending]) -> list[Result]:
     """Only the judgements of a check's output, in order."""
     return [output for output in outputs if isinstance(output, Result)]
@@ -85,3 +92,17 @@ def dies(pid: int) -> bool:
         return bool(select.select([fd], [], [], 10.0)[0])
     finally:
         os.close(fd)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def agent_state_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterable[None]:
+    """The agent keeps its caches (and, unless configured, nothing else) in its state directory;
+    every agent a test runs, in-process or as a child, keeps them in a temporary one instead
+    of /var/lib/watchkeeper-agent."""
+    previous = os.environ.get("WATCHKEEPER_AGENT_STATE_DIR")
+    os.environ["WATCHKEEPER_AGENT_STATE_DIR"] = str(tmp_path_factory.mktemp("agent-state"))
+    yield
+    if previous is None:
+        os.environ.pop("WATCHKEEPER_AGENT_STATE_DIR", None)
+    else:
+        os.environ["WATCHKEEPER_AGENT_STATE_DIR"] = previous

@@ -75,7 +75,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\nPidFile {directory / 'pid'}\n"
         f"AuthorizedKeysFile {directory / 'authorized_keys'}\nStrictModes no\nUsePAM no\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-        "PermitRootLogin prohibit-password\nLogLevel VERBOSE\n")
+        "PermitRootLogin prohibit-password\nLogLevel VERBOSE\n"
+        # the agents these tests run over SSH keep their caches here, not in /var/lib
+        f"SetEnv WATCHKEEPER_AGENT_STATE_DIR={directory / 'agent-state'}\n")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
     process = subprocess.Popen([binary, "-D", "-e", "-f", str(directory / "sshd_config")],

@@ -71,6 +71,8 @@ FIXTURE_SECTIONS: dict[str, tuple[str, str, bool]] = {
     "timedatectl": ("timesyncd", "", False),
     "systemctl_all": ("systemd_units", "[all]", False),
     "checkmk_smart": ("smart", "", False),
+    "needrestart_b": ("reboot_needed:sep(0)", "kernel_running 6.1.0-20-amd64", False),
+    "apt_get_s_upgrade": ("apt:sep(0)", "", False),
 }
 
 

@@ -378,11 +378,283 @@ def linux_tcp(out):
     out.extend("%s %d" % (state, count) for state, count in sorted(counts.items()))
 
 
+# ---------------------------------------------------------------- host hygiene (Linux)
+# What periodic mails used to say: pending updates, a reboot or restart still needed,
+# configuration left unmerged by a package upgrade, SSH keys. Expensive collectors are cached
+# in the agent's state directory (0700, files 0600) with a maximum age and the boot they were
+# made in, and print `cached(TIME,MAXAGE)` in their header. Paths are read below
+# CONFIG["hygiene"]["root"] ("/" by default), which tests point at a tree of their own.
+APT_MAX_AGE_S = 3600
+NEEDRESTART_MAX_AGE_S = 300
+UNMERGED_MAX_AGE_S = 600
+UNMERGED_MAX_FILES = 20000
+UNMERGED_MAX_BYTES = 1 << 20  # read of each file; a longer one is read to here
+UNMERGED_MAX_SECONDS = 10
+LEFTOVER_SUFFIXES = (".dpkg-dist", ".dpkg-new", ".dpkg-old", ".ucf-dist", ".ucf-old", ".rpmnew", ".rpmsave")
+SSH_KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                 "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
+SSH_MAX_KEYS = 2000
+
+
+def _hygiene():
+    return _config("hygiene") or {}
+
+
+def _under_root(path):
+    root = str(_hygiene().get("root") or "/")
+    return os.path.join(root, path.lstrip("/")) if root != "/" else path
+
+
+def _state_dir():
+    configured = CONFIG.get("state_dir") or os.environ.get("WATCHKEEPER_AGENT_STATE_DIR")
+    if isinstance(configured, str) and configured:
+        return configured
+    if os.geteuid() == 0:
+        return "/var/lib/watchkeeper-agent"
+    return os.path.join(os.path.expanduser("~"), ".cache", "watchkeeper-agent")
+
+
+def _boot_id():
+    try:
+        return read("/proc/sys/kernel/random/boot_id").strip()
+    except OSError:
+        return ""
+
+
+def _cached(name, max_age_s, produce):
+    """(made at, lines): from the cache while younger than max_age_s and made in this boot,
+    else produce() now and keep it. A failing produce() raises: the collector is named."""
+    path = os.path.join(_state_dir(), "cache", name + ".json")
+    now = time.time()
+    try:
+        with open(path) as handle:
+            kept = json.load(handle)
+        if (isinstance(kept, dict) and kept.get("boot") == _boot_id() and isinstance(kept.get("lines"), list)
+                and 0 <= now - float(kept.get("at", 0)) < max_age_s):
+            return float(kept["at"]), [str(line) for line in kept["lines"]]
+    except (OSError, ValueError, TypeError):
+        pass  # no cache yet, or a broken one: made again
+    lines = produce()
+    directory = os.path.dirname(path)
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        temporary = path + ".tmp"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump({"at": now, "boot": _boot_id(), "lines": lines}, handle)
+        os.rename(temporary, path)
+    except OSError:
+        pass  # a read-only state directory costs only the cache
+    return now, lines
+
+
+def _apt_lines():
+    options = _hygiene().get("apt_options") or []
+    text, error = run_capture(["apt-get", "-o", "Debug::NoLocking=true", "-o",
+                               "APT::Get::Show-User-Simulation-Note=false"] + [str(o) for o in options]
+                              + ["-s", "-qq", "dist-upgrade"], timeout_s=120)
+    if error is not None:
+        raise RuntimeError(error)
+    lines = [line for line in text.splitlines() if line.startswith(("Inst ", "Remv "))]
+    if not lines:
+        lines = ["No updates pending for installation"]
+    lists = _under_root(str(_hygiene().get("apt_lists") or "/var/lib/apt/lists"))
+    newest = 0.0
+    try:
+        for entry in os.listdir(lists):
+            if entry not in ("partial", "lock", "auxfiles"):
+                newest = max(newest, os.stat(os.path.join(lists, entry)).st_mtime)
+    except OSError:
+        pass
+    if newest:
+        lines.append("ListsUpdated: %d" % newest)
+    return lines
+
+
+def linux_apt(out):
+    """Pending updates as apt would install them (a dry run of dist-upgrade), once an hour."""
+    if not _which("apt-get"):
+        return
+    made, lines = _cached("apt", APT_MAX_AGE_S, _apt_lines)
+    out.append("<<<apt:sep(0):cached(%d,%d)>>>" % (made, APT_MAX_AGE_S))
+    out.extend(lines)
+
+
+def _kernel_key(release):
+    parts = []
+    for piece in release.replace("-", ".").split("."):
+        parts.append((0, int(piece), "") if piece.isdigit() else (1, 0, piece))
+    return parts
+
+
+def _needrestart_lines():
+    text, error = run_capture(["needrestart", "-r", "l", "-b"], timeout_s=60)
+    lines = [line for line in text.splitlines() if line.startswith("NEEDRESTART-")]
+    if error is not None and not lines:
+        lines.append("needrestart_error %s" % error)
+    return lines
+
+
+def linux_reboot_needed(out):
+    """Whether the host still runs what was replaced: the package system's reboot flag, the
+    running kernel against the newest installed one, and needrestart's verdict where installed."""
+    out.append("<<<reboot_needed:sep(0)>>>")
+    flag = _under_root("/run/reboot-required")
+    out.append("flag %s" % ("yes" if os.path.exists(flag) else "no"))
+    try:
+        packages = read(flag + ".pkgs").split()
+    except OSError:
+        packages = []
+    if packages:
+        out.append("flag_packages %s" % " ".join(sorted(set(packages))))
+    out.append("kernel_running %s" % platform.release())
+    installed = []
+    try:
+        for entry in os.listdir(_under_root("/boot")):
+            if entry.startswith("vmlinuz-"):
+                installed.append(entry[len("vmlinuz-"):])
+    except OSError:
+        pass
+    if installed:
+        out.append("kernel_installed %s" % " ".join(sorted(installed, key=_kernel_key)))
+    if _which("needrestart"):
+        made, lines = _cached("needrestart", NEEDRESTART_MAX_AGE_S, _needrestart_lines)
+        out.append("needrestart_at %d" % made)
+        out.extend(lines)
+
+
+def _has_conflict_marker(path, budget):
+    """The line number of the first `<<<<<<<` or `>>>>>>>` line, 0 for none; binary files are skipped."""
+    with open(path, "rb") as handle:
+        data = handle.read(min(UNMERGED_MAX_BYTES, budget[0]))
+    budget[0] -= len(data)
+    if b"\0" in data[:8192]:
+        return 0
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if line.startswith((b"<<<<<<<", b">>>>>>>")):
+            return number
+    return 0
+
+
+def _unmerged_lines():
+    top = _under_root(str(_hygiene().get("config_dir") or "/etc"))
+    deadline = time.monotonic() + UNMERGED_MAX_SECONDS
+    budget = [int(_hygiene().get("config_max_bytes") or 64 << 20)]
+    files, lines, cut = 0, [], ""
+    for directory, subdirectories, names in os.walk(top):
+        subdirectories.sort()
+        for name in sorted(names):
+            path = os.path.join(directory, name)
+            files += 1
+            if files > UNMERGED_MAX_FILES or budget[0] <= 0 or time.monotonic() > deadline:
+                cut = "files" if files > UNMERGED_MAX_FILES else "bytes" if budget[0] <= 0 else "time"
+                break
+            shown = "/" + os.path.relpath(path, _under_root("/")) if _under_root("/") != "/" else path
+            try:
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                if name.endswith(LEFTOVER_SUFFIXES):
+                    original = path[:path.rindex(".")]
+                    own = os.stat(path).st_mtime
+                    shadowed = os.stat(original).st_mtime if os.path.exists(original) else None
+                    if shadowed is None or own > shadowed:
+                        lines.append("leftover\t%s\t%d\t%s" % (shown.translate(TAB_FREE), own,
+                                                               "-" if shadowed is None else "%d" % shadowed))
+                    continue
+                line = _has_conflict_marker(path, budget)
+                if line:
+                    lines.append("marker\t%s\t%d" % (shown.translate(TAB_FREE), line))
+            except OSError:
+                continue  # unreadable (a socket, a file that went away): not configuration we can judge
+        if cut:
+            break
+    lines.append("scanned\t%d\t%s" % (min(files, UNMERGED_MAX_FILES), cut or "-"))
+    return lines
+
+
+def linux_unmerged_config(out):
+    """Conflict markers left in /etc, and package leftovers newer than the file they shadow."""
+    made, lines = _cached("unmerged", UNMERGED_MAX_AGE_S, _unmerged_lines)
+    out.append("<<<config_unmerged:sep(9):cached(%d,%d)>>>" % (made, UNMERGED_MAX_AGE_S))
+    out.extend(lines)
+
+
+def _authorized_keys_files():
+    """sshd's AuthorizedKeysFile patterns: asked from sshd itself (`sshd -T`), else its default."""
+    patterns = [str(p) for p in (_hygiene().get("authorized_keys_files") or [])]
+    if not patterns and _which("sshd"):
+        text = run(["sshd", "-T", "-C", "user=root,host=localhost,addr=127.0.0.1"]) or ""
+        for line in text.splitlines():
+            if line.lower().startswith("authorizedkeysfile "):
+                patterns = line.split()[1:]
+    return patterns or [".ssh/authorized_keys", ".ssh/authorized_keys2"]
+
+
+def _ssh_key(line):
+    """(type, SHA256 fingerprint, comment, has options) of one authorized_keys line, or None."""
+    import base64
+    import hashlib
+
+    fields = line.split()
+    for position, field in enumerate(fields):
+        if field in SSH_KEY_TYPES and position + 1 < len(fields):
+            try:
+                blob = base64.b64decode(fields[position + 1], validate=True)
+            except ValueError:
+                return None
+            digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+            return field, "SHA256:" + digest, " ".join(fields[position + 2:]), position > 0
+    return None
+
+
+def linux_ssh_keys(out):
+    """The public keys that may log in, per user: type, fingerprint, comment. Never a key itself."""
+    users = _hygiene().get("ssh_users")
+    patterns = _authorized_keys_files()
+    rows, seen = [], set()
+    try:
+        passwd = read(_under_root("/etc/passwd")).splitlines()
+    except OSError:
+        return
+    for entry in passwd:
+        fields = entry.split(":")
+        if len(fields) < 7 or (isinstance(users, list) and fields[0] not in users):
+            continue
+        user, home = fields[0], fields[5]
+        for pattern in patterns:
+            if pattern.lower() == "none":
+                continue
+            path = pattern.replace("%h", home).replace("%u", user).replace("%%", "%")
+            if not path.startswith("/"):
+                path = os.path.join(home, path)
+            if (user, path) in seen:
+                continue
+            seen.add((user, path))
+            try:
+                text = read(_under_root(path))
+            except OSError:
+                continue
+            for line in text.splitlines()[:SSH_MAX_KEYS]:
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                key = _ssh_key(line)
+                if key is None:
+                    rows.append("%s\t%s\tunreadable\t-\t-\t-" % (user, path))
+                    continue
+                rows.append("%s\t%s\t%s\t%s\t%s\t%s" % (user, path, key[0], key[1], key[2].translate(TAB_FREE),
+                                                        "options" if key[3] else "-"))
+    out.append("<<<ssh_authorized_keys:sep(9)>>>")
+    out.extend(rows)
+
+
+HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys]
+
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,
     linux_diskstat, linux_interfaces, linux_blockdevices, linux_mdstat, linux_processes, linux_network_mounts,
     linux_systemd, linux_tcp,
-]
+] + HYGIENE
 
 # ---------------------------------------------------------------- distributed storage (any OS)
 # Configured in the agent's JSON file (--config FILE, $WATCHKEEPER_AGENT_CONFIG or

@@ -4,10 +4,14 @@
     Inst bash [5.2.15-2+b8] (5.2.15-2+b13 Debian:12.15/oldstable [amd64])
     No updates pending for installation
 
-(the output of `apt-get -s -qq upgrade`, as Checkmk's mk_apt plugin sends it). An update is a
-security update when one of the archives offering it is a security archive. Security updates
-warn by default, the others are told but not judged; the default notification rule puts
-these WARNs into a daily digest.
+(the output of `apt-get -s -qq upgrade`, as Checkmk's mk_apt plugin sends it; our agent runs
+`dist-upgrade`, so kernel updates that pull in a new package are seen too, and adds
+`ListsUpdated: EPOCH`, when apt's package lists were last fetched). An update is a security
+update when one of the archives offering it is a security archive. Security updates warn once
+the oldest has waited longer than a level (3 days by default, counted from when this service
+first saw it pending), the others are told but not judged; the default notification rule puts
+these WARNs into a daily digest. Package lists older than a week warn: updates published since
+are invisible, which would otherwise read as "no updates pending".
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from watchkeeper.checkapi import (
     State,
     StringTable,
     ValueStore,
+    render,
 )
 
 _INST = re.compile(r"^Inst (\S+)(?: \[([^\]]*)\])? \((\S+) (.*?)(?: \[[^\]]*\])?\)")
@@ -50,12 +55,17 @@ class PendingUpdates:
     updates: list[Update] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    lists_updated: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AptParams:
     security_state: int = int(State.WARN)
-    """State while security updates wait (0-3)."""
+    """State once security updates have waited longer than security_wait_s (0-3)."""
+    security_wait_s: float = 3 * 86400.0
+    """How long a security update may wait before it is judged (seconds)."""
+    lists_max_age_s: float = 7 * 86400.0
+    """Package lists older than this WARN: updates published since are not seen (seconds)."""
     other_state: int = int(State.OK)
     """State while other updates wait (0-3)."""
 
@@ -77,6 +87,9 @@ def parse_apt(table: StringTable) -> PendingUpdates:
             understood = True
         elif line.startswith("No updates pending"):
             understood = True
+        elif line.startswith("ListsUpdated:"):
+            stamp = line.partition(":")[2].strip()
+            pending.lists_updated = float(stamp) if stamp.isdecimal() and len(stamp) < 12 else None
         elif line.startswith(("E:", "W:", "Err:")) or "error" in line.lower():
             pending.errors.append(line[:300])
     if not understood and not pending.errors:
@@ -97,16 +110,40 @@ def check_apt(item: str, params: AptParams, section: PendingUpdates, store: Valu
     if not section.updates:
         yield Result(State.OK, "no updates pending")
     if security:
-        yield Result(State(params.security_state), f"{len(security)} security updates: {_listing(security)}",
+        waited = _oldest_wait(store, security, now)
+        late = waited > params.security_wait_s
+        yield Result(State(params.security_state) if late else State.OK,
+                     f"{len(security)} security updates: {_listing(security)}; the oldest waits "
+                     f"{render.timespan(waited)}" + (f" (more than {render.timespan(params.security_wait_s)})"
+                                                      if late else ""),
                      details="Security updates: " + ", ".join(security))
+    else:
+        _oldest_wait(store, [], now)
     if other:
         yield Result(State(params.other_state), f"{len(other)} other updates: {_listing(other)}",
                      details="Other updates: " + ", ".join(other))
     if section.removals:
         yield Result(State.OK, f"the upgrade would remove {len(section.removals)} packages",
                      details="Removed by the upgrade: " + ", ".join(section.removals))
+    if section.lists_updated is not None and now - section.lists_updated > params.lists_max_age_s:
+        yield Result(State.WARN, f"apt's package lists were last updated {render.timespan(now - section.lists_updated)}"
+                     " ago: updates published since are not seen; is apt-daily.timer (or your apt-get update) "
+                     "running?")
     yield Metric("apt_security_updates", len(security))
     yield Metric("apt_other_updates", len(other))
+
+
+def _oldest_wait(store: ValueStore, pending: list[str], now: float) -> float:
+    """Seconds the longest-waiting of `pending` has been seen pending; forgets installed ones."""
+    oldest = now
+    for key in [key for key in store if key.startswith("first_seen.")]:
+        if key[len("first_seen."):] not in pending:
+            del store[key]
+    for package in pending:
+        seen = store.setdefault(f"first_seen.{package}", now)
+        if isinstance(seen, int | float) and seen < oldest:
+            oldest = float(seen)
+    return max(now - oldest, 0.0)
 
 
 def _listing(names: list[str]) -> str:

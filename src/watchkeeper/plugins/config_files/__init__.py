@@ -1,0 +1,1 @@
+"""Configuration files an upgrade left unmerged: conflict markers and package leftovers."""
