@@ -648,7 +648,136 @@ def linux_ssh_keys(out):
     out.extend(rows)
 
 
-HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys]
+# Mail queues: postfix (`postqueue -p`) and exim (`exim -bp`, with the deferral reason of the
+# oldest messages from their message logs). The agent sends a summary, however long the queue:
+#   queue	MTA	NAME	COUNT	OLDEST_EPOCH	BYTES     (NAME: active, deferred, hold, queued, frozen)
+#   total	MTA	COUNT	BYTES
+#   reason	MTA	COUNT	TEXT
+#   error	MTA	TEXT
+MAIL_REASONS_SHOWN = 5
+EXIM_MSGLOGS_READ = 10
+MONTHS = {name: number for number, name in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def _mail_settings():
+    return _config("mail") or {}
+
+
+def _postfix_arrival(text, now):
+    """`Wed Jun 26 13:39:27` (no year: this year, or last year when that is in the future)."""
+    parts = text.split()
+    try:
+        month, day = MONTHS[parts[1]], int(parts[2])
+        hour, minute, second = (int(piece) for piece in parts[3].split(":"))
+        year = time.localtime(now).tm_year
+        stamp = time.mktime((year, month, day, hour, minute, second, 0, 0, -1))
+        if stamp > now + 86400:
+            stamp = time.mktime((year - 1, month, day, hour, minute, second, 0, 0, -1))
+        return stamp
+    except (KeyError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def postfix_queue_summary(text, now):
+    """The summary lines of `postqueue -p` output (a pure function: tested on real output)."""
+    queues = {}  # type: dict[str, tuple[int, float | None, int]]
+    reasons = {}  # type: dict[str, int]
+    total = None
+    current = None
+    for line in text.splitlines():
+        if line.startswith("-- ") and " in " in line:
+            fields = line.split()
+            if len(fields) >= 5 and fields[1].isdigit() and fields[4].isdigit():
+                total = (int(fields[4]), int(fields[1]) * 1024)
+            continue
+        if line.startswith("Mail queue is empty"):
+            total = (0, 0)
+            continue
+        fields = line.split()
+        if len(fields) >= 6 and line[:1].isalnum() and fields[1].isdigit():
+            queue_id = fields[0]
+            name = "active" if queue_id.endswith("*") else "hold" if queue_id.endswith("!") else "deferred"
+            arrival = _postfix_arrival(" ".join(fields[2:6]), now)
+            count, oldest, size = queues.get(name, (0, None, 0))
+            if arrival is not None and (oldest is None or arrival < oldest):
+                oldest = arrival
+            queues[name] = (count + 1, oldest, size + int(fields[1]))
+            current = name
+        elif current == "deferred" and line.strip().startswith("(") and line.strip().endswith(")"):
+            reason = line.strip()[1:-1].strip()
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return _queue_lines("postfix", queues, reasons, total)
+
+
+def _queue_lines(mta, queues, reasons, total):
+    lines = []
+    for name in sorted(queues):
+        count, oldest, size = queues[name]
+        lines.append("queue\t%s\t%s\t%d\t%s\t%d" % (mta, name, count, "-" if oldest is None else "%d" % oldest, size))
+    if total is not None:
+        lines.append("total\t%s\t%d\t%d" % (mta, total[0], total[1]))
+    ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:MAIL_REASONS_SHOWN]
+    lines.extend("reason\t%s\t%d\t%s" % (mta, count, reason.translate(TAB_FREE)[:300]) for reason, count in ranked)
+    return lines
+
+
+def exim_queue_summary(text, now, msglog=None):
+    """The summary lines of `exim -bp` output; msglog(id) gives a message's log for its reason."""
+    queues = {}  # type: dict[str, tuple[int, float | None, int]]
+    ids = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 3 or line[:1] not in " 0123456789" or not fields[0][:-1].isdigit():
+            continue
+        unit, size_text = fields[0][-1], fields[1]
+        if unit not in AGE_UNITS:
+            continue
+        scale = SIZE_UNITS.get(size_text[-1:], None) if not size_text[-1:].isdigit() else 1
+        try:
+            size = int(float(size_text.rstrip("KMG")) * (scale or 1))
+        except ValueError:
+            size = 0
+        arrival = now - int(fields[0][:-1]) * AGE_UNITS[unit]
+        name = "frozen" if "*** frozen ***" in line else "queued"
+        count, oldest, total_size = queues.get(name, (0, None, 0))
+        queues[name] = (count + 1, arrival if oldest is None else min(oldest, arrival), total_size + size)
+        ids.append((arrival, fields[2]))
+    reasons = {}  # type: dict[str, int]
+    for _arrival, message_id in sorted(ids)[:EXIM_MSGLOGS_READ if msglog else 0]:
+        deferred = [line for line in (msglog(message_id) or "").splitlines() if " defer (" in line]
+        if deferred:
+            reason = deferred[-1][deferred[-1].index(" defer (") + 1:]
+            reasons[reason] = reasons.get(reason, 0) + 1
+    total = (sum(count for count, _o, _s in queues.values()), sum(size for _c, _o, size in queues.values()))
+    return _queue_lines("exim", queues, reasons, total)
+
+
+def linux_mail_queue(out):
+    """The local MTA's queue: how many messages wait, since when, and why."""
+    settings = _mail_settings()
+    lines = []  # type: list[str]
+    postfix = settings.get("postqueue") or (["postqueue"] if _which("postqueue") else None)
+    exim = settings.get("exim") or (["exim4"] if _which("exim4") else ["exim"] if _which("exim") else None)
+    if postfix:
+        text, error = run_capture([str(part) for part in postfix] + ["-p"], timeout_s=60)
+        lines.extend(postfix_queue_summary(text, time.time()) if error is None else ["error\tpostfix\t%s" % error])
+    elif exim:
+        command = [str(part) for part in exim]
+        text, error = run_capture(command + ["-bp"], timeout_s=60)
+        if error is None:
+            lines.extend(exim_queue_summary(text, time.time(),
+                                            lambda message_id: run_capture(command + ["-Mvl", message_id])[0]))
+        else:
+            lines.append("error\texim\t%s" % error)
+    if lines:
+        out.append("<<<mail_queue:sep(9)>>>")
+        out.extend(lines)
+
+
+HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue]
 
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,
