@@ -80,3 +80,27 @@ def test_network_mounts_answering_hanging_and_with_a_space(tmp_path: Path, monke
 def test_no_network_mounts_print_no_section(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(agent, "read", lambda path: "/dev/vda1 / ext4 rw 0 0\n")
     assert printed(agent.linux_network_mounts) == b"\n"
+
+
+def replay(tmp_path: Path, name: str, output: Path) -> None:
+    """A command on PATH that prints a real capture (this VM runs no time daemon)."""
+    script = tmp_path / "bin" / name
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(f"#!/bin/sh\ncat '{output}'\n")
+    script.chmod(0o755)
+
+
+@pytest.mark.parametrize(("tool", "capture", "service"), [
+    ("chronyc", "chronyc_tracking/no_sources_not_synchronised.txt", "chrony"),
+    ("ntpq", "ntpq_p/telegraf_issue_2386_pps_syspeer.txt", "ntpd"),
+])
+def test_the_time_daemons_real_outputs_go_through_the_agent_to_one_time_sync_service(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool: str, capture: str, service: str) -> None:
+    replay(tmp_path, tool, Path(__file__).parents[1] / "plugins" / "timesync" / "fixtures" / capture)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    found = outcomes(b"<<<check_mk>>>\nAgentOS: linux\n" + printed(agent.linux_timesync))
+    assert "Time sync" in found and found["Agent"].state == State.OK, found.get("Agent")
+    if service == "chrony":
+        assert found["Time sync"].state == State.CRIT and "not synchronised" in found["Time sync"].summary
+    else:
+        assert found["Time sync"].state == State.OK and found["Time sync"].summary.startswith("ntpd synchronised")

@@ -777,7 +777,39 @@ def linux_mail_queue(out):
         out.extend(lines)
 
 
-HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue]
+def linux_timesync(out):
+    """Whichever daemon keeps the clock, in the sections Checkmk's agent uses: chrony
+    (`chronyc -n tracking`), ntpd (`ntpq -np`, the tally code split off, `%` for none) or
+    systemd-timesyncd (`timedatectl timesync-status` and when it last synchronised)."""
+    if _which("chronyc"):
+        text, error = run_capture(["chronyc", "-n", "tracking"])
+        out.append("<<<chrony>>>")
+        out.extend(line for line in text.splitlines() if line.strip())
+        if error is not None and not text.strip():
+            out.append("watchkeeper-error: %s" % error)
+    elif _which("ntpq"):
+        text, error = run_capture(["ntpq", "-np"])
+        if error is not None and not text.strip():
+            raise RuntimeError(error)
+        out.append("<<<ntp>>>")
+        for line in text.splitlines():
+            if not line.strip() or line.lstrip().startswith(("remote", "=")):
+                continue
+            tally = line[0] if line[0] != " " else "%"
+            out.append("%s %s" % (tally, line[1:].strip()))
+    elif _which("timedatectl") and os.path.isdir("/run/systemd/timesync"):
+        text, error = run_capture(["timedatectl", "timesync-status"])
+        if error is not None and not text.strip():
+            raise RuntimeError(error)
+        out.append("<<<timesyncd>>>")
+        out.extend(line for line in text.splitlines() if line.strip())
+        try:
+            out.append("[[[%d]]]" % os.stat("/run/systemd/timesync/synchronized").st_mtime)
+        except OSError:
+            pass  # never synchronised since boot: the check says so
+
+
+HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue, linux_timesync]
 
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,
