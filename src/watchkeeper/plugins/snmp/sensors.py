@@ -70,6 +70,8 @@ class Sensor:
     status: str
     """ok, warning, critical, shutdown, failed, unavailable or absent: the device's word."""
     device_crit: float | None = None
+    zero_is_no_fan: bool = False
+    """LM-SENSORS: a fan header reads 0 rpm with nothing on it (such a source has no status)."""
 
 
 Sensors = dict[str, Sensor]
@@ -114,7 +116,7 @@ def parse_lm_sensors(table: StringTable) -> Sensors | None:
             raw = to_float(snmp_cell(row, 1))
             wanted.append((index, snmp_text(snmp_cell(row, 0)),
                            Sensor(kind, raw * factor if raw is not None else None, unit,
-                                  "ok" if raw is not None else "unavailable")))
+                                  "ok" if raw is not None else "unavailable", zero_is_no_fan=kind == "fan")))
     return _unique(wanted)
 
 
@@ -144,7 +146,7 @@ class NoSensorParams:
 def discover_kind(kind: str) -> Callable[[Sensors], DiscoveryResult]:
     def discover(section: Sensors) -> DiscoveryResult:
         for name, sensor in section.items():
-            if sensor.kind == kind and sensor.status != "absent" and not (kind == "fan" and sensor.value == 0):
+            if sensor.kind == kind and sensor.status != "absent" and not (sensor.zero_is_no_fan and sensor.value == 0):
                 yield Service(name)
     return discover
 
