@@ -28,9 +28,10 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"model", "checkapi", "engine", "store", "notify", "(root)"} | LEAVES,
     "nagios_import": {"model"} | LEAVES,
     "tsdb": {"model", "store"} | LEAVES,
+    "patching": {"model", "store", "notify"} | LEAVES,
     "daemon": {"model", "store", "notify", "sink", "schedule", "livestatus", "web", "tsdb"} | LEAVES,
     "cli": {"model", "checkapi", "collect", "engine", "store", "active", "notify", "nagios_import", "plugins",
-            "agent", "daemon", "tsdb", "(root)"} | LEAVES,
+            "agent", "daemon", "tsdb", "patching", "(root)"} | LEAVES,
 }
 """Package -> what it may import. `collect.sections` names one module of a package."""
 

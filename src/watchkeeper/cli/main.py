@@ -15,6 +15,7 @@ from watchkeeper.cli.commands import (
     hosts,
     looking,
     nagios_import,
+    patching,
     plugin_mode,
     rules,
     run,
@@ -25,7 +26,7 @@ from watchkeeper.cli.commands import (
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.paths import PRIVATE_UMASK
 
-COMMANDS = (setup, hosts, run, looking, plugin_mode, alerting, services, web_access, nagios_import, rules)
+COMMANDS = (setup, hosts, run, looking, plugin_mode, alerting, services, web_access, nagios_import, rules, patching)
 """In the order `watchkeeper --help` lists them."""
 
 

@@ -40,11 +40,13 @@ def test_the_wait_counts_from_when_each_update_appeared_and_forgets_installed_on
     list(check_apt("", AptParams(), pending, store, NOW))
     installed = PendingUpdates(updates=[u for u in pending.updates if u.package != "libgcrypt20"])
     list(check_apt("", AptParams(), installed, store, NOW + DAY))
-    assert "first_seen.libgcrypt20" not in store
+    assert "pending.libgcrypt20" not in store
+    assert store["installed.libgcrypt20"] == ["1.10.1-3+deb12u1", NOW + DAY]  # a canary for that version now
     again = PendingUpdates(updates=pending.updates)
     found = results(check_apt("", AptParams(security_wait_s=DAY), again, store, NOW + 1.5 * DAY))
     assert found[0].state == State.WARN  # the others waited 1.5 days; libgcrypt20 starts again at 0
-    assert store["first_seen.libgcrypt20"] == NOW + 1.5 * DAY
+    assert store["pending.libgcrypt20"] == ["1.10.1-3+deb12u1", True, NOW + 1.5 * DAY]
+    assert "installed.libgcrypt20" not in store
 
 
 def test_package_lists_a_week_old_warn_instead_of_reading_as_nothing_pending() -> None:

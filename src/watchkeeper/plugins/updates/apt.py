@@ -34,6 +34,7 @@ from watchkeeper.checkapi import (
     render,
 )
 
+INSTALLED_KEPT_S = 30 * 86400.0
 _INST = re.compile(r"^Inst (\S+)(?: \[([^\]]*)\])? \((\S+) (.*?)(?: \[[^\]]*\])?\)")
 SHOWN = 5
 
@@ -109,16 +110,14 @@ def check_apt(item: str, params: AptParams, section: PendingUpdates, store: Valu
         yield Result(State.UNKNOWN, f"apt reports: {error}", details="\n".join(section.errors))
     if not section.updates:
         yield Result(State.OK, "no updates pending")
+    waited = remember_updates(store, section.updates, now)
     if security:
-        waited = _oldest_wait(store, security, now)
         late = waited > params.security_wait_s
         yield Result(State(params.security_state) if late else State.OK,
                      f"{len(security)} security updates: {_listing(security)}; the oldest waits "
                      f"{render.timespan(waited)}" + (f" (more than {render.timespan(params.security_wait_s)})"
                                                       if late else ""),
                      details="Security updates: " + ", ".join(security))
-    else:
-        _oldest_wait(store, [], now)
     if other:
         yield Result(State(params.other_state), f"{len(other)} other updates: {_listing(other)}",
                      details="Other updates: " + ", ".join(other))
@@ -133,16 +132,31 @@ def check_apt(item: str, params: AptParams, section: PendingUpdates, store: Valu
     yield Metric("apt_other_updates", len(other))
 
 
-def _oldest_wait(store: ValueStore, pending: list[str], now: float) -> float:
-    """Seconds the longest-waiting of `pending` has been seen pending; forgets installed ones."""
-    oldest = now
-    for key in [key for key in store if key.startswith("first_seen.")]:
-        if key[len("first_seen."):] not in pending:
+def remember_updates(store: ValueStore, updates: list[Update], now: float) -> float:
+    """Keep what the patch plan reads, and return how long the oldest security update waits.
+
+    `pending.PACKAGE` = [candidate version, security, first seen pending]; a package that was
+    pending and no longer is becomes `installed.PACKAGE` = [that version, when it went], kept
+    for INSTALLED_KEPT_S: the host is then a canary for the version."""
+    pending = {update.package: update for update in updates}
+    for key in [key for key in store if key.startswith("pending.")]:
+        package, kept = key[len("pending."):], store[key]
+        if package not in pending:
             del store[key]
-    for package in pending:
-        seen = store.setdefault(f"first_seen.{package}", now)
-        if isinstance(seen, int | float) and seen < oldest:
-            oldest = float(seen)
+            if isinstance(kept, list) and kept:
+                store[f"installed.{package}"] = [kept[0], now]
+    for key in [key for key in store if key.startswith("installed.")]:
+        kept = store[key]
+        if not isinstance(kept, list) or len(kept) < 2 or not isinstance(kept[1], int | float) or (
+                now - kept[1] > INSTALLED_KEPT_S) or key[len("installed."):] in pending:
+            del store[key]
+    oldest = now
+    for package, update in pending.items():
+        kept = store.get(f"pending.{package}")
+        first = kept[2] if isinstance(kept, list) and len(kept) == 3 and isinstance(kept[2], int | float) else now
+        store[f"pending.{package}"] = [update.candidate, update.security, first]
+        if update.security:
+            oldest = min(oldest, float(first))
     return max(now - oldest, 0.0)
 
 

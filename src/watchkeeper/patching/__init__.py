@@ -1,0 +1,1 @@
+"""The patch policy: which hosts to patch now, which can wait, which need a window (pure functions)."""
