@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "sink": {"model", "checkapi", "notify", "store"} | LEAVES,
     "schedule": {"model", "checkapi", "collect", "engine", "store", "active", "notify", "sink"} | LEAVES,
     "livestatus": {"model", "checkapi", "store", "notify", "(root)"} | LEAVES,
-    "web": {"model", "checkapi", "engine", "store", "notify", "(root)"} | LEAVES,
+    "web": {"model", "checkapi", "engine", "store", "notify", "patching", "(root)"} | LEAVES,
     "nagios_import": {"model"} | LEAVES,
     "tsdb": {"model", "store"} | LEAVES,
     "patching": {"model", "store", "notify"} | LEAVES,

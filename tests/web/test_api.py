@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import httpx
 import pytest
 
 from tests.web.served import seed, served
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.web_tables import WebTables
@@ -261,3 +264,16 @@ def test_a_damaged_store_answers_503_json_and_the_server_keeps_serving(tmp_path:
             response = client.get("/api/v1/hosts", headers=auth("wk_anything"))
             assert response.status_code == 503
             assert "damaged" in response.json()["error"] or "not a database" in response.json()["error"]
+
+
+def test_the_patch_plan_is_read_with_a_read_token(api: tuple[httpx.Client, Store, dict[str, str]]) -> None:
+    client, store, tokens = api
+    now = time.time()
+    memory = {"pending.libssl3": ["3.0.15-1~deb12u1", True, now - 4 * 86400], "pending.bash": ["5.2.15", False, now]}
+    store.write_cycles([], value_stores=[("web1", "APT updates", json.dumps(memory))])
+    store.update_host(HostConfig("web1", "local", options={"labels": {"recovery": "snapshot"}}))
+    assert client.get("/api/v1/patch-plan").status_code == 401
+    plan = client.get("/api/v1/patch-plan", headers=auth(tokens["read"])).json()
+    assert [(d["host"], d["decision"]) for d in plan] == [("web1", "patch now")]
+    assert plan[0]["security_updates"] == ["libssl3"] and plan[0]["other_updates"] == ["bash"]
+    assert "recovery by snapshot" in plan[0]["reasons"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +57,18 @@ def test_the_login_never_redirects_to_another_site(site: tuple[str, Store]) -> N
         for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
             response = client.post("/login", data={"name": "alice", "password": PASSWORD, "next": target})
             assert response.headers["location"] == "/", target
+
+
+def test_the_patch_plan_page_groups_hosts_by_decision_with_reasons(site: tuple[str, Store]) -> None:
+    url, store = site
+    now = time.time()
+    memory = {"pending.libssl3": ["3.0.15-1~deb12u1", True, now - 4 * 86400]}
+    store.write_cycles([], value_stores=[("web2", "APT updates", json.dumps(memory))])
+    with logged_in(url, "viewer") as client:
+        page = client.get("/patch-plan").text
+    assert "<h2>Patch now (1)</h2>" in page  # a security update waiting 4 days; recovery unknown is some risk
+    assert '<a href="/hosts/web2">web2</a>' in page and "1 security updates pending" in page
+    assert "recovery time unknown (no recovery= label)" in page
 
 
 def test_the_overview_shows_problems_first_with_counts(site: tuple[str, Store]) -> None:

@@ -22,6 +22,8 @@ from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.notifications import Downtime, NotificationRule
 from watchkeeper.model.states import BY_NAME, NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
+from watchkeeper.patching.facts import fleet_facts
+from watchkeeper.patching.plan import plan
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -43,6 +45,7 @@ from watchkeeper.web.api_models import (
     MetricsOut,
     NotificationRuleIn,
     NotificationRuleOut,
+    PatchDecisionOut,
     ResultIn,
     RuleIn,
     RuleOut,
@@ -239,6 +242,14 @@ def add_rule(request: Request, body: RuleIn, _: Admin) -> RuleOut:
 def remove_rule(request: Request, rule_id: RowId, _: Admin) -> Response:
     store_of(request).remove_rule(rule_id)
     return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------- patch plan
+@router.get("/patch-plan", tags=["patching"],
+            summary="Per host with pending updates: patch now, wait, or needs a window, with the reasons")
+def patch_plan(request: Request, _: Read) -> list[PatchDecisionOut]:
+    now = time.time()
+    return [PatchDecisionOut(**d.as_json()) for d in plan(fleet_facts(store_of(request), now), now)]
 
 
 # ---------------------------------------------------------------------- downtimes

@@ -115,6 +115,17 @@ class RuleIn(Strict):
     comment: str = Field("", max_length=2000)
 
 
+class PatchDecisionOut(BaseModel):
+    host: str
+    decision: str
+    """patch now, wait, or needs a window."""
+    reasons: list[str]
+    security_updates: list[str]
+    other_updates: list[str]
+    next_window: float | None
+    """Start of the host's next downtime window (for `needs a window`), if one is within a week."""
+
+
 class DowntimeOut(BaseModel):
     id: int
     host: str

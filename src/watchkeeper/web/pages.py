@@ -19,6 +19,8 @@ from watchkeeper.engine.discovery import diff_services
 from watchkeeper.model.cycles import DISCOVERY_SERVICE
 from watchkeeper.model.states import NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
+from watchkeeper.patching.facts import fleet_facts
+from watchkeeper.patching.plan import PATCH_NOW, WAIT, WINDOW, plan
 from watchkeeper.store.database import MetricPoint, Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.store.web_tables import Session, WebTables, allows
@@ -126,6 +128,14 @@ def overview(request: Request, session: Logged) -> HTMLResponse:
                  problems=[s for s in found if views.unhandled(s)],
                  handled=[s for s in found if not views.unhandled(s)],
                  host_count=store.query("SELECT count(*) FROM hosts")[0][0])
+
+
+@router.get("/patch-plan")
+def patch_plan_page(request: Request, session: Logged) -> HTMLResponse:
+    now = time.time()
+    decisions = plan(fleet_facts(_store(request), now), now)
+    return _page(request, "patch_plan.html", session, decisions=decisions,
+                 groups=[(name, [d for d in decisions if d.decision == name]) for name in (PATCH_NOW, WINDOW, WAIT)])
 
 
 @router.get("/services")
