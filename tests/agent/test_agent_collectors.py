@@ -104,3 +104,20 @@ def test_the_time_daemons_real_outputs_go_through_the_agent_to_one_time_sync_ser
         assert found["Time sync"].state == State.CRIT and "not synchronised" in found["Time sync"].summary
     else:
         assert found["Time sync"].state == State.OK and found["Time sync"].summary.startswith("ntpd synchronised")
+
+
+def test_lm_sensors_and_the_bmcs_real_outputs_go_through_the_agent(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    captures = Path(__file__).parents[1] / "plugins" / "sensors" / "fixtures"
+    replay(tmp_path, "sensors", captures / "lm_sensors" / "raptorlake-coretemp.txt")
+    replay(tmp_path, "ipmitool", captures / "ipmitool_sdr" / "ibm-system-x.txt")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    root = tmp_path / "root"
+    (root / "dev").mkdir(parents=True)
+    monkeypatch.setitem(agent.CONFIG, "hygiene", {"root": str(root)})
+    monkeypatch.setitem(agent.CONFIG, "state_dir", str(tmp_path / "state"))
+    without_bmc = outcomes(b"<<<check_mk>>>\nAgentOS: linux\n" + printed(agent.linux_sensors))
+    assert "Temperature Package id 0" in without_bmc and "Temperature Ambient Temp" not in without_bmc
+    (root / "dev" / "ipmi0").write_bytes(b"")  # a BMC device: now ipmitool is asked too
+    found = outcomes(b"<<<check_mk>>>\nAgentOS: linux\n" + printed(agent.linux_sensors))
+    assert found["Temperature Ambient Temp"].state == State.OK and found["Agent"].state == State.OK

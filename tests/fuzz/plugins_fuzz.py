@@ -73,6 +73,8 @@ FIXTURE_SECTIONS: dict[str, tuple[str, str, bool]] = {
     "checkmk_smart": ("smart", "", False),
     "needrestart_b": ("reboot_needed:sep(0)", "kernel_running 6.1.0-20-amd64", False),
     "apt_get_s_upgrade": ("apt:sep(0)", "", False),
+    "lm_sensors": ("sensors:sep(0)", "[lm-sensors]", False),
+    "ipmitool_sdr": ("sensors:sep(0)", "[ipmi]", False),
 }
 
 

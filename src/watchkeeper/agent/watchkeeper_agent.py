@@ -809,7 +809,37 @@ def linux_timesync(out):
             pass  # never synchronised since boot: the check says so
 
 
-HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue, linux_timesync]
+IPMI_DEVICES = ("/dev/ipmi0", "/dev/ipmi/0", "/dev/ipmidev/0")
+IPMI_MAX_AGE_S = 120
+
+
+def _ipmi_lines():
+    text, error = run_capture(["ipmitool", "sdr"], timeout_s=60)
+    if error is not None and not text.strip():
+        raise RuntimeError(error)
+    return [line for line in text.splitlines() if line.count("|") >= 2]
+
+
+def linux_sensors(out):
+    """lm-sensors' readings (`sensors`), and the BMC's (`ipmitool sdr`, every 2 minutes from a
+    cache: a slow BMC takes seconds) where a BMC device exists."""
+    lines = []
+    if _which("sensors"):
+        text, error = run_capture(["sensors"])
+        if text.strip():
+            lines.append("[lm-sensors]")
+            lines.extend(line for line in text.splitlines() if line.strip())
+    if _which("ipmitool") and any(os.path.exists(_under_root(device)) for device in IPMI_DEVICES):
+        _made, ipmi = _cached("ipmi", IPMI_MAX_AGE_S, _ipmi_lines)
+        lines.append("[ipmi]")
+        lines.extend(ipmi)
+    if lines:
+        out.append("<<<sensors:sep(0)>>>")
+        out.extend(lines)
+
+
+HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue, linux_timesync,
+           linux_sensors]
 
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,

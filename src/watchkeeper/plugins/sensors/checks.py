@@ -109,10 +109,13 @@ def discover_summary(section: Sensors) -> DiscoveryResult:
 def check_summary(item: str, params: NoSensorParams, section: Sensors, store: ValueStore, now: float) -> CheckResult:
     others = {name: sensor for name, sensor in section.items()
               if sensor.kind not in ("temperature", "fan", "power supply")}
-    failed = sorted(name for name, sensor in others.items() if sensor.status == "failed")
+    failed = sorted(name for name, sensor in others.items() if sensor.status in ("failed", "critical", "shutdown"))
+    warning = sorted(name for name, sensor in others.items() if sensor.status == "warning")
     unavailable = sorted(name for name, sensor in others.items() if sensor.status == "unavailable")
     if failed:
-        yield Result(State.CRIT, f"{len(failed)} sensors failed: {', '.join(failed)}")
+        yield Result(State.CRIT, f"{len(failed)} sensors failed or critical: {', '.join(failed)}")
+    if warning:
+        yield Result(State.WARN, f"{len(warning)} sensors warn: {', '.join(warning)}")
     if unavailable:
         yield Result(State.OK, f"{len(unavailable)} unavailable (not fitted or not reading): "
                      f"{', '.join(unavailable[:10])}{' …' if len(unavailable) > 10 else ''}")
