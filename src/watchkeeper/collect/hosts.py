@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from watchkeeper.checkapi.snmp import SnmpSection
+from watchkeeper.collect.http_sensors import HttpSensorTransport
 from watchkeeper.collect.local import LocalTransport
 from watchkeeper.collect.replay import FileTransport
 from watchkeeper.collect.snmp import SnmpTransport, read_credentials
@@ -40,6 +41,9 @@ def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpS
         credentials = read_credentials(host.name, opts.snmp_credentials, endpoint.user)
         return SnmpTransport(host.name, endpoint.address, endpoint.port, credentials, snmp_sections,
                              timeout_s=timeout_s, max_bytes=max_bytes)
+    if endpoint.scheme in ("http", "https"):
+        return HttpSensorTransport(host.name, endpoint.path, opts.sensor_map, timeout_s=timeout_s, max_bytes=max_bytes,
+                                   verify=opts.ca_file or True)
     if endpoint.scheme == "ssh":
         key = Path(opts.ssh_key or paths.client_key)
         return SshTransport(host.name, endpoint.address, endpoint.port, endpoint.user,

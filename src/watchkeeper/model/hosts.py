@@ -56,6 +56,9 @@ class HostOptions:
     retry_interval_s: float | None = None
     """How soon a soft problem is checked again (default: 30 s, or the interval if shorter)."""
     labels: dict[str, str] = field(default_factory=dict)
+    sensor_map: str | dict[str, dict[str, str]] = "allnet"
+    """An http(s):// sensor device: `allnet` (ALLNET's JSON list) or, for any other device,
+    {"NAME": {"path": "a.0.b" or "./xml/path", "kind": "temperature", "unit": "°C"}}."""
     address: str = ""
     """The address plugins get as $HOSTADDRESS$ when the agent address does not give it."""
     alias: str = ""
@@ -95,6 +98,8 @@ def _option(host: str, key: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not value or not all(isinstance(a, str) for a in value):
             raise ConfigError(f"{host}: agent_command must be a list of arguments, not a shell string")
         return tuple(value)
+    if key == "sensor_map":
+        return _sensor_map(problem, value)
     if key == "labels":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"{host}: labels must be a JSON object of strings, e.g. "
@@ -137,6 +142,30 @@ class Endpoint:
     path: str = ""
 
 
+SENSOR_KINDS = ("temperature", "humidity", "fan", "voltage", "current", "power", "other")
+
+
+def _sensor_map(problem: str, value: Any) -> str | dict[str, dict[str, str]]:
+    if value == "allnet":
+        return "allnet"
+    example = '{"Rack inlet": {"path": "sensors.0.value", "kind": "temperature", "unit": "°C"}}'
+    if not isinstance(value, dict) or not value or len(value) > 500:
+        raise ConfigError(f"{problem} must be `allnet` or a JSON object of sensors, e.g. {example}")
+    mapping: dict[str, dict[str, str]] = {}
+    for name, entry in value.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"] or any(
+                not isinstance(v, str) for v in entry.values()) or set(entry) - {"path", "kind", "unit"}:
+            raise ConfigError(f"{problem}: sensor {name!r} needs a text `path` (and may have `kind`, `unit`), "
+                              f"e.g. {example}")
+        if entry.get("kind", "temperature") not in SENSOR_KINDS:
+            raise ConfigError(f"{problem}: sensor {name!r} has kind {entry['kind']!r}; "
+                              f"one of {', '.join(SENSOR_KINDS)}")
+        if any(ord(c) < 32 or c == "|" for c in str(name)):
+            raise ConfigError(f"{problem}: sensor name {name!r} holds a control character or `|`")
+        mapping[str(name)] = dict(entry)
+    return mapping
+
+
 def parse_uri(name: str, uri: str) -> Endpoint:
     if uri in ("local", "none"):
         return Endpoint(uri)
@@ -146,9 +175,10 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         if not parts.path:
             raise ConfigError(f"{problem} names no file; write file:///absolute/path")
         return Endpoint("file", path=unquote(parts.path))
-    if parts.scheme not in ("ssh", "tcp", "tls", "snmp"):
+    if parts.scheme not in ("ssh", "tcp", "tls", "snmp", "http", "https"):
         raise ConfigError(f"{problem} is not understood; use local, ssh://user@host:port, "
-                          "tcp://host:port, tls://host:port, snmp://[user@]device[:port], file:///path or none")
+                          "tcp://host:port, tls://host:port, snmp://[user@]device[:port], "
+                          "http(s)://sensor-device/path, file:///path or none")
     try:
         port = parts.port
     except ValueError:
@@ -157,6 +187,10 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         raise ConfigError(f"{problem} names no host")
     if parts.scheme == "ssh":
         return Endpoint("ssh", parts.hostname, port or 22, unquote(parts.username or "") or getpass.getuser())
+    if parts.scheme in ("http", "https"):
+        if parts.password is not None:
+            raise ConfigError(f"{problem} holds a secret; sensor devices are read without one")
+        return Endpoint(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path=uri)
     if parts.scheme == "snmp":
         if parts.password is not None:
             raise ConfigError(f"{problem} holds a secret; put it in the file named by option snmp_credentials")

@@ -10,6 +10,8 @@
     Ambient Temp     | 20 degrees C      | ok
     Power Supply 1   | 0x00              | ok
     DASD Backplane 3 | Not Readable      | ns
+    [http]                                        a network sensor device (collect/http_sensors.py)
+    Internal	temperature	14.26	°C	ok            name, kind, value, unit, status (tab-separated)
 
 Both become the `sensors` value the Temperature, Fan, Power supply and Sensors services read
 (`checks.py`). lm-sensors' `high` and `crit` limits are the temperature levels; `ALARM` is the
@@ -37,18 +39,20 @@ _POWER_SUPPLY = re.compile(r"(?i)^(power supply|psu?)\s*\d+(\s+status)?$")
 
 
 def parse_host_sensors(table: StringTable) -> Sensors | None:
-    block, lm, ipmi = "", [], []
+    block, lm, ipmi, http = "", [], [], []
     for row in table:
         line = row[0] if row else ""
-        if line in ("[lm-sensors]", "[ipmi]"):
+        if line in ("[lm-sensors]", "[ipmi]", "[http]"):
             block = line
         elif block == "[lm-sensors]":
             lm.append(line)
         elif block == "[ipmi]":
             ipmi.append(line)
-    if table and not lm and not ipmi and not block:
-        raise SectionUnparsed("no [lm-sensors] or [ipmi] block")
-    return unique_names(_lm_sensors(lm) + _ipmi(ipmi))
+        elif block == "[http]":
+            http.append(line)
+    if table and not block:
+        raise SectionUnparsed("no [lm-sensors], [ipmi] or [http] block")
+    return unique_names(_lm_sensors(lm) + _ipmi(ipmi) + _http(http))
 
 
 def _lm_sensors(lines: list[str]) -> list[tuple[str, str, Sensor]]:
@@ -96,6 +100,17 @@ def _ipmi(lines: list[str]) -> list[tuple[str, str, Sensor]]:
             if reading.lower() in ("no reading", "not readable", "disabled", "na"):
                 status = "unavailable" if status in ("ok", "unavailable") else status
         found.append(("ipmi", name, Sensor(kind, value, unit, status)))
+    return found
+
+
+def _http(lines: list[str]) -> list[tuple[str, str, Sensor]]:
+    found: list[tuple[str, str, Sensor]] = []
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) != 5 or not fields[0]:
+            continue
+        name, kind, value, unit, status = fields
+        found.append(("http", name, Sensor(kind or "other", to_float(value), unit, status or "unavailable")))
     return found
 
 
