@@ -3,9 +3,11 @@
 digest), against a naive monitor that sends one notification per non-OK result.
 
 The week holds what the users' blog complains about: "nothing happened" outputs, SSH
-brute-force lines in every auth.log, update-available WARNs on every host every day, CPU
-blips, a flapping interface, a 20-minute reboot of every host inside the Sunday 02:00-04:00
-maintenance downtime, and ten real incidents. Log lines go through the agent's logwatch
+brute-force lines in every auth.log, update-available WARNs on every host every day, a kernel
+update on Tuesday that leaves every host needing a reboot until Sunday, configuration left
+unmerged on five hosts, CPU blips, a flapping interface, a 20-minute reboot of every host
+inside the Sunday 02:00-04:00 maintenance downtime, and eleven real incidents (one a stuck
+mail queue). Log lines go through the agent's logwatch
 classification and the real logwatch check; everything else is a service result.
 
     .venv/bin/python bench/noise.py [--hosts 75] [--days 7] [--seed 7]
@@ -51,7 +53,8 @@ BRUTE = ["sshd[{pid}]: Failed password for root from 203.0.113.{ip} port {port} 
          "sshd[{pid}]: Invalid user admin from 198.51.100.{ip} port {port}",
          "sshd[{pid}]: error: maximum authentication attempts exceeded for root from 203.0.113.{ip} port {port} ssh2",
          "sshd[{pid}]: Connection closed by authenticating user root 203.0.113.{ip} port {port} [preauth]"]
-BASE = ["CPU load", "Memory", "Filesystem /", "APT updates", "Uptime"]
+BASE = ["CPU load", "Memory", "Filesystem /", "APT updates", "Uptime", "Reboot needed", "Unmerged configuration",
+        "Mail queue", "SSH keys root", "Time sync"]
 LOG = "Log /var/log/auth.log"
 
 
@@ -89,6 +92,18 @@ def build(hosts: int, days: int, rng: random.Random) -> tuple[dict[tuple[str, st
             for _ in range(3):  # CPU blips of one or two minutes: soft, never hard
                 blip = day * 1440 + rng.randrange(1440)
                 spans[(name, "CPU load")].append((blip, blip + rng.choice((1, 2)), 2, "15 min load 9.8 on 4 cores"))
+    kernel_day = 1  # Tuesday: unattended-upgrades installs a new kernel on every host at 06:00
+    sunday = next((d for d in range(days) if datetime.fromtimestamp(START + d * 86400, UTC).weekday() == 6), days)
+    for name in names:  # ...which waits for a reboot until Sunday's maintenance window
+        if kernel_day < days:
+            at = kernel_day * 1440 + 360 + rng.randrange(0, 30)
+            spans[(name, "Reboot needed")].append((at, sunday * 1440 + 125 + rng.randrange(0, 100), 1,
+                                                   "running kernel 6.1.0-27-amd64, a reboot starts 6.1.0-28-amd64"))
+    for name in names[:5]:  # an upgrade leaves a maintainer's version next to an edited file
+        at = 2 * 1440 + 361
+        if at < minutes:
+            spans[(name, "Unmerged configuration")].append(
+                (at, minutes, 1, "1 package leftovers newer than the file they shadow: /etc/default/grub.dpkg-dist"))
     flapper = names[3 % hosts]
     for day in range(days):  # the flapping interface: a bad cable, an hour of toggling every day
         at = day * 1440 + rng.randrange(9 * 60, 17 * 60)
@@ -120,6 +135,9 @@ def build(hosts: int, days: int, rng: random.Random) -> tuple[dict[tuple[str, st
         Incident("memory exhausted", pick(50), "Memory", 5 * 1440 + 900, 5 * 1440 + 915, 2, "RAM used: 97.8%"),
         Incident("Ceph HEALTH_ERR", pick(2), "Ceph health", 6 * 1440 + 100, 6 * 1440 + 160, 2,
                  "HEALTH_ERR: 2 pgs inconsistent"),
+        Incident("mail queue stuck", pick(30), "Mail queue", 2 * 1440 + 660, 2 * 1440 + 1020, 2,
+                 "exim queue: 64 messages (warn/crit at 10/50), oldest 4 hours; deferred because: "
+                 "defer (111): Connection refused (64)"),
     ]
     incidents = [i for i in incidents if i.start < minutes]
     for incident in incidents:
@@ -242,7 +260,11 @@ def _nothing(service: str, minute: int) -> str:
     """The daily churn of outputs that say nothing happened."""
     return {"Uptime": f"up {minute // 1440} days {minute % 1440 // 60} hours",
             "Filesystem /": f"{41 + (minute // 300) % 3}% used, growing 0.1%/day",
-            "APT updates": "no updates pending", "Memory": f"RAM used: {30 + minute % 7}%"}.get(
+            "APT updates": "no updates pending", "Memory": f"RAM used: {30 + minute % 7}%",
+            "Reboot needed": "no reboot needed; running the newest installed kernel 6.1.0-27-amd64",
+            "Unmerged configuration": "nothing left unmerged in 1345 files",
+            "Mail queue": f"exim queue: {minute % 3} messages", "SSH keys root": "2 keys as accepted",
+            "Time sync": f"chrony synchronised, offset {minute % 5} ms"}.get(
         service, "no hardware failed today")
 
 

@@ -125,13 +125,15 @@ class NotifyTables:
         return [NotificationRule.from_json(r[0], json.loads(r[1])) for r in rows]
 
     def seed_defaults(self) -> bool:
-        """Once per store: mail to root on this machine, low-priority WARNs in a daily digest."""
+        """Once per store: mail to root on this machine, low-priority WARNs (pending updates, a reboot
+        or restart still needed, configuration left unmerged) in a daily digest."""
         if self.store.query("SELECT 1 FROM meta WHERE key = 'notify_defaults'"):
             return False
         self.set_channel(Channel("mail", "email", {"host": "localhost", "port": 25, "tls": "none",
                                                    "sender": "watchkeeper@localhost"}))
         self.set_contact(Contact("admin", "root@localhost", ("mail",)))
-        self.add_rule(NotificationRule(name="pending updates in the daily digest", service_regex=r"(?i)updates",
+        self.add_rule(NotificationRule(name="pending updates and housekeeping in the daily digest",
+                                       service_regex=r"(?i)updates|^reboot needed$|^unmerged configuration$",
                                        states=("WARN",), contacts=("admin",), digest_at="07:00", stop=True))
         self.add_rule(NotificationRule(name="problems to admin", contacts=("admin",), renotify_s=86400.0))
         with self.store.transaction("marking default notification rules") as db:
