@@ -31,7 +31,8 @@ def test_defaults_are_listed_and_a_dry_run_explains_them(home: str, capsys: pyte
     code, out = run(home, capsys, "notify", "list")
     assert code == 0 and "admin <root@localhost> via mail" in out
     code, out = run(home, capsys, "notify", "test", "web1", "APT updates", "WARN")
-    assert "rule 1 (pending updates and housekeeping in the daily digest): notifies admin in the daily digest at 07:00 UTC" in out
+    assert ("rule 1 (pending updates and housekeeping in the daily digest): notifies admin in the daily digest "
+            "at 07:00 UTC") in out
     assert "stops here" in out and "rule 2" not in out
     code, out = run(home, capsys, "notify", "test", "web1", "Filesystem /", "CRIT", "--summary", "98% used")
     assert "rule 1 (pending updates and housekeeping in the daily digest): does not match" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 _IEC = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -82,3 +83,8 @@ def datetime(epoch: float) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
     except (OverflowError, OSError, ValueError):  # before year 1 or after 9999, or NaN
         return f"{epoch:.0f} seconds since 1970"
+
+
+def listing(names: Sequence[str], shown: int = 5) -> str:
+    """`a, b, c, d, e and 3 more`: the first few of a list that may be long, and how many are left."""
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")

@@ -34,8 +34,6 @@ from watchkeeper.checkapi import (
     to_float,
 )
 
-SHOWN = 5
-
 
 @dataclass(frozen=True, slots=True)
 class Leftover:
@@ -92,12 +90,13 @@ def check_config_unmerged(item: str, params: UnmergedParams, section: Unmerged, 
     leftovers = [leftover for leftover in section.leftovers if wanted(leftover.path)]
     if markers:
         yield Result(State(params.state), f"{len(markers)} files hold merge conflict markers: "
-                     + _listing([f"{path} (line {section.markers[path]})" for path in markers]),
+                     + render.listing([f"{path} (line {section.markers[path]})" for path in markers]),
                      details="Conflict markers (<<<<<<< or >>>>>>>) in: " + ", ".join(markers))
     if leftovers:
         described = [_describe(leftover, now) for leftover in leftovers]
         yield Result(State(params.state), f"{len(leftovers)} package leftovers newer than the file they shadow: "
-                     + _listing(described), details="Merge each into its file (or delete it): " + "; ".join(described))
+                     + render.listing(described),
+                     details="Merge each into its file (or delete it): " + "; ".join(described))
     if not markers and not leftovers:
         ignored = len(section.markers) + len(section.leftovers)
         yield Result(State.OK, f"nothing left unmerged in {section.scanned} files"
@@ -115,9 +114,6 @@ def _describe(leftover: Leftover, now: float) -> str:
         return leftover.path
     return f"{leftover.path} ({render.timespan(max(now - leftover.modified, 0.0))} old)"
 
-
-def _listing(names: list[str]) -> str:
-    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
 
 
 config_unmerged_section = AgentSection("config_unmerged", parse_config_unmerged)

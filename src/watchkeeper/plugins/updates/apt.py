@@ -36,7 +36,6 @@ from watchkeeper.checkapi import (
 
 INSTALLED_KEPT_S = 30 * 86400.0
 _INST = re.compile(r"^Inst (\S+)(?: \[([^\]]*)\])? \((\S+) (.*?)(?: \[[^\]]*\])?\)")
-SHOWN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +113,12 @@ def check_apt(item: str, params: AptParams, section: PendingUpdates, store: Valu
     if security:
         late = waited > params.security_wait_s
         yield Result(State(params.security_state) if late else State.OK,
-                     f"{len(security)} security updates: {_listing(security)}; the oldest waits "
+                     f"{len(security)} security updates: {render.listing(security)}; the oldest waits "
                      f"{render.timespan(waited)}" + (f" (more than {render.timespan(params.security_wait_s)})"
                                                       if late else ""),
                      details="Security updates: " + ", ".join(security))
     if other:
-        yield Result(State(params.other_state), f"{len(other)} other updates: {_listing(other)}",
+        yield Result(State(params.other_state), f"{len(other)} other updates: {render.listing(other)}",
                      details="Other updates: " + ", ".join(other))
     if section.removals:
         yield Result(State.OK, f"the upgrade would remove {len(section.removals)} packages",
@@ -159,9 +158,6 @@ def remember_updates(store: ValueStore, updates: list[Update], now: float) -> fl
             oldest = min(oldest, float(first))
     return max(now - oldest, 0.0)
 
-
-def _listing(names: list[str]) -> str:
-    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
 
 
 apt_section = AgentSection("apt", parse_apt)

@@ -38,9 +38,8 @@ from watchkeeper.checkapi import (
     State,
     StringTable,
     ValueStore,
+    render,
 )
-
-SHOWN = 5
 
 
 @dataclass(slots=True)
@@ -135,13 +134,13 @@ def check_reboot_needed(item: str, params: RebootParams, section: RebootState, s
         yield Result(State(params.kernel_state), f"newer CPU microcode{expected} waits for a reboot")
     if section.flag:
         packages = section.flag_packages
-        because = f" (for {_listing(packages)})" if packages else ""
+        because = f" (for {render.listing(packages)})" if packages else ""
         yield Result(State(params.kernel_state), f"the package system asks for a reboot{because}",
                      details="Packages asking for it: " + ", ".join(packages) if packages else "")
     if section.services:
         names = [name.removesuffix(".service") for name in section.services]
         yield Result(State(params.services_state),
-                     f"{len(names)} services run replaced libraries and need a restart: {_listing(names)}",
+                     f"{len(names)} services run replaced libraries and need a restart: {render.listing(names)}",
                      details="Services to restart: " + ", ".join(section.services))
     if section.sessions:
         yield Result(State.OK, f"{len(section.sessions)} user sessions run replaced libraries",
@@ -155,9 +154,6 @@ def check_reboot_needed(item: str, params: RebootParams, section: RebootState, s
                    if section.kernel_running else "")
         yield Result(State.OK, f"no reboot needed{running}")
 
-
-def _listing(names: list[str]) -> str:
-    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
 
 
 reboot_needed_section = AgentSection("reboot_needed", parse_reboot_needed)
