@@ -267,3 +267,24 @@ def test_authorized_keys_fingerprints_equal_openssh_and_a_new_key_is_named(tree:
                                 b"<<<check_mk>>>\nAgentOS: linux\n" + changed)["SSH keys root"]
     assert after.state == State.WARN
     assert f"1 keys added since discovery: ecdsa-sha2-nistp256 'nobody@nowhere' ({intruder_print})" in after.summary
+
+
+def test_the_key_files_are_those_sshd_itself_names(tree: Path, tmp_path: Path) -> None:
+    """sshd -T (the real OpenSSH server) reads a configuration whose AuthorizedKeysFile has a
+    %u pattern and an absolute path; the agent reads the files it names, not a guess."""
+    if shutil.which("sshd") is None:
+        missing("OpenSSH's sshd (Debian package openssh-server)")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    admin, admin_print = keygen(keys, "ed25519", "alice@laptop")
+    host_key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True)
+    config = tmp_path / "sshd_config"
+    config.write_text(f"HostKey {host_key}\nAuthorizedKeysFile .ssh/keys_%u /etc/ssh/authorized/%u\n")
+    hygiene(sshd_config=str(config))
+    assert agent._authorized_keys_files() == [".ssh/keys_%u", "/etc/ssh/authorized/%u"]  # type: ignore[no-untyped-call]
+    (tree / "etc" / "passwd").write_text("alice:x:1000:1000::/home/alice:/bin/bash\n")
+    (tree / "etc" / "ssh" / "authorized").mkdir(parents=True)
+    (tree / "etc" / "ssh" / "authorized" / "alice").write_text(admin + "\n")
+    output = printed(agent.linux_ssh_keys)
+    assert f"alice\t/etc/ssh/authorized/alice\tssh-ed25519\t{admin_print}\talice@laptop".encode() in output

@@ -585,7 +585,9 @@ def _authorized_keys_files():
     """sshd's AuthorizedKeysFile patterns: asked from sshd itself (`sshd -T`), else its default."""
     patterns = [str(p) for p in (_hygiene().get("authorized_keys_files") or [])]
     if not patterns and _which("sshd"):
-        text = run(["sshd", "-T", "-C", "user=root,host=localhost,addr=127.0.0.1"]) or ""
+        config = _hygiene().get("sshd_config")
+        text = run(["sshd", "-T", "-C", "user=root,host=localhost,addr=127.0.0.1"]
+                   + (["-f", str(config)] if config else [])) or ""
         for line in text.splitlines():
             if line.lower().startswith("authorizedkeysfile "):
                 patterns = line.split()[1:]
