@@ -248,6 +248,7 @@ def test_authorized_keys_fingerprints_equal_openssh_and_a_new_key_is_named(tree:
     (tree / "var" / "backups" / ".ssh").mkdir(parents=True)
     (tree / "var" / "backups" / ".ssh" / "authorized_keys").write_text(
         f'command="/usr/sbin/bacula-fd",no-pty {backup}\nthis is not a key\n')
+    (tree / "home" / "alice" / ".ssh" / "authorized_keys").mkdir(parents=True)  # there, but no file to read
     hygiene(authorized_keys_files=[".ssh/authorized_keys"])
     output = printed(agent.linux_ssh_keys)
     keep(output, "plugins/ssh_keys/fixtures/agent/three-users-one-with-options.txt")
@@ -258,7 +259,9 @@ def test_authorized_keys_fingerprints_equal_openssh_and_a_new_key_is_named(tree:
         found["SSH keys root"].summary)
     assert found["SSH keys backup"].state == State.WARN and "with options" in found["SSH keys backup"].summary
     assert "has a line that is no public key" in found["SSH keys backup"].summary
-    assert "SSH keys alice" not in found
+    alice = found["SSH keys alice"]
+    assert alice.state == State.WARN and "cannot read /home/alice/.ssh/authorized_keys: its keys are not checked" in (
+        alice.summary)
 
     with (tree / "root" / ".ssh" / "authorized_keys").open("a") as handle:
         handle.write(intruder + "\n")

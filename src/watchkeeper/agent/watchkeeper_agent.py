@@ -542,7 +542,7 @@ def _unmerged_lines():
     top = _under_root(str(_hygiene().get("config_dir") or "/etc"))
     deadline = time.monotonic() + UNMERGED_MAX_SECONDS
     budget = [int(_hygiene().get("config_max_bytes") or 64 << 20)]
-    files, lines, cut = 0, [], ""
+    files, lines, cut, unreadable = 0, [], "", 0
     for directory, subdirectories, names in os.walk(top):
         subdirectories.sort()
         for name in sorted(names):
@@ -567,10 +567,11 @@ def _unmerged_lines():
                 if line:
                     lines.append("marker\t%s\t%d" % (shown.translate(TAB_FREE), line))
             except OSError:
-                continue  # unreadable (a socket, a file that went away): not configuration we can judge
+                unreadable += 1  # not for us (an agent not run as root), or gone meanwhile: counted
+                continue
         if cut:
             break
-    lines.append("scanned\t%d\t%s" % (min(files, UNMERGED_MAX_FILES), cut or "-"))
+    lines.append("scanned\t%d\t%s\t%d" % (min(files, UNMERGED_MAX_FILES), cut or "-", unreadable))
     return lines
 
 
@@ -636,7 +637,10 @@ def linux_ssh_keys(out):
             seen.add((user, path))
             try:
                 text = read(_under_root(path))
-            except OSError:
+            except FileNotFoundError:
+                continue
+            except OSError:  # there, but not for us (an agent not run as root): said, not skipped
+                rows.append("%s\t%s\tnoaccess\t-\t-\t-" % (user, path))
                 continue
             for line in text.splitlines()[:SSH_MAX_KEYS]:
                 if not line.strip() or line.lstrip().startswith("#"):

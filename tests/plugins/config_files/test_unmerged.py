@@ -29,6 +29,12 @@ def test_ignored_paths_are_left_alone_and_said_to_be() -> None:
         (State.OK, "nothing left unmerged in 8 files (3 ignored by rule)")]
 
 
+def test_files_the_agent_could_not_read_are_counted_not_hidden() -> None:
+    section = parse_config_unmerged([["scanned", "1345", "-", "3"]])
+    assert [r.summary for r in results(check_config_unmerged("", UnmergedParams(), section, {}, 0.0))] == [
+        "nothing left unmerged in 1345 files", "3 files could not be read (is the agent running as root?)"]
+
+
 def test_a_scan_that_did_not_finish_is_unparsed() -> None:
     try:
         parse_config_unmerged([["marker", "/etc/x", "1"]])

@@ -24,8 +24,9 @@ def kept() -> StringTable:
 
 def test_a_key_removed_since_discovery_is_named_and_accepted_by_discovering_again() -> None:
     section = parse_ssh_authorized_keys(kept())
-    (root, backup) = sorted(discover_ssh_keys(section), key=lambda service: service.item, reverse=True)
-    assert root.item == "root" and backup.item == "backup"
+    services = {service.item: service for service in discover_ssh_keys(section)}
+    assert sorted(services) == ["alice", "backup", "root"]  # alice: a file the agent could not read
+    root = services["root"]
     accepted = str(root.facts["fingerprints"])
     gone = {"root": section["root"].__class__()}  # root's only key deleted
     found = results(check_ssh_keys("root", SshKeyParams(fingerprints=accepted), gone, {}, 0.0))

@@ -4,13 +4,14 @@ merge by hand) left behind in /etc.
     marker	/etc/ssh/sshd_config	41
     leftover	/etc/default/grub.dpkg-dist	1796000000	1790000000
     leftover	/etc/nginx/nginx.conf.rpmnew	1796000000	-
-    scanned	1345	-
+    scanned	1345	-	3
 
 `marker`: a file with a `<<<<<<<` or `>>>>>>>` line (its first one's number), which the service
 that reads it will choke on or silently misread; `leftover`: a `.dpkg-dist`, `.dpkg-new`,
 `.dpkg-old`, `.ucf-dist`, `.ucf-old`, `.rpmnew` or `.rpmsave` file newer than the file it
 shadows (`-`: that file is gone), a maintainer's version nobody merged; `scanned`: files looked
-at and why the scan stopped early (`files`, `bytes`, `time`; `-` when it did not). The agent
+at, why the scan stopped early (`files`, `bytes`, `time`; `-` when it did not) and how many
+files it could not read (an agent that does not run as root). The agent
 bounds the scan in files, bytes and time; a cut scan is told, not hidden.
 """
 
@@ -49,6 +50,7 @@ class Unmerged:
     leftovers: list[Leftover] = field(default_factory=list)
     scanned: int | None = None
     cut: str = ""
+    unreadable: int = 0
     unread: list[str] = field(default_factory=list)
 
 
@@ -70,6 +72,7 @@ def parse_config_unmerged(table: StringTable) -> Unmerged:
             found.leftovers.append(Leftover(row[1], to_float(row[2]), to_float(row[3])))
         elif kind == "scanned" and len(row) >= 3 and row[1].isdecimal() and len(row[1]) < 10:
             found.scanned, found.cut = int(row[1]), "" if row[2] == "-" else row[2]
+            found.unreadable = int(row[3]) if len(row) > 3 and row[3].isdecimal() and len(row[3]) < 10 else 0
         elif row:
             found.unread.append(f"not a marker, leftover or scanned line: {' '.join(row)[:200]}")
     if found.scanned is None:
@@ -101,6 +104,8 @@ def check_config_unmerged(item: str, params: UnmergedParams, section: Unmerged, 
         ignored = len(section.markers) + len(section.leftovers)
         yield Result(State.OK, f"nothing left unmerged in {section.scanned} files"
                      + (f" ({ignored} ignored by rule)" if ignored else ""))
+    if section.unreadable:
+        yield Result(State.OK, f"{section.unreadable} files could not be read (is the agent running as root?)")
     if section.cut:
         reason = {"files": "its file limit", "bytes": "its byte limit", "time": "its time limit"}.get(
             section.cut, section.cut)

@@ -4,11 +4,13 @@ each user, from the files sshd's `AuthorizedKeysFile` names (the agent asks `ssh
     root	/root/.ssh/authorized_keys	ssh-ed25519	SHA256:AbC…	admin@laptop	-
     backup	/home/backup/.ssh/authorized_keys	ssh-rsa	SHA256:XyZ…	bacula	options
     deploy	/home/deploy/.ssh/authorized_keys	unreadable	-	-	-
+    alice	/home/alice/.ssh/authorized_keys	noaccess	-	-	-
 
 The agent sends the type, SHA256 fingerprint and comment of each key (and whether the line has
 options such as `command=` or `from=`), never a key itself. The fingerprints seen at discovery
 are the accepted ones: a key added or removed since is WARN and named, until discovery is run
-again to accept the change. A line that is no key is WARN, since sshd may read it differently.
+again to accept the change. A line that is no key is WARN, since sshd may read it differently;
+a file the agent may not read (it does not run as root) is WARN too: its keys are not checked.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class UserKeys:
     keys: list[AuthorizedKey] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     """Files with a line that is no key."""
+    no_access: list[str] = field(default_factory=list)
+    """Files the agent could not read."""
 
 
 AuthorizedKeys = dict[str, UserKeys]
@@ -63,6 +67,8 @@ def parse_ssh_authorized_keys(table: StringTable) -> AuthorizedKeys:
         user = found.setdefault(row[0], UserKeys())
         if row[2] == "unreadable":
             user.unreadable.append(row[1])
+        elif row[2] == "noaccess":
+            user.no_access.append(row[1])
         elif row[3].startswith("SHA256:"):
             user.keys.append(AuthorizedKey(row[1], row[2], row[3], row[4] if len(row) > 4 else "",
                                            len(row) > 5 and row[5] == "options"))
@@ -88,6 +94,8 @@ def check_ssh_keys(item: str, params: SshKeyParams, section: AuthorizedKeys, sto
     if removed:
         yield Result(State(params.change_state), f"{len(removed)} keys removed since discovery: " + ", ".join(removed),
                      details="Run service discovery for this host to accept the removal.")
+    for path in sorted(set(user.no_access)):
+        yield Result(State.WARN, f"cannot read {path}: its keys are not checked (is the agent running as root?)")
     for path in sorted(set(user.unreadable)):
         yield Result(State.WARN, f"{path} has a line that is no public key; sshd may read it differently")
     if not added and not removed:
