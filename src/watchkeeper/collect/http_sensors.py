@@ -47,7 +47,7 @@ class HttpSensorTransport:
         start = asyncio.get_running_loop().time()
         try:
             async with self._client.stream("GET", self.url) as response:
-                body = b""
+                body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > self.max_bytes:
@@ -62,7 +62,7 @@ class HttpSensorTransport:
         if response.status_code != 200:
             raise AgentFailed(f"{self.name}: {self.url} answered HTTP {response.status_code}; "
                               "check the path (and that the device's JSON/XML interface is enabled)")
-        rows = read_sensors(self.name, body, self.sensor_map)
+        rows = read_sensors(self.name, bytes(body), self.sensor_map)
         lines = ["<<<check_mk>>>", f"Version: {VERSION}", "AgentOS: http-sensor", "<<<sensors:sep(0)>>>", "[http]"]
         lines.extend("\t".join((name, kind, "" if value is None else repr(value), unit, status))
                      for name, kind, value, unit, status in rows)

@@ -49,6 +49,15 @@ def test_the_wait_counts_from_when_each_update_appeared_and_forgets_installed_on
     assert "installed.libgcrypt20" not in store
 
 
+def test_a_failing_apt_does_not_make_every_pending_update_look_installed() -> None:
+    store: ValueStore = {}
+    list(check_apt("", AptParams(), parse_apt(agent_section(DEGRADED, "apt")), store, NOW))
+    failing = parse_apt([["E:", "Could", "not", "get", "lock", "/var/lib/dpkg/lock-frontend"]])
+    list(check_apt("", AptParams(), failing, store, NOW + DAY))
+    assert not [key for key in store if key.startswith("installed.")]  # no false canaries for the patch plan
+    assert "pending.libgcrypt20" in store
+
+
 def test_package_lists_a_week_old_warn_instead_of_reading_as_nothing_pending() -> None:
     pending = parse_apt([["No updates pending for installation"], [f"ListsUpdated: {int(NOW - 9 * DAY)}"]])
     found = results(check_apt("", AptParams(), pending, {}, NOW))

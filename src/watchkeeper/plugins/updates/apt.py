@@ -109,7 +109,8 @@ def check_apt(item: str, params: AptParams, section: PendingUpdates, store: Valu
         yield Result(State.UNKNOWN, f"apt reports: {error}", details="\n".join(section.errors))
     if not section.updates:
         yield Result(State.OK, "no updates pending")
-    waited = remember_updates(store, section.updates, now)
+    # apt failed and listed nothing: what was pending is not known, so nothing counts as installed
+    waited = remember_updates(store, section.updates, now) if section.updates or not section.errors else 0.0
     if security:
         late = waited > params.security_wait_s
         yield Result(State(params.security_state) if late else State.OK,
