@@ -121,3 +121,19 @@ def test_lm_sensors_and_the_bmcs_real_outputs_go_through_the_agent(tmp_path: Pat
     (root / "dev" / "ipmi0").write_bytes(b"")  # a BMC device: now ipmitool is asked too
     found = outcomes(b"<<<check_mk>>>\nAgentOS: linux\n" + printed(agent.linux_sensors))
     assert found["Temperature Ambient Temp"].state == State.OK and found["Agent"].state == State.OK
+
+
+def test_an_rpm_hosts_dnf_outputs_go_through_the_agent_to_dnf_updates(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    captures = Path(__file__).parents[1] / "plugins" / "updates" / "fixtures"
+    script = tmp_path / "bin" / "dnf"
+    script.parent.mkdir()
+    script.write_text(  # dnf's check-update exits 100 when updates are available
+        f"#!/bin/sh\nif [ \"$2\" = check-update ]; then /bin/cat '{captures}/dnf_check_update/fedora25-excerpt.txt';"
+        f" exit 100; fi\n/bin/cat '{captures}/yum_updateinfo_security/rhel7-all.txt'\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # an RPM host: no apt-get
+    monkeypatch.setitem(agent.CONFIG, "state_dir", str(tmp_path / "state"))
+    found = outcomes(b"<<<check_mk>>>\nAgentOS: linux\n" + printed(agent.linux_dnf))
+    assert found["DNF updates"].summary.startswith("10 other updates: PackageKit"), found["DNF updates"]
+    assert found["Agent"].state == State.OK

@@ -74,6 +74,8 @@ FIXTURE_SECTIONS: dict[str, tuple[str, str, bool]] = {
     "needrestart_b": ("reboot_needed:sep(0)", "kernel_running 6.1.0-20-amd64", False),
     "apt_get_s_upgrade": ("apt:sep(0)", "", False),
     "lm_sensors": ("sensors:sep(0)", "[lm-sensors]", False),
+    "dnf_check_update": ("dnf:sep(0)", "[check-update]", False),
+    "yum_updateinfo_security": ("dnf:sep(0)", "[check-update]\nbash.x86_64 5.1.8-9.el9 baseos\n[security]", False),
     "ipmitool_sdr": ("sensors:sep(0)", "[ipmi]", False),
 }
 

@@ -482,6 +482,30 @@ def linux_apt(out):
     out.extend(lines)
 
 
+def _dnf_lines():
+    tool = "dnf" if _which("dnf") else "yum"
+    text, error = run_capture([tool, "-q", "check-update"], timeout_s=20)
+    if error is not None and " exited with 100" not in error:  # 100: updates are available
+        raise RuntimeError(error)
+    lines = ["[check-update]"] + [line for line in text.splitlines() if line.strip()]
+    security = [tool, "-q", "updateinfo", "list"] + (["--security"] if tool == "dnf" else ["security"])
+    text, error = run_capture(security, timeout_s=20)
+    lines.append("[security]")
+    lines.extend(line for line in text.splitlines() if line.strip())
+    if error is not None and not text.strip():
+        lines.append("error: %s" % error)
+    return lines
+
+
+def linux_dnf(out):
+    """Pending updates on RPM hosts (where there is no apt), from dnf or yum, once an hour."""
+    if _which("apt-get") or not (_which("dnf") or _which("yum")):
+        return
+    made, lines = _cached("dnf", APT_MAX_AGE_S, _dnf_lines)
+    out.append("<<<dnf:sep(0):cached(%d,%d)>>>" % (made, APT_MAX_AGE_S))
+    out.extend(lines)
+
+
 def _kernel_key(release):
     parts = []
     for piece in release.replace("-", ".").split("."):
@@ -845,8 +869,8 @@ def linux_sensors(out):
         out.extend(lines)
 
 
-HYGIENE = [linux_apt, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue, linux_timesync,
-           linux_sensors]
+HYGIENE = [linux_apt, linux_dnf, linux_reboot_needed, linux_unmerged_config, linux_ssh_keys, linux_mail_queue,
+           linux_timesync, linux_sensors]
 
 LINUX = [
     linux_check_mk, linux_uptime, linux_cpu, linux_kernel, linux_mem, linux_df, linux_mounts,

@@ -1,6 +1,6 @@
-"""The facts of the patch plan, read from the store: what each host's `APT updates` service
-remembers (pending versions, first seen; versions it installed), when its services last went
-WARN or CRIT, its labels, and its next host downtime within a week."""
+"""The facts of the patch plan, read from the store: what each host's `APT updates` (or `DNF
+updates`) service remembers (pending versions, first seen; versions it installed), when its
+services last went WARN or CRIT, its labels, and its next host downtime within a week."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from watchkeeper.patching.plan import DAY, HostFacts, Pending
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 
-UPDATES_SERVICE = "APT updates"
+UPDATES_SERVICES = ("APT updates", "DNF updates")
 WINDOW_STEP_S = 900.0
 WINDOW_HORIZON_S = 7 * DAY
 
@@ -22,7 +22,8 @@ def fleet_facts(store: Store, now: float) -> list[HostFacts]:
     found = []
     for row in store.hosts():
         name = row.config.name
-        memory = store.value_stores(name).get(UPDATES_SERVICE, {})
+        memories = store.value_stores(name)
+        memory = next((memories[s] for s in UPDATES_SERVICES if s in memories), {})
         pending, installed = [], {}
         for key, value in memory.items():
             if key.startswith("pending.") and isinstance(value, list) and len(value) == 3 and isinstance(
@@ -39,5 +40,5 @@ def fleet_facts(store: Store, now: float) -> list[HostFacts]:
                 break
             step += WINDOW_STEP_S
         found.append(HostFacts(name, row.config.uri, dict(row.config.opts.labels), tuple(pending), installed,
-                               {s: t for s, t in problems.get(name, {}).items() if s != UPDATES_SERVICE}, window))
+                               {s: t for s, t in problems.get(name, {}).items() if s not in UPDATES_SERVICES}, window))
     return found
