@@ -47,11 +47,22 @@ def fleet(tmp_path: Path) -> str:
         assert wk(home, "host", "add", name, uri, "--no-discover", "--option", f"labels={json.dumps(labels)}") == 0
     now = time.time()
     store = Store(Path(home) / "watchkeeper.db")
-    store.write_cycles([HostCycle("nas1", now - 3600, True, "", [Outcome("Memory", 1, "RAM used: 85%")])],
+    store.write_cycles([HostCycle("nas1", now - 3600, True, "", [Outcome("Memory", 1, "RAM used: 85%")]),
+                        # the canary's reboot after patching is no problem of the new versions
+                        HostCycle("canary1", now - 1800, True, "", [Outcome("Reboot needed", 1, "reboot needed")])],
                        value_stores=[(host, "APT updates", json.dumps(apt_memory(now, host == "canary1")))
                                      for host in ("web1", "canary1", "nas1")])
     assert wk(home, "downtime", "add", "nas1", "--weekly", "sun 02:00-04:00", "--comment", "patch window") == 0
     return home
+
+
+def test_a_canary_that_went_down_after_installing_is_no_canary(fleet: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store(Path(fleet) / "watchkeeper.db")
+    store.write_cycles([HostCycle("canary1", time.time() - 600, False, "no route to host", [])])
+    capsys.readouterr()
+    assert wk(fleet, "patch", "plan", "--json") == 0
+    decided = {d["host"]: d for d in json.loads(capsys.readouterr().out)}
+    assert not any("canary1" in reason for reason in decided["web1"]["reasons"])
 
 
 def test_the_plan_decides_per_host_with_reasons(fleet: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,8 @@ from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 
 UPDATES_SERVICES = ("APT updates", "DNF updates")
+NOT_PROBLEMS = (*UPDATES_SERVICES, "Reboot needed", "Unmerged configuration", "Service discovery")
+"""What patching itself makes WARN on a canary: not a sign that the new versions broke something."""
 WINDOW_STEP_S = 900.0
 WINDOW_HORIZON_S = 7 * DAY
 
@@ -17,7 +19,7 @@ def fleet_facts(store: Store, now: float) -> list[HostFacts]:
     downtimes = [d for d in NotifyTables(store).downtimes() if d.service is None]
     problems: dict[str, dict[str, float]] = {}
     for host, service, since in store.query("SELECT host, service, MAX(ts) FROM state_history "
-                                            "WHERE state IN (1, 2) AND service != '' GROUP BY host, service"):
+                                            "WHERE state IN (1, 2) GROUP BY host, service"):  # '': the host DOWN
         problems.setdefault(host, {})[service] = float(since)
     found = []
     for row in store.hosts():
@@ -40,5 +42,5 @@ def fleet_facts(store: Store, now: float) -> list[HostFacts]:
                 break
             step += WINDOW_STEP_S
         found.append(HostFacts(name, row.config.uri, dict(row.config.opts.labels), tuple(pending), installed,
-                               {s: t for s, t in problems.get(name, {}).items() if s not in UPDATES_SERVICES}, window))
+                               {s: t for s, t in problems.get(name, {}).items() if s not in NOT_PROBLEMS}, window))
     return found
