@@ -1,6 +1,6 @@
 """Patch now, wait, or needs a window: one decision per host with pending updates, with its reasons.
 
-The facts per host (gathered from the store by the CLI and the API, `facts_from_store`):
+The facts per host (gathered from the store for the CLI, the API and the web page by `facts.fleet_facts`):
 pending updates from the `APT updates` service's memory (package, candidate version, security,
 first seen pending), the versions it recently installed (`installed.*`: it is then a canary for
 them), problems that began on it since, its labels and its next downtime window.
