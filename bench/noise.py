@@ -22,6 +22,7 @@ import argparse
 import json
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -160,6 +161,14 @@ def auth_lines(rng: random.Random, minute: int, host: str, incidents: list[Incid
 
 
 def run(hosts: int, days: int, seed: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="wk-noise-"))
+    try:
+        return _replay(hosts, days, seed, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # the week's store is only needed while counting
+
+
+def _replay(hosts: int, days: int, seed: int, workdir: Path) -> dict[str, Any]:
     rng = random.Random(seed)
     spans, incidents, reboots, services = build(hosts, days, rng)
     active: dict[int, list[tuple[tuple[str, str], int, int, str]]] = defaultdict(list)
@@ -169,7 +178,6 @@ def run(hosts: int, days: int, seed: int) -> dict[str, Any]:
                 active[minute].append((key, state, start, summary))
     anything, rules = agent._log_rules({"rules": AUTH_RULES})  # type: ignore[no-untyped-call]
     assert anything is not None
-    workdir = Path(tempfile.mkdtemp(prefix="wk-noise-"))
     store = Store(workdir / "watchkeeper.db")
     tables = NotifyTables(store)
     for name in services:
