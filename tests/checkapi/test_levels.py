@@ -28,7 +28,8 @@ def test_checkapi_exports_exactly_the_plugin_api() -> None:
         "SnmpRows", "SnmpSection", "SnmpTable", "State",
         "StringTable", "ValueStore", "average", "build_params", "cache_age", "check_levels",
         "check_time_until_full", "derivative", "finite", "growth_rate", "json_list", "load_json", "rate", "render",
-        "seconds_until", "snmp_cell", "snmp_rows", "snmp_section", "snmp_text", "split_cached", "to_float", "to_int",
+        "seconds_until", "snmp_cell", "snmp_rows", "snmp_section", "snmp_text", "split_cached", "sysctl_values",
+        "to_float", "to_int",
         "vanished",
     ]
 

@@ -70,6 +70,21 @@ def load_json(text: str) -> Any:
         return None
 
 
+def sysctl_values(lines: list[list[str]]) -> dict[str, str]:
+    """FreeBSD sysctl(8)'s `name: value` lines (one per row, as under `sep(0)`) as {name: value}.
+
+    Lines without a name and a colon (a `[block]` marker, an error) are left out; the first
+    value of a name wins.
+    """
+    values: dict[str, str] = {}
+    for row in lines:
+        line = row[0] if row else ""
+        name, colon, value = line.partition(":")
+        if colon and name and " " not in name and len(name) < 200:
+            values.setdefault(name, value.strip())
+    return values
+
+
 def json_list(value: Any) -> list[Any]:
     """`value` when it is a JSON array, else empty: a field that should hold a list but holds a
     number (`"messages": 2`) or nothing is read as no entries instead of crashing the parser."""

@@ -81,12 +81,12 @@ def pd_item(controller: str, enclosure: str, slot: str) -> str:
 
 
 def blocks(table: StringTable) -> list[tuple[str, list[str]]]:
-    """The section's `[storcli json]`, `[storcli text]` and `[megacli]` parts, in order."""
+    """The section's `[storcli json]`, `[storcli text]`, `[megacli]` and `[mfiutil]` parts, in order."""
     found: list[tuple[str, list[str]]] = []
     for row in table:
         line = row[0] if row else ""
         stripped = line.strip()
-        if stripped in ("[storcli json]", "[storcli text]", "[megacli]"):
+        if stripped in ("[storcli json]", "[storcli text]", "[megacli]", "[mfiutil]"):
             found.append((stripped[1:-1], []))
         elif found:
             found[-1][1].append(line)

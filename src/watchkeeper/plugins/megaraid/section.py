@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from watchkeeper.checkapi import AgentSection, StringTable
-from watchkeeper.plugins.megaraid import megacli, storcli
+from watchkeeper.plugins.megaraid import megacli, mfiutil, storcli
 from watchkeeper.plugins.megaraid.model import MegaRaid, blocks
 
 
@@ -20,6 +20,8 @@ def parse_megaraid(table: StringTable) -> MegaRaid | None:
                 storcli.read_json(raid, line)
         elif kind == "storcli text":
             storcli.read_text(raid, body)
+        elif kind == "mfiutil":
+            mfiutil.read(raid, body)
         else:
             megacli.read(raid, body)
     return raid

@@ -1,0 +1,280 @@
+#!/bin/sh
+# watchkeeper-agent for FreeBSD: print this host's state as sections in the Checkmk agent format.
+#
+# POSIX sh and FreeBSD's base tools only (smartctl where it is installed): FreeBSD has no
+# Python in base, so Watchkeeper pipes this file to `sh -s` over SSH and a host needs nothing
+# installed. It also runs from inetd, one connection one output:
+#   /etc/inetd.conf: watchkeeper stream tcp nowait root /usr/local/libexec/watchkeeper-agent watchkeeper-agent
+#   /etc/services:   watchkeeper 6556/tcp
+# It only reads state. Every command is time-limited (timeout(1) is in base since 10.3); a
+# collector that fails or times out is named in the `FailedCollectors:` line and the others run.
+# Slow fetches (freebsd-update, the vulnerability database) run in the background and are read
+# from their cache, so one output never waits for a download.
+
+VERSION="0.1.0"
+TIMEOUT="${WATCHKEEPER_TIMEOUT:-20}"
+FETCH_TIMEOUT="${WATCHKEEPER_FETCH_TIMEOUT:-900}"
+STATE_DIR="${WATCHKEEPER_AGENT_STATE_DIR:-/var/db/watchkeeper-agent}"
+DEV="${WATCHKEEPER_AGENT_DEV:-/dev}"
+FAILED=""
+umask 077
+
+have() {
+    command -v "$1" >/dev/null 2>&1
+}
+
+run() {
+    if have timeout; then
+        timeout "$TIMEOUT" "$@"
+    else
+        "$@"
+    fi
+}
+
+# note NAME STATUS: after each collector; a failure is named, never fatal.
+note() {
+    if [ "$2" -eq 124 ]; then
+        FAILED="$FAILED $1(timeout)"
+    elif [ "$2" -ne 0 ]; then
+        FAILED="$FAILED $1(exit-$2)"
+    fi
+}
+
+# cached NAME MAX_AGE_S COMMAND...: print `made max_age` and the saved output of COMMAND; when the
+# saved output is older than MAX_AGE_S, a background run (one at a time) replaces it.
+cached() {
+    name=$1
+    max_age=$2
+    shift 2
+    file="$STATE_DIR/$name"
+    now=$(date +%s)
+    made=0
+    if [ -f "$file" ]; then
+        made=$(head -n 1 "$file")
+        case "$made" in
+            '' | *[!0-9]*) made=0 ;;
+        esac
+    fi
+    if [ $((now - made)) -ge "$max_age" ] && ! refresh "$name" "$@"; then
+        echo "made $made $max_age"
+        echo "watchkeeper-error: cannot create the agent's state directory $STATE_DIR for $name"
+        return 0
+    fi
+    if [ "$made" -gt 0 ]; then
+        echo "made $made $max_age"
+        tail -n +2 "$file"
+    else
+        echo "made 0 $max_age"
+        echo "watchkeeper-pending: the first run of $name is under way"
+    fi
+}
+
+refresh() {
+    name=$1
+    shift
+    mkdir -p "$STATE_DIR" 2>/dev/null && chmod 700 "$STATE_DIR" || return 1
+    lock="$STATE_DIR/$name.lock"
+    if ! mkdir "$lock" 2>/dev/null; then
+        # a lock older than the fetch limit is left by a killed run
+        if [ -n "$(find "$lock" -maxdepth 0 -mmin +$((FETCH_TIMEOUT / 60 + 1)) 2>/dev/null)" ]; then
+            rmdir "$lock" 2>/dev/null
+        fi
+        return 0
+    fi
+    (
+        started=$(date +%s)
+        if have timeout; then
+            timeout "$FETCH_TIMEOUT" "$@" >"$STATE_DIR/$name.new" 2>&1
+        else
+            "$@" >"$STATE_DIR/$name.new" 2>&1
+        fi
+        status=$?
+        {
+            echo "$started"
+            echo "exit $status"
+            cat "$STATE_DIR/$name.new"
+        } >"$STATE_DIR/$name.tmp" && mv "$STATE_DIR/$name.tmp" "$STATE_DIR/$name"
+        rm -f "$STATE_DIR/$name.new"
+        rmdir "$lock"
+    ) </dev/null >/dev/null 2>&1 &
+}
+
+check_mk() {
+    echo "<<<check_mk>>>"
+    echo "Version: $VERSION"
+    echo "AgentOS: freebsd"
+    echo "Hostname: $(hostname)"
+    userland=$(run freebsd-version -u 2>/dev/null)
+    echo "OSName: FreeBSD ${userland:-$(uname -r)}"
+    echo "KernelRelease: $(uname -r)"
+    echo "Architecture: $(uname -m)"
+}
+
+cpu() {
+    rc=0
+    echo "<<<freebsd_load:sep(0)>>>"
+    run sysctl -i vm.loadavg hw.ncpu || rc=$?
+    echo "<<<freebsd_cpu:sep(0)>>>"
+    run sysctl -i kern.cp_time hw.ncpu || rc=$?
+    return "$rc"
+}
+
+memory() {
+    echo "<<<freebsd_mem:sep(0)>>>"
+    rc=0
+    run sysctl -i hw.physmem hw.pagesize vm.stats.vm.v_page_count vm.stats.vm.v_free_count \
+        vm.stats.vm.v_inactive_count vm.stats.vm.v_cache_count vm.stats.vm.v_laundry_count || rc=$?
+    echo "[swapinfo]"
+    run swapinfo -k || rc=$?
+    return "$rc"
+}
+
+uptime_() {
+    echo "<<<freebsd_uptime:sep(0)>>>"
+    run sysctl -i kern.boottime || return $?
+    echo "now: $(date +%s)"
+}
+
+filesystems() {
+    echo "<<<freebsd_df:sep(0)>>>"
+    rc=0
+    echo "[df]"
+    run df -kPl || rc=$?
+    echo "[inodes]"
+    run df -kil || rc=$?
+    echo "[mounts]"
+    run mount -p || rc=$?
+    return "$rc"
+}
+
+mounts() {
+    echo "<<<mounts>>>"
+    run mount -p
+}
+
+interfaces() {
+    echo "<<<freebsd_if:sep(0)>>>"
+    rc=0
+    echo "[netstat]"
+    run netstat -ibndW || rc=$?
+    echo "[ifconfig]"
+    run ifconfig -a || rc=$?
+    return "$rc"
+}
+
+zfs() {
+    have zpool || return 0
+    echo "<<<zfs:sep(0)>>>"
+    echo "[zpool status]"
+    run zpool status -p 2>/dev/null || run zpool status || return $?
+    echo "[zpool list]"
+    pools=$(run zpool list -Hp -o name,size,allocated,free,health) || return $?
+    [ -n "$pools" ] && echo "$pools"
+    names=$(echo "$pools" | cut -f 1)
+    if [ -n "$names" ] && have zfs; then
+        echo "[zfs get]"
+        # shellcheck disable=SC2086 # pool names have no blanks: split them into arguments
+        run zfs get -Hp used,available,compressratio $names
+    fi
+}
+
+smart() {
+    have smartctl || return 0
+    echo "<<<smart:sep(0)>>>"
+    run smartctl --scan-open | while read -r device _dash kind _rest; do
+        case "$device" in
+            /dev/*) ;;
+            *) continue ;;
+        esac
+        echo "[device $device $kind]"
+        run smartctl -x -n standby -d "$kind" "$device"
+    done
+    return 0  # smartctl's exit code is a bit mask of findings, not a failure
+}
+
+raid_controllers() {
+    tools=""
+    have mfiutil && [ -e "$DEV/mfi0" ] && tools="mfiutil"
+    have mrsasutil && [ -e "$DEV/mrsas0" ] && tools="$tools mrsasutil"
+    [ -n "$tools" ] || return 0
+    echo "<<<megaraid:sep(0)>>>"
+    rc=0
+    for tool in $tools; do
+        echo "[mfiutil]"
+        for what in volumes drives battery; do
+            run "$tool" show "$what" 2>&1 || rc=$?
+        done
+    done
+    return "$rc"
+}
+
+geom_raid() {
+    have gmirror || have graid || return 0
+    rc=0
+    echo "<<<geom_raid:sep(0)>>>"
+    if kldstat -q -m g_mirror 2>/dev/null; then
+        echo "[gmirror]"
+        run gmirror status || rc=$?
+    fi
+    if kldstat -q -m g_raid 2>/dev/null; then
+        echo "[graid]"
+        run graid status || rc=$?
+    fi
+    return "$rc"
+}
+
+disks() {
+    echo "<<<geom_disks:sep(0)>>>"
+    run geom disk list
+}
+
+reboot_needed() {
+    have freebsd-version || return 0
+    echo "<<<reboot_needed:sep(0)>>>"
+    running=$(run freebsd-version -r) || return $?
+    installed=$(run freebsd-version -k) || return $?
+    echo "kernel_running $running"
+    # freebsd-update install keeps the running kernel as /boot/kernel.old: both are installed, the newer last
+    if [ "$running" = "$installed" ]; then
+        echo "kernel_installed $installed"
+    else
+        echo "kernel_installed $running $installed"
+    fi
+}
+
+freebsd_update() {
+    have freebsd-update || return 0
+    echo "<<<freebsd_update:sep(0)>>>"
+    cached freebsd-update 21600 env PAGER=cat freebsd-update --not-running-from-cron fetch
+}
+
+pkg_audit() {
+    have pkg || return 0
+    pkg -N >/dev/null 2>&1 || return 0  # pkg(8) is only the bootstrap until a package is installed
+    echo "<<<pkg_audit:sep(0)>>>"
+    cached pkg-audit 3600 pkg audit -F
+}
+
+check_mk; note check_mk $?
+cpu; note cpu $?
+memory; note mem $?
+uptime_; note uptime $?
+filesystems; note df $?
+mounts; note mounts $?
+interfaces; note interfaces $?
+zfs; note zfs $?
+smart; note smart $?
+raid_controllers; note megaraid $?
+geom_raid; note geom_raid $?
+disks; note disks $?
+reboot_needed; note reboot_needed $?
+freebsd_update; note freebsd_update $?
+pkg_audit; note pkg_audit $?
+if [ -n "$FAILED" ]; then
+    echo "<<<check_mk>>>"
+    echo "FailedCollectors:$FAILED"
+fi
+if [ -n "${WATCHKEEPER_AGENT_WAIT:-}" ]; then
+    wait  # for background fetches: a first run by hand, or a test, sees their result on the next run
+fi
+exit 0

@@ -1,0 +1,188 @@
+"""The FreeBSD agent (POSIX sh) under dash and busybox sh, with a PATH of stand-in commands that
+print real FreeBSD outputs (tests/agent_outputs/freebsd, each with its source), then its output
+through the production splitter and the engine: the services a FreeBSD host gets.
+
+The stand-ins only answer what the agent asks; the generic tools (timeout, date, head, grep, ...)
+are this machine's, as base FreeBSD has its own of each.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import missing, outcomes, run_after_discovery
+from watchkeeper.agent import freebsd_agent_source
+from watchkeeper.checkapi import State
+from watchkeeper.collect.sections import split_sections
+
+OUTPUTS = Path(__file__).resolve().parents[1] / "agent_outputs" / "freebsd"
+NOW = 1_789_900_897.0
+"""The captured host's own clock (its `date +%s` beside kern.boottime)."""
+
+
+def real(relative: str) -> str:
+    return str(OUTPUTS / relative)
+
+
+STANDINS = {
+    # `sysctl -i` leaves out the OIDs this release lacks, and succeeds
+    "sysctl": 'for name in "$@"; do case "$name" in -*) continue ;; esac; grep "^$name: " "{sysctl}"; done; exit 0',
+    "swapinfo": 'cat "{swapinfo}"',
+    "df": 'case "$1" in *i*) cat "{df_ki}" ;; *) cat "{df_kP}" ;; esac',
+    "mount": 'cat "{mount_p}"',
+    "netstat": 'cat "{netstat}"',
+    "ifconfig": 'cat "{ifconfig}"',
+    "zpool": 'case "$1" in status) cat "{zpool_status}" ;; esac',
+    "kldstat": "exit 0",
+    "gmirror": 'cat "{gmirror}"',
+    "graid": 'cat "{graid}"',
+    "mfiutil": 'case "$2" in volumes) cat "{volumes}" ;; drives) cat "{drives}" ;; battery) cat "{battery}" ;; esac',
+    "geom": 'cat "{geom}"',
+    "freebsd-version": 'case "$1" in -k) echo 13.1-RELEASE-p6 ;; *) echo 13.1-RELEASE-p5 ;; esac',
+    "freebsd-update": 'cat "{freebsd_update}"',
+    "pkg": 'case "$1" in -N) exit 0 ;; audit) cat "{pkg_audit}"; exit 1 ;; esac',
+    "hostname": "echo freebsd14",
+    "date": 'case "$1" in +%s) echo 1789900897 ;; *) exec /bin/date "$@" ;; esac',
+    "uname": 'case "$1" in -r) echo 14.5-RELEASE ;; -m) echo amd64 ;; *) echo FreeBSD ;; esac',
+}
+FILES = {
+    "sysctl": "sysctl/freebsd14_5_vm.txt", "swapinfo": "swapinfo_k/go_osstat_fixture_gpt_swapfs_2pct.txt",
+    "df_ki": "df_ki/freebsd14_5_vm.txt", "df_kP": "df_kP/freebsd14_5_vm.txt", "mount_p": "mount_p/freebsd14_5_vm.txt",
+    "netstat": "netstat_ibn/freebsd14_5_vm.txt", "ifconfig": "ifconfig/freebsd14_5_vm.txt",
+    "zpool_status": "zpool_status/freebsd_mfi_online_after_resilver.txt",
+    "gmirror": "gmirror_status/source_format_degraded_synchronizing.txt",
+    "graid": "graid_status/handbook_optimal_mirror.txt",
+    "volumes": "mfiutil_show_volumes/seed_os_and_vm_luns_degraded.txt",
+    "drives": "mfiutil_show_drives/unconfigured_good_after_swap.txt",
+    "battery": "mfiutil_show_battery/source_format_normal.txt",
+    "geom": "geom_disk_list/ceph_volume_ada3_ssd.txt",
+    "freebsd_update": "freebsd_update_fetch/92_release_updates_and_eol.txt",
+    "pkg_audit": "pkg_audit/opnsense_131_one_vulnerable.txt",
+}
+
+
+def host(tmp_path: Path, **replace: str) -> dict[str, str]:
+    """A FreeBSD host's commands as stand-ins; the environment to run the agent with."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    files = {key: real(value) for key, value in FILES.items()} | replace
+    for name, body in STANDINS.items():
+        script = bin_dir / name
+        script.write_text("#!/bin/sh\n" + body.format(**files) + "\n")
+        script.chmod(0o755)
+    dev = tmp_path / "dev"
+    dev.mkdir(exist_ok=True)
+    (dev / "mfi0").touch()
+    return {"PATH": f"{bin_dir}:/usr/bin:/bin", "WATCHKEEPER_AGENT_STATE_DIR": str(tmp_path / "state"),
+            "WATCHKEEPER_AGENT_DEV": str(dev), "WATCHKEEPER_AGENT_WAIT": "1", "LC_ALL": "C"}
+
+
+SHELLS = {"dash": ["dash"], "busybox": ["busybox", "sh"]}
+
+
+def run_agent(shell: str, env: dict[str, str]) -> bytes:
+    argv = SHELLS[shell]
+    if shutil.which(argv[0]) is None:
+        missing(f"{argv[0]} (Debian package {argv[0]})")
+    done = subprocess.run([*argv, "-s"], input=freebsd_agent_source(), env=env, capture_output=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_agent_passes_shellcheck_as_posix_sh(tmp_path: Path) -> None:
+    if shutil.which("shellcheck") is None:
+        missing("shellcheck (Debian package shellcheck)")
+    script = tmp_path / "agent.sh"
+    script.write_bytes(freebsd_agent_source())
+    done = subprocess.run(["shellcheck", "-s", "sh", str(script)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_every_collector_prints_its_section_and_nothing_fails(shell: str, tmp_path: Path) -> None:
+    env = host(tmp_path)
+    run_agent(shell, env)  # the first run starts the background fetches and waits for them
+    split = split_sections(run_agent(shell, env))
+    assert {"check_mk", "freebsd_load", "freebsd_cpu", "freebsd_mem", "freebsd_uptime", "freebsd_df", "mounts",
+            "freebsd_if", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed", "freebsd_update",
+            "pkg_audit"} <= set(split.sections)
+    header = [" ".join(row) for row in split.sections["check_mk"]]
+    assert "AgentOS: freebsd" in header and not any(line.startswith("FailedCollectors") for line in header)
+    assert split.sections["freebsd_update"][0][0].startswith("made ")
+
+
+def test_a_freebsd_host_gets_the_services_a_linux_host_has_and_its_own(tmp_path: Path) -> None:
+    env = host(tmp_path)
+    run_agent("dash", env)
+    found = outcomes(run_agent("dash", env), now=NOW)
+    assert found["CPU load"].state == State.OK
+    assert "2 cores" in found["CPU load"].summary
+    assert found["Memory"].state == State.OK
+    assert "swap used: 1.53%" in found["Memory"].summary
+    assert found["Uptime"].metrics[0].value == 246.0  # kern.boottime against the host's own clock
+    assert "Filesystem /" in found and "Filesystem /dev" not in found
+    assert found["Mount options /"].state == State.OK
+    assert "Interface vtnet0" in found and "Interface lo0" not in found
+    assert found["ZFS pool zroot"].state == State.OK
+    assert found["RAID VD c0/mfid1"].state == State.CRIT and "degraded" in found["RAID VD c0/mfid1"].summary
+    assert found["RAID VD c0/mfid0"].state == State.OK
+    assert found["RAID battery c0"].state == State.OK
+    assert found["GEOM RAID mirror/gm0"].state == State.CRIT
+    assert "no redundancy left" in found["GEOM RAID mirror/gm0"].summary
+    assert found["GEOM RAID raid/r0"].state == State.OK
+    assert found["Reboot needed"].state == State.WARN
+    assert found["FreeBSD updates"].state == State.CRIT
+    assert "9.2-RELEASE-p17" in found["FreeBSD updates"].summary
+    assert found["Vulnerable packages"].state == State.WARN
+    assert "py39-setuptools-63.1.0" in found["Vulnerable packages"].summary
+
+
+def test_the_seeds_mfid0_that_now_names_the_vm_lun_is_crit(tmp_path: Path) -> None:
+    before = run_agent("dash", host(tmp_path, geom=real("geom_disk_list/seed_mfid0_os_lun.txt")))
+    after = run_agent("dash", host(tmp_path, geom=real("geom_disk_list/seed_mfid0_vm_lun.txt")))
+    found = run_after_discovery(before, after)
+    identity = next(outcome for name, outcome in found.items() if "mfid0" in name)
+    assert identity.state == State.CRIT
+    assert "32.00 GiB" in identity.summary and "2.91 TiB" in identity.summary
+
+
+def test_a_command_that_hangs_is_stopped_and_named_and_the_rest_still_report(tmp_path: Path) -> None:
+    env = host(tmp_path) | {"WATCHKEEPER_TIMEOUT": "1"}
+    (tmp_path / "bin" / "netstat").write_text("#!/bin/sh\nexec sleep 30\n")
+    split = split_sections(run_agent("dash", env))
+    failed = [" ".join(row) for row in split.sections["check_mk"] if row[0].startswith("FailedCollectors")]
+    assert failed == ["FailedCollectors: interfaces(timeout)"]
+    assert "freebsd_mem" in split.sections
+
+
+def test_a_state_directory_that_cannot_be_made_is_said_on_the_update_services(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = host(tmp_path) | {"WATCHKEEPER_AGENT_STATE_DIR": str(blocker / "state")}
+    found = outcomes(run_agent("dash", env), now=NOW)
+    assert found["FreeBSD updates"].state == State.UNKNOWN
+    assert "cannot create the agent's state directory" in found["FreeBSD updates"].summary
+
+
+def test_cached_fetches_are_private_to_root(tmp_path: Path) -> None:
+    env = host(tmp_path)
+    run_agent("dash", env)
+    state = Path(env["WATCHKEEPER_AGENT_STATE_DIR"])
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert {path.name: path.stat().st_mode & 0o777 for path in state.iterdir()} == {
+        "freebsd-update": 0o600, "pkg-audit": 0o600}
+
+
+def test_without_the_tools_of_a_section_the_section_is_left_out(tmp_path: Path) -> None:
+    env = host(tmp_path)
+    for name in ("mfiutil", "gmirror", "graid", "zpool", "pkg", "freebsd-update"):
+        (tmp_path / "bin" / name).unlink()
+    os.remove(tmp_path / "dev" / "mfi0")
+    split = split_sections(run_agent("busybox", env))
+    assert not {"megaraid", "geom_raid", "zfs", "pkg_audit", "freebsd_update"} & set(split.sections)
