@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
@@ -62,22 +63,31 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    directory = tmp_path_factory.mktemp("sshd")
+    # the agents these tests run over SSH keep their caches here, not in /var/lib
+    with running_sshd(directory, {"WATCHKEEPER_AGENT_STATE_DIR": str(directory / "agent-state")}) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_sshd(directory: Path, environment: dict[str, str]) -> Iterator[SshServer]:
+    """OpenSSH's sshd on 127.0.0.1 with a config of its own in `directory`; its sessions get
+    `environment` (SetEnv, which overrides even PATH). Stopped on leaving, also after a failure."""
     binary = shutil.which("sshd") or "/usr/sbin/sshd"
     if not Path(binary).exists() or not shutil.which("ssh-keygen"):
         missing("OpenSSH server (Debian package openssh-server)")
-    directory = tmp_path_factory.mktemp("sshd")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "host_key")], check=True)
     client = asyncssh.generate_private_key("ssh-ed25519")
     client.write_private_key(str(directory / "client_key"))
     (directory / "authorized_keys").write_bytes(client.export_public_key())
     port = free_port()
+    setenv = " ".join(f"{name}={value}" for name, value in environment.items())
     (directory / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\nPidFile {directory / 'pid'}\n"
         f"AuthorizedKeysFile {directory / 'authorized_keys'}\nStrictModes no\nUsePAM no\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
         "PermitRootLogin prohibit-password\nLogLevel VERBOSE\n"
-        # the agents these tests run over SSH keep their caches here, not in /var/lib
-        f"SetEnv WATCHKEEPER_AGENT_STATE_DIR={directory / 'agent-state'}\n")
+        + (f"SetEnv {setenv}\n" if setenv else ""))
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
     process = subprocess.Popen([binary, "-D", "-e", "-f", str(directory / "sshd_config")],
@@ -87,16 +97,17 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     drain = threading.Thread(target=_drain, args=(server,), daemon=True)
     drain.start()
     try:
-        server.wait_for_line("Server listening on 127.0.0.1")
-    except AssertionError as exc:
-        process.kill()
-        pytest.fail(f"sshd did not start: {exc}")
-    yield server
-    process.terminate()
-    process.wait()
-    drain.join(timeout=10)  # it ends at EOF, once no session child of sshd holds the pipe
-    assert process.stderr is not None
-    process.stderr.close()
+        try:
+            server.wait_for_line("Server listening on 127.0.0.1")
+        except AssertionError as exc:
+            pytest.fail(f"sshd did not start: {exc}")
+        yield server
+    finally:
+        process.terminate()
+        process.wait()
+        drain.join(timeout=10)  # it ends at EOF, once no session child of sshd holds the pipe
+        assert process.stderr is not None
+        process.stderr.close()
 
 
 def transport(server: SshServer, tmp_path: Path, **kwargs: object) -> SshTransport:

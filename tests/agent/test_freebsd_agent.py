@@ -8,14 +8,17 @@ are this machine's, as base FreeBSD has its own of each.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import missing, outcomes, run_after_discovery
+from tests.sshd import SshServer, running_sshd, transport
 from watchkeeper.agent import freebsd_agent_source
 from watchkeeper.checkapi import State
 from watchkeeper.collect.sections import split_sections
@@ -186,3 +189,44 @@ def test_without_the_tools_of_a_section_the_section_is_left_out(tmp_path: Path) 
     os.remove(tmp_path / "dev" / "mfi0")
     split = split_sections(run_agent("busybox", env))
     assert not {"megaraid", "geom_raid", "zfs", "pkg_audit", "freebsd_update"} & set(split.sections)
+
+
+# ---------------------------------------------------------------- over SSH, chosen by the host's uname
+@pytest.fixture
+def freebsd_sshd(tmp_path: Path) -> Iterator[SshServer]:
+    """A real sshd whose sessions see the FreeBSD stand-ins first on their PATH (`uname -s` says FreeBSD)."""
+    environment = host(tmp_path)
+    directory = tmp_path / "sshd"
+    directory.mkdir()
+    environment.pop("WATCHKEEPER_AGENT_WAIT")
+    with running_sshd(directory, environment) as server:
+        yield server
+
+
+@pytest.mark.slow
+def test_host_add_over_ssh_picks_the_sh_agent_by_uname_and_says_so(
+        freebsd_sshd: SshServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from watchkeeper.cli.main import main
+
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "init", "--no-local"]) == 0
+    (tmp_path / "home" / "ssh").mkdir(exist_ok=True)
+    freebsd_sshd.known_hosts(tmp_path / "home" / "ssh" / "known_hosts")  # trusted, as `host trust` would
+    address = f"ssh://{getpass.getuser()}@127.0.0.1:{freebsd_sshd.port}"
+    assert main(["--home", home, "host", "add", "bsd1", address, "--option", f"ssh_key={freebsd_sshd.client_key}"]) == 0
+    said = capsys.readouterr()
+    assert "watchkeeper_agent_freebsd.sh, piped to `sh -s` (freebsd, by its `uname -s`)" in said.out, said
+    assert main(["--home", home, "check", "bsd1"]) in (0, 1, 2)
+    checked = capsys.readouterr().out
+    assert "GEOM RAID mirror/gm0" in checked and "RAID VD c0/mfid1" in checked
+
+
+@pytest.mark.slow
+async def test_the_os_option_skips_the_question(freebsd_sshd: SshServer, tmp_path: Path) -> None:
+    ssh = transport(freebsd_sshd, tmp_path, os_name="linux")
+    try:
+        output = await ssh.fetch()
+    finally:
+        await ssh.close()
+    assert "python3 -" in ssh.agent and "from the host option os" in ssh.agent
+    assert "mem" in split_sections(output.data).sections  # the Python agent ran, not the sh one

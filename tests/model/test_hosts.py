@@ -29,6 +29,7 @@ def test_options_are_read_into_their_types() -> None:
     ({"max_attempts": 0}, "max_attempts must be a whole number from 1 to 100"),
     ({"notes": "two\nlines"}, "notes must be one line of text"),
     ({"address": "x" * 3000}, "address must be one line of text"),
+    ({"os": "windows"}, "option os must be linux or freebsd"),
 ])
 def test_an_option_that_does_not_fit_is_refused_with_the_reason(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -48,7 +48,7 @@ def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpS
         key = Path(opts.ssh_key or paths.client_key)
         return SshTransport(host.name, endpoint.address, endpoint.port, endpoint.user,
                             known_hosts=paths.known_hosts, client_key=key, command=command,
-                            timeout_s=timeout_s, max_bytes=max_bytes)
+                            timeout_s=timeout_s, max_bytes=max_bytes, os_name=opts.os)
     tls = ssl.create_default_context(cafile=opts.ca_file or None) if endpoint.scheme == "tls" else None
     return TcpTransport(host.name, endpoint.address, endpoint.port, tls=tls, timeout_s=timeout_s,
                         max_bytes=max_bytes)

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import itertools
 import os
+import platform
 import shlex
 import signal
 import sys
 from pathlib import Path
 
-from watchkeeper.agent import watchkeeper_agent
+from watchkeeper.agent import FREEBSD_AGENT, watchkeeper_agent
 from watchkeeper.collect.transport import AgentOutput, elapsed_since, read_limited
 from watchkeeper.errors import AgentFailed, AgentUnreachable
 from watchkeeper.escapees import RUN_TOKEN, kill_run
@@ -24,7 +25,10 @@ _fetches = itertools.count(1)
 
 
 def default_agent_command() -> list[str]:
-    """The bundled agent, run by path so that it is the same file that is copied to hosts."""
+    """The bundled agent, run by path so that it is the same file that is copied to hosts: the
+    POSIX sh one on FreeBSD (its collectors read FreeBSD's tools), the Python one elsewhere."""
+    if platform.system() == "FreeBSD":
+        return ["/bin/sh", str(FREEBSD_AGENT)]
     return [sys.executable, "-I", str(AGENT_PATH)]
 
 

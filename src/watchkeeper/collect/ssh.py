@@ -7,6 +7,10 @@ attempt waits longer (1 s, 2 s, 4 s ... up to 5 minutes) instead of hammering th
 Host keys are checked against Watchkeeper's own known_hosts file; an unknown or changed
 key is refused, never accepted silently (`watchkeeper host trust NAME` adds one after the
 user has compared its fingerprint). Only key authentication is offered.
+
+The bundled agent is sent on stdin, so hosts need nothing installed: the Python agent to
+`python3 -`, or, where `uname -s` on first contact says FreeBSD (no Python in its base system),
+the POSIX sh agent to `sh -s`. The host option `os` names the system instead of asking.
 """
 
 from __future__ import annotations
@@ -19,33 +23,40 @@ from pathlib import Path
 
 import asyncssh
 
-from watchkeeper.agent import watchkeeper_agent
+from watchkeeper.agent import FREEBSD_AGENT, watchkeeper_agent
 from watchkeeper.collect.transport import AgentOutput, elapsed_since, read_limited
 from watchkeeper.errors import AgentAuthFailed, AgentFailed, AgentUnreachable, CollectError, HostKeyRejected
 from watchkeeper.model.hosts import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_S
 from watchkeeper.model.plugin_runs import PluginRun
 
-PIPED_AGENT_COMMAND = ["python3", "-"]
+BUNDLED_AGENTS = {
+    "linux": (["python3", "-"], Path(watchkeeper_agent.__file__)),
+    "freebsd": (["sh", "-s"], FREEBSD_AGENT),
+}
+"""The command each system's bundled agent is piped to, and the agent's file."""
 MAX_SESSIONS = 8
 """Sessions at once on one connection; OpenSSH allows 10 (MaxSessions) unless told otherwise."""
 SESSION_RETRIES = 6
 TIMED_OUT = 124
 """Exit status of coreutils `timeout` when it had to stop the command."""
-"""Default remote command: the bundled agent is sent on stdin, so hosts need no install."""
 MAX_BACKOFF_S = 300.0
 
 
 class SshTransport:
     def __init__(self, name: str, address: str, port: int, user: str, *, known_hosts: Path,
                  client_key: Path, command: list[str] | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> None:
+                 max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES, os_name: str = "") -> None:
         self.name = name
         self.address = address
         self.port = port
         self.user = user
         self.known_hosts = known_hosts
         self.client_key = client_key
-        self.command = command or PIPED_AGENT_COMMAND
+        self.command = command
+        """The agent's argv on the host; None: a bundled agent, chosen by the host's system."""
+        self.os_name = os_name
+        """`linux` or `freebsd` from the host's options; empty: asked with `uname -s` on first contact."""
+        self._system = os_name
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
         self.connections_opened = 0
@@ -128,15 +139,39 @@ class SshTransport:
         pattern = self.address if self.port == 22 else f"[{self.address}]:{self.port}"
         return any(line.split(" ", 1)[0].split(",").count(pattern) for line in text.splitlines())
 
+    @property
+    def agent(self) -> str:
+        """Which agent this host gets, in words (known after the first fetch when it is asked for)."""
+        if self.command is not None:
+            return f"the agent command {shlex.join(self.command)!r} installed on the host"
+        if not self._system:
+            return "a bundled agent chosen by the host's `uname -s` on first contact"
+        argv, path = BUNDLED_AGENTS[self._system]
+        how = "from the host option os" if self.os_name else "by its `uname -s`"
+        return f"the bundled {path.name}, piped to `{shlex.join(argv)}` ({self._system}, {how})"
+
+    async def _system_of(self, conn: asyncssh.SSHClientConnection) -> str:
+        if not self._system:
+            done = await conn.run("uname -s", check=False, timeout=self.timeout_s)
+            answer = (done.stdout or "").strip() if isinstance(done.stdout, str) else ""
+            if done.exit_status != 0 or not answer:
+                raise AgentFailed(f"{self.name}: `uname -s` on {self.where} did not name the system "
+                                  f"(status {done.exit_status}); give the host option os=linux or os=freebsd")
+            self._system = "freebsd" if answer == "FreeBSD" else "linux"
+        return self._system
+
     async def fetch(self) -> AgentOutput:
         start = asyncio.get_running_loop().time()
         conn = await self._connection()
-        piped = self.command == PIPED_AGENT_COMMAND
+        agent: Path | None = None
         try:
             async with asyncio.timeout(self.timeout_s):
-                process = await conn.create_process(shlex.join(self.command), encoding=None)
-                if piped:
-                    process.stdin.write(Path(watchkeeper_agent.__file__).read_bytes())
+                command = self.command
+                if command is None:
+                    command, agent = BUNDLED_AGENTS[await self._system_of(conn)]
+                process = await conn.create_process(shlex.join(command), encoding=None)
+                if agent is not None:
+                    process.stdin.write(agent.read_bytes())
                 process.stdin.write_eof()
                 data, truncated = await read_limited(process.stdout, self.max_bytes)
                 if truncated:
@@ -154,7 +189,7 @@ class SshTransport:
         status = completed.exit_status
         if status not in (0, None) and not truncated and not data.strip():
             reason = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-            raise AgentFailed(f"{self.name}: the agent command {shlex.join(self.command)!r} on {self.where} "
+            raise AgentFailed(f"{self.name}: the agent command {shlex.join(command)!r} on {self.where} "
                               f"exited with status {status}: {reason[0]}")
         return AgentOutput(data, truncated, self.max_bytes, elapsed_since(start))
 
@@ -214,6 +249,7 @@ class SshTransport:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._system = self.os_name  # asked again on the next connection
 
     async def close(self) -> None:
         if self._conn is not None:

@@ -47,6 +47,8 @@ class HostOptions:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     agent_command: tuple[str, ...] | None = None
     """The agent's argv instead of the bundled agent (never a shell string)."""
+    os: str = ""
+    """`linux` or `freebsd`: which bundled agent an SSH host gets; empty: its `uname -s` decides."""
     ssh_key: str = ""
     ca_file: str = ""
     snmp_credentials: str = ""
@@ -98,6 +100,10 @@ def _option(host: str, key: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not value or not all(isinstance(a, str) for a in value):
             raise ConfigError(f"{host}: agent_command must be a list of arguments, not a shell string")
         return tuple(value)
+    if key == "os":
+        if value not in ("", "linux", "freebsd"):
+            raise ConfigError(f"{problem} must be linux or freebsd (or empty: ask the host's uname)")
+        return value
     if key == "sensor_map":
         return _sensor_map(problem, value)
     if key == "labels":

@@ -30,11 +30,13 @@ def cmd_host_add(args: argparse.Namespace) -> int:
         print(f"It has no agent: give it services with `watchkeeper service add {host.name} NAME -- PLUGIN ARGS`.")
     elif args.discover:
         try:
-            found = asyncio.run(fetch_and_discover(store, paths, host.name))
+            found, agent = asyncio.run(fetch_and_discover(store, paths, host.name))
         except CollectError as exc:
             print(f"Its services will be discovered when the daemon reaches it; for now: {exc}",
                   file=sys.stderr)
         else:
+            if agent:
+                print(f"It gets {agent}.")
             print(f"Accepted {found} discovered services.")
     return 0
 
@@ -85,19 +87,21 @@ def cmd_host_trust(args: argparse.Namespace) -> int:
     return 0
 
 
-async def fetch_output(store: Store, paths: Paths, name: str) -> AgentOutput:
+async def fetch_output(store: Store, paths: Paths, name: str) -> tuple[AgentOutput, str]:
+    """The host's agent output, and which agent it got where the transport chooses one (SSH)."""
     transport = make_transport(store.host(name).config, paths, builtin_catalog().snmp_sections)
     try:
-        return await transport.fetch()
+        output = await transport.fetch()
+        return output, str(getattr(transport, "agent", ""))
     finally:
         await transport.close()
 
 
-async def fetch_and_discover(store: Store, paths: Paths, name: str) -> int:
-    output = await fetch_output(store, paths, name)
+async def fetch_and_discover(store: Store, paths: Paths, name: str) -> tuple[int, str]:
+    output, agent = await fetch_output(store, paths, name)
     found = discover_in_output(output.data, name, rules=rules_for_host(store.rules(), name))
     store.accept_services(name, found)
-    return len(found)
+    return len(found), agent
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
@@ -112,7 +116,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         if progress:
             print(f"\r[{index}/{len(names)}] {name}\033[K", end="", file=sys.stderr, flush=True)
         try:
-            output = asyncio.run(fetch_output(store, paths, name))
+            output, _agent = asyncio.run(fetch_output(store, paths, name))
         except (CollectError, ConfigError) as exc:
             failures += 1
             print(("\n" if progress else "") + f"{name}: discovery failed: {exc}", file=sys.stderr)

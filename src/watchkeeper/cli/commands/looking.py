@@ -56,7 +56,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = Paths.resolve(args.home)
     host = store.host(args.host)
     try:
-        fetched: AgentOutput | CollectError = asyncio.run(fetch_output(store, paths, args.host))
+        fetched: AgentOutput | CollectError = asyncio.run(fetch_output(store, paths, args.host))[0]
     except CollectError as exc:
         fetched = exc
     specs = store.service_specs(args.host)

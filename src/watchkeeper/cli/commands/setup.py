@@ -38,7 +38,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     name = local_host_name()
     if args.local and not store.hosts():
         store.add_host(HostConfig(name, "local"))
-        found = asyncio.run(fetch_and_discover(store, paths, name))
+        found, _agent = asyncio.run(fetch_and_discover(store, paths, name))
         print(f"Added this machine as host {name!r} with {found} services.")
     print(f"Store: {paths.database}")
     print("Next: `watchkeeper run` to start monitoring, `watchkeeper status` to look.")
