@@ -40,7 +40,9 @@ deep_json = st.builds(lambda n, o: (o[0] * n) + "1" + (o[1] * n), st.integers(50
 long_line = st.builds(lambda unit, n: unit * n, st.sampled_from(["9", "x", " ", "\t", "%", "[=>", "scan: "]),
                       st.integers(5_000, 50_000))
 word = st.one_of(st.text(max_size=12), huge_number, edge_number, st.sampled_from(
-    ["[zpool status]", "[df_inodes_start]", "[[[/var/log/syslog]]]", "pool:", "state:", "md0", ":", "|", "%", "kB"]))
+    ["[zpool status]", "[df_inodes_start]", "[[[/var/log/syslog]]]", "pool:", "state:", "md0", ":", "|", "%", "kB",
+     "[mfiutil]", "[gmirror]", "[graid]", "[netstat]", "[ifconfig]", "[df]", "[inodes]", "[mounts]", "[swapinfo]",
+     "made 1 1", "exit 1", "Name", "<Link#1>", "Geom name:", "kern.cp_time:", "vm.loadavg:", "(ACTIVE", "mfi0"]))
 hostile_line = st.one_of(st.lists(word, max_size=12).map(" ".join), st.lists(word, max_size=8).map("\t".join),
                          deep_json, long_line)
 

@@ -1,4 +1,4 @@
-"""Mount options from `<<<mounts>>>`, the agent's copy of /proc/mounts.
+"""Mount options from `<<<mounts>>>`, the agent's copy of /proc/mounts (FreeBSD: `mount -p`, same columns).
 
     /dev/vda / ext4 rw,relatime,discard 0 0
     /dev/loop0 /mnt/wbtest ext4 rw,relatime,nobarrier,data=writeback 0 0
@@ -28,7 +28,11 @@ UNSAFE_OPTIONS = {
     "barrier=0": "write barriers are off: a power loss can corrupt the filesystem",
     "nobarrier": "write barriers are off: a power loss can corrupt the filesystem",
     "data=writeback": "data is written back after its metadata: after a crash files can hold stale data",
+    "async": "all writes are asynchronous (FreeBSD's mount -o async): a crash can leave the filesystem "
+             "inconsistent",
 }
+"""Linux never lists `async` in /proc/mounts (its default, and safe there); FreeBSD's `mount -p` lists
+it only for a filesystem mounted with `-o async`, where metadata writes are not ordered at all."""
 
 STORAGE_FS_TYPES = frozenset(
     {"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "jfs", "reiserfs", "f2fs", "vfat", "exfat", "ntfs",
