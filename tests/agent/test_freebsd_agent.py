@@ -40,6 +40,7 @@ STANDINS = {
     "mount": 'cat "{mount_p}"',
     "netstat": 'cat "{netstat}"',
     "ifconfig": 'cat "{ifconfig}"',
+    "iostat": 'cat "{iostat}"',
     "zpool": 'case "$1" in status) cat "{zpool_status}" ;; esac',
     "kldstat": "exit 0",
     "gmirror": 'cat "{gmirror}"',
@@ -57,6 +58,7 @@ FILES = {
     "sysctl": "sysctl/freebsd14_5_vm.txt", "swapinfo": "swapinfo_k/go_osstat_fixture_gpt_swapfs_2pct.txt",
     "df_ki": "df_ki/freebsd14_5_vm.txt", "df_kP": "df_kP/freebsd14_5_vm.txt", "mount_p": "mount_p/freebsd14_5_vm.txt",
     "netstat": "netstat_ibn/freebsd14_5_vm.txt", "ifconfig": "ifconfig/freebsd14_5_vm.txt",
+    "iostat": "iostat_dxI/freebsd11_2_five_disks.txt",
     "zpool_status": "zpool_status/freebsd_mfi_online_after_resilver.txt",
     "gmirror": "gmirror_status/source_format_degraded_synchronizing.txt",
     "graid": "graid_status/handbook_optimal_mirror.txt",
@@ -113,8 +115,8 @@ def test_every_collector_prints_its_section_and_nothing_fails(shell: str, tmp_pa
     run_agent(shell, env)  # the first run starts the background fetches and waits for them
     split = split_sections(run_agent(shell, env))
     assert {"check_mk", "freebsd_load", "freebsd_cpu", "freebsd_mem", "freebsd_uptime", "freebsd_df", "mounts",
-            "freebsd_if", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed", "freebsd_update",
-            "pkg_audit"} <= set(split.sections)
+            "freebsd_if", "freebsd_iostat", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed",
+            "freebsd_update", "pkg_audit"} <= set(split.sections)
     header = [" ".join(row) for row in split.sections["check_mk"]]
     assert "AgentOS: freebsd" in header and not any(line.startswith("FailedCollectors") for line in header)
     assert split.sections["freebsd_update"][0][0].startswith("made ")
@@ -132,6 +134,7 @@ def test_a_freebsd_host_gets_the_services_a_linux_host_has_and_its_own(tmp_path:
     assert "Filesystem /" in found and "Filesystem /dev" not in found
     assert found["Mount options /"].state == State.OK
     assert "Interface vtnet0" in found and "Interface lo0" not in found
+    assert {name for name in found if name.startswith("Disk IO")} == {f"Disk IO ada{n}" for n in range(5)}
     assert found["ZFS pool zroot"].state == State.OK
     assert found["RAID VD c0/mfid1"].state == State.CRIT and "degraded" in found["RAID VD c0/mfid1"].summary
     assert found["RAID VD c0/mfid0"].state == State.OK

@@ -12,6 +12,8 @@ from watchkeeper.checkapi import SectionUnparsed, State, StringTable
 from watchkeeper.plugins.cpu.freebsd import parse_freebsd_cpu, parse_freebsd_load
 from watchkeeper.plugins.cpu.load import Load
 from watchkeeper.plugins.cpu.utilization import CpuTicks
+from watchkeeper.plugins.diskstat.diskstat import DiskCounters
+from watchkeeper.plugins.diskstat.freebsd import parse_freebsd_iostat
 from watchkeeper.plugins.filesystems.freebsd import parse_freebsd_df
 from watchkeeper.plugins.interfaces.freebsd import parse_freebsd_if
 from watchkeeper.plugins.mem.freebsd import parse_freebsd_mem
@@ -106,3 +108,12 @@ def test_an_interface_marked_down_in_netstat_stays_down() -> None:
     down = (OUTPUTS / "netstat_ibn/freebsd14_5_vm.txt").read_text().splitlines()[1].replace("vtnet0 ", "vtnet1*", 1)
     found = parse_freebsd_if([["[netstat]"], [header], [down]])
     assert found is not None and found.by_name["vtnet1"].admin_up is False
+
+
+def test_iostat_totals_since_boot_are_disk_counters_and_pass_devices_no_disks() -> None:
+    stats = parse_freebsd_iostat([["1789900897"]] + rows("iostat_dxI/freebsd11_2_five_disks.txt"))
+    assert stats is not None and stats.timestamp == 1789900897.0
+    assert set(stats.disks) == {"ada0", "ada1", "ada2", "ada3", "ada4"}
+    assert stats.disks["ada0"] == DiskCounters(reads=152107298, read_bytes=int(5735055021.5 * 1024),
+                                               read_ms=1553713600, writes=125540885,
+                                               write_bytes=2229765260 * 1024, write_ms=0, busy_ms=533244600)

@@ -152,6 +152,12 @@ mounts() {
     run mount -p
 }
 
+diskio() {
+    echo "<<<freebsd_iostat:sep(0)>>>"
+    date +%s
+    run iostat -d -x -I
+}
+
 interfaces() {
     echo "<<<freebsd_if:sep(0)>>>"
     rc=0
@@ -262,6 +268,7 @@ uptime_; note uptime $?
 filesystems; note df $?
 mounts; note mounts $?
 interfaces; note interfaces $?
+diskio; note diskio $?
 zfs; note zfs $?
 smart; note smart $?
 raid_controllers; note megaraid $?

@@ -33,7 +33,10 @@ from watchkeeper.checkapi import (
     to_int,
 )
 
-WHOLE_DISK = re.compile(r"(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|md\d+|dm-\d+)")
+WHOLE_DISK = re.compile(r"(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|md\d+|dm-\d+"
+                        r"|ada\d+|da\d+|nvd\d+|nda\d+|mfid\d+|mfisyspd\d+|vtbd\d+|xbd\d+|mmcsd\d+)")
+"""Whole disks by their names on Linux and, after `dm-`, on FreeBSD (ATA, SCSI/USB, NVMe, MegaRAID
+volumes and JBOD disks, virtio, Xen, SD cards)."""
 
 
 @dataclass(frozen=True, slots=True)
