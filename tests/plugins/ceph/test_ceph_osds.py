@@ -84,8 +84,10 @@ def test_the_parser_and_check_never_raise(tree: object, ratios: object) -> None:
         assert check(data, name).state in (State.OK, State.WARN, State.CRIT, State.UNKNOWN)
 
 
-@given(st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=True, allow_infinity=True))
-def test_huge_and_odd_numbers_are_read_or_ignored(kb: int, utilization: float) -> None:
+@given(st.one_of(st.integers(min_value=-(10**30), max_value=10**30), st.sampled_from([1e308, -1e308, 2.0**53])),
+       st.floats(allow_nan=True, allow_infinity=True))
+def test_huge_and_odd_numbers_are_read_or_ignored(kb: float, utilization: float) -> None:
+    """1e308 KiB is finite, but not once made bytes: the fuzzer found the overflow."""
     tree = {"nodes": [{"id": 0, "name": "osd.0", "type": "osd", "status": "up", "reweight": 1, "kb": kb,
                        "kb_used": kb, "utilization": utilization, "pgs": kb}]}
     data = parse_ceph_osd_df([[json.dumps(tree)]])

@@ -64,3 +64,10 @@ def test_the_battery_normal_and_a_missing_pack() -> None:
         "Status: normal", "Status: PACK_MISSING, VOLTAGE_LOW").splitlines()
     missing = controller(extra=tuple(lines))
     assert results(check_battery("c0", NoParams(), missing, {}, 0.0))[0].state == State.CRIT
+
+
+def test_a_damaged_line_of_fifty_thousand_blanks_is_skipped_and_said() -> None:
+    lines = (OUTPUTS / "mfiutil_show_drives/unconfigured_good_after_swap.txt").read_text().splitlines()
+    raid = controller(extra=(lines[0], lines[2] + "\t" * 50_000, lines[1]))
+    assert list(raid.pds) == ["c0/e1/s0"]
+    assert raid.errors == [f"mfiutil printed a line of {len(lines[2]) + 50_000} characters; it was skipped"]

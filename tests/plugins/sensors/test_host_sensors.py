@@ -87,3 +87,11 @@ def test_any_lines_parse_or_are_unparsed_never_crash(lines: list[str]) -> None:
     for name, sensor in (sensors or {}).items():
         list(check_temperature(name, TemperatureParams(), sensors or {}, {}, 0.0))
         assert sensor.kind
+
+
+def test_a_reading_followed_by_200_000_digits_is_read_in_linear_time() -> None:
+    """The fuzzer's find: a limits text without `=` made the limit pattern quadratic (40 s)."""
+    line = next(line for line in LM.splitlines() if line.startswith("Core 0:"))
+    table: StringTable = [["[lm-sensors]"], ["coretemp-isa-0000"], [line + "9" * 200_000]]
+    parsed = parse_host_sensors(table)
+    assert parsed is not None

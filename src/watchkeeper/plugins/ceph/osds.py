@@ -62,6 +62,13 @@ def _number(entry: dict[str, object], key: str) -> float:
     return 0.0 if value is None else value
 
 
+def _whole(entry: dict[str, object], key: str, scale: int = 1) -> int:
+    """A count or size as an int; 0 for one no cluster has (beyond 2**53 before scaling), which
+    would otherwise overflow to infinity when scaled."""
+    value = _number(entry, key)
+    return int(value * scale) if 0 <= value < 2**53 else 0
+
+
 def parse_ceph_osd_df(table: StringTable) -> CephOsds:
     lines = [" ".join(row) for row in table]
     section = CephOsds()
@@ -82,9 +89,9 @@ def parse_ceph_osd_df(table: StringTable) -> CephOsds:
             continue
         section.osds[name] = Osd(
             name=name, host=host_of.get(node.get("id"), "?"), up=node.get("status") == "up",
-            in_=_number(node, "reweight") > 0, size_bytes=int(_number(node, "kb") * 1024),
-            used_bytes=int(_number(node, "kb_used") * 1024), utilization_percent=_number(node, "utilization"),
-            pgs=int(_number(node, "pgs")), device_class=str(node.get("device_class") or ""))
+            in_=_number(node, "reweight") > 0, size_bytes=_whole(node, "kb", 1024),
+            used_bytes=_whole(node, "kb_used", 1024), utilization_percent=_number(node, "utilization"),
+            pgs=_whole(node, "pgs"), device_class=str(node.get("device_class") or ""))
     ratios = load_json(lines[1]) if len(lines) > 1 and not lines[1].startswith("watchkeeper-error:") else None
     if isinstance(ratios, dict):
         found = tuple(_number(ratios, key) for key in ("nearfull_ratio", "backfillfull_ratio", "full_ratio"))

@@ -29,6 +29,9 @@ _DRIVE = re.compile(r"^\s*\d{1,5} \(\s*([^)]*)\) (.+?)(?: <(.*?)>(?: \S+)?)?"
 VD_WORDS = {"OPTIMAL": "Optl", "PARTIALLY DEGRADED": "Pdgd", "DEGRADED": "Dgrd", "OFFLINE": "OfLn"}
 PD_WORDS = {"ONLINE": "Onln", "UNCONFIGURED GOOD": "UGood", "UNCONFIGURED BAD": "UBad", "HOT SPARE": "GHS",
             "OFFLINE": "Offln", "FAILED": "Failed", "REBUILD": "Rbld", "COPYBACK": "Cpybck", "JBOD": "JBOD"}
+MAX_LINE = 512
+"""mfiutil's lines are short; a longer one is damaged output, and the row patterns (which must
+find the state before the cache column) would take quadratic time over it."""
 BAD_BATTERY = ("PACK_MISSING", "VOLTAGE_LOW", "TEMPERATURE_HIGH", "LEARN_CYCLE_FAIL", "LEARN_CYCLE_TIMEOUT",
                "I2C_ERROR_DETECT")
 
@@ -37,6 +40,9 @@ def read(raid: MegaRaid, lines: list[str]) -> None:
     controller, part = "0", ""
     battery: Battery | None = None
     for line in lines:
+        if len(line) > MAX_LINE:
+            raid.errors.append(f"mfiutil printed a line of {len(line)} characters; it was skipped")
+            continue
         head = _CONTROLLER.match(line)
         if head is not None:
             controller, part = head.group(2), head.group(3)

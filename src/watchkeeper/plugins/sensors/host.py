@@ -29,7 +29,8 @@ from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_
 from watchkeeper.plugins.sensors.model import Sensor, Sensors, unique_names
 
 _READING = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(°C|C|RPM|V|W|A|mW|mV)?$")
-_LIMIT = re.compile(r"(\w[\w ]*?)\s*=\s*([+-]?\d+(?:\.\d+)?)")
+_LIMIT = re.compile(r"(\w[\w ]{0,40}?)\s*=\s*([+-]?\d{1,20}(?:\.\d{1,20})?)")
+"""`high = +80.0`: the name is bounded, or a long line without `=` costs quadratic time."""
 _LM_KINDS = {"°C": ("temperature", "°C"), "C": ("temperature", "°C"), "RPM": ("fan", "rpm"), "V": ("voltage", "V"),
              "mV": ("voltage", "V"), "W": ("power", "W"), "mW": ("power", "W"), "A": ("current", "A")}
 _IPMI_UNITS = {"degrees C": ("temperature", "°C"), "RPM": ("fan", "rpm"), "Volts": ("voltage", "V"),
