@@ -49,7 +49,8 @@ STANDINS = {
     "geom": 'cat "{geom}"',
     "freebsd-version": 'case "$1" in -k) echo 13.1-RELEASE-p6 ;; *) echo 13.1-RELEASE-p5 ;; esac',
     "freebsd-update": 'cat "{freebsd_update}"',
-    "pkg": 'case "$1" in -N) exit 0 ;; audit) cat "{pkg_audit}"; exit 1 ;; esac',
+    "pkg": 'case "$1" in -N) exit 0 ;; audit) cat "{pkg_audit}"; exit 1 ;; version) cat "{pkg_version}" ;; esac',
+    "etcupdate": 'cat "{etcupdate}"',
     "hostname": "echo freebsd14",
     "date": 'case "$1" in +%s) echo 1789900897 ;; *) exec /bin/date "$@" ;; esac',
     "uname": 'case "$1" in -r) echo 14.5-RELEASE ;; -m) echo amd64 ;; *) echo FreeBSD ;; esac',
@@ -68,6 +69,8 @@ FILES = {
     "geom": "geom_disk_list/ceph_volume_ada3_ssd.txt",
     "freebsd_update": "freebsd_update_fetch/92_release_updates_and_eol.txt",
     "pkg_audit": "pkg_audit/opnsense_131_one_vulnerable.txt",
+    "pkg_version": "pkg_version/vuls_mixed.txt",
+    "etcupdate": "etcupdate_status/source_format_two_conflicts.txt",
 }
 
 
@@ -83,8 +86,14 @@ def host(tmp_path: Path, **replace: str) -> dict[str, str]:
     dev = tmp_path / "dev"
     dev.mkdir(exist_ok=True)
     (dev / "mfi0").touch()
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True, exist_ok=True)
+    (root / "var/db/etcupdate").mkdir(parents=True, exist_ok=True)
+    (root / "etc/passwd").write_text("root:*:0:0:Charlie &:/root:/bin/csh\n"
+                                     "nobody:*:65534:65534:Unprivileged user:/nonexistent:/usr/sbin/nologin\n")
     return {"PATH": f"{bin_dir}:/usr/bin:/bin", "WATCHKEEPER_AGENT_STATE_DIR": str(tmp_path / "state"),
-            "WATCHKEEPER_AGENT_DEV": str(dev), "WATCHKEEPER_AGENT_WAIT": "1", "LC_ALL": "C"}
+            "WATCHKEEPER_AGENT_DEV": str(dev), "WATCHKEEPER_AGENT_ROOT": str(root), "WATCHKEEPER_AGENT_WAIT": "1",
+            "LC_ALL": "C"}
 
 
 SHELLS = {"dash": ["dash"], "busybox": ["busybox", "sh"]}
@@ -116,7 +125,8 @@ def test_every_collector_prints_its_section_and_nothing_fails(shell: str, tmp_pa
     split = split_sections(run_agent(shell, env))
     assert {"check_mk", "freebsd_load", "freebsd_cpu", "freebsd_mem", "freebsd_uptime", "freebsd_df", "mounts",
             "freebsd_if", "freebsd_iostat", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed",
-            "freebsd_update", "pkg_audit"} <= set(split.sections)
+            "freebsd_update", "pkg_audit", "pkg_version", "config_unmerged",
+            "ssh_authorized_keys"} <= set(split.sections)
     header = [" ".join(row) for row in split.sections["check_mk"]]
     assert "AgentOS: freebsd" in header and not any(line.startswith("FailedCollectors") for line in header)
     assert split.sections["freebsd_update"][0][0].startswith("made ")
@@ -147,6 +157,10 @@ def test_a_freebsd_host_gets_the_services_a_linux_host_has_and_its_own(tmp_path:
     assert "9.2-RELEASE-p17" in found["FreeBSD updates"].summary
     assert found["Vulnerable packages"].state == State.WARN
     assert "py39-setuptools-63.1.0" in found["Vulnerable packages"].summary
+    assert found["Package updates"].state == State.WARN  # teTeX-base is orphaned
+    assert "2 packages have updates: bash-4.2.45, gettext-0.18.3.1" in found["Package updates"].summary
+    assert found["Unmerged configuration"].state == State.WARN
+    assert "/etc/rc.conf, /etc/ssh/sshd_config" in found["Unmerged configuration"].summary
 
 
 def test_the_seeds_mfid0_that_now_names_the_vm_lun_is_crit(tmp_path: Path) -> None:
@@ -182,7 +196,7 @@ def test_cached_fetches_are_private_to_root(tmp_path: Path) -> None:
     state = Path(env["WATCHKEEPER_AGENT_STATE_DIR"])
     assert state.stat().st_mode & 0o777 == 0o700
     assert {path.name: path.stat().st_mode & 0o777 for path in state.iterdir()} == {
-        "freebsd-update": 0o600, "pkg-audit": 0o600}
+        "freebsd-update": 0o600, "pkg-audit": 0o600, "pkg-version": 0o600}
 
 
 def test_without_the_tools_of_a_section_the_section_is_left_out(tmp_path: Path) -> None:
@@ -233,3 +247,31 @@ async def test_the_os_option_skips_the_question(freebsd_sshd: SshServer, tmp_pat
         await ssh.close()
     assert "python3 -" in ssh.agent and "from the host option os" in ssh.agent
     assert "mem" in split_sections(output.data).sections  # the Python agent ran, not the sh one
+
+
+def test_authorized_keys_are_fingerprinted_by_ssh_keygen_and_a_marker_in_etc_is_found(tmp_path: Path) -> None:
+    if shutil.which("ssh-keygen") is None:
+        missing("ssh-keygen (Debian package openssh-client)")
+    env = host(tmp_path)
+    root = Path(env["WATCHKEEPER_AGENT_ROOT"])
+    keys = root / "root/.ssh"
+    keys.mkdir(parents=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "admin@laptop", "-f", str(tmp_path / "k1")],
+                   check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "backup", "-f",
+                    str(tmp_path / "k2")], check=True)
+    first, second = (tmp_path / "k1.pub").read_text().strip(), (tmp_path / "k2.pub").read_text().strip()
+    (keys / "authorized_keys").write_text(f"# keys\n{first}\ncommand=\"/usr/local/bin/backup\",no-pty {second}\n"
+                                          "this is no key\n")
+    (root / "etc/ssh").mkdir()
+    (root / "etc/ssh/sshd_config").write_text("Port 22\n<<<<<<< ours\nPermitRootLogin no\n=======\n>>>>>>> theirs\n")
+    split = split_sections(run_agent("busybox", env))
+    rows = split.sections["ssh_authorized_keys"]
+    expected = [subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", str(tmp_path / name)], check=True,
+                               capture_output=True, text=True).stdout.split()[1] for name in ("k1.pub", "k2.pub")]
+    path = "/root/.ssh/authorized_keys"
+    assert rows == [["root", path, "ssh-ed25519", expected[0], "admin@laptop", "-"],
+                    ["root", path, "ssh-rsa", expected[1], "backup", "options"],
+                    ["root", path, "unreadable", "-", "-", "-"]]
+    markers = [row for row in split.sections["config_unmerged"] if row[0] == "marker"]
+    assert markers == [["marker", "/etc/ssh/sshd_config", "2"]]

@@ -16,6 +16,10 @@ TIMEOUT="${WATCHKEEPER_TIMEOUT:-20}"
 FETCH_TIMEOUT="${WATCHKEEPER_FETCH_TIMEOUT:-900}"
 STATE_DIR="${WATCHKEEPER_AGENT_STATE_DIR:-/var/db/watchkeeper-agent}"
 DEV="${WATCHKEEPER_AGENT_DEV:-/dev}"
+ROOT="${WATCHKEEPER_AGENT_ROOT:-}"
+TAB=$(printf '\t')
+SSH_KEY_TYPES="ssh-rsa ssh-dss ssh-ed25519 ecdsa-sha2-nistp256 ecdsa-sha2-nistp384 ecdsa-sha2-nistp521 \
+sk-ssh-ed25519@openssh.com sk-ecdsa-sha2-nistp256@openssh.com"
 FAILED=""
 umask 077
 
@@ -254,6 +258,85 @@ freebsd_update() {
     cached freebsd-update 21600 env PAGER=cat freebsd-update --not-running-from-cron fetch
 }
 
+pkg_version() {
+    have pkg || return 0
+    pkg -N >/dev/null 2>&1 || return 0
+    echo "<<<pkg_version:sep(0)>>>"
+    cached pkg-version 21600 pkg version -vRL=
+}
+
+# Files in /etc that a merge left unfinished: etcupdate's conflicts and warnings, and any file
+# holding a conflict marker (a hand merge, or mergemaster's).
+unmerged_config() {
+    echo "<<<config_unmerged:sep(9)>>>"
+    rc=0
+    if have etcupdate && [ -d "$ROOT/var/db/etcupdate" ]; then
+        run etcupdate status -D "${ROOT:-/}" 2>/dev/null | awk -v tab="$TAB" '
+            /^  C / { sub(/^  C /, ""); print "conflict" tab $0; next }
+            /^Warnings:/ { warnings = 1; next }
+            warnings && /^  / { sub(/^  /, ""); print "warning" tab $0 }'
+    fi
+    markers=$(run grep -rIn -m 1 -E '^(<<<<<<<|>>>>>>>)' "$ROOT/etc" 2>/dev/null)
+    [ "$?" -eq 124 ] && rc=124
+    [ -n "$markers" ] && printf '%s\n' "$markers" | awk -v tab="$TAB" -v root="$ROOT" '{
+        path = $0; sub(/:[0-9]+:.*$/, "", path); line = substr($0, length(path) + 2); sub(/:.*$/, "", line)
+        print "marker" tab substr(path, length(root) + 1) tab line }'
+    files=$(find "$ROOT/etc" -type f 2>/dev/null | wc -l | tr -d ' ')
+    cut="-"
+    [ "$rc" -eq 124 ] && cut="time"
+    echo "scanned${TAB}${files}${TAB}${cut}${TAB}0"
+    return "$rc"
+}
+
+# The keys that may log in, per user: type, SHA256 fingerprint (from ssh-keygen), comment and
+# whether the line carries options. Never a key itself.
+ssh_keys() {
+    have ssh-keygen || return 0
+    patterns=""
+    if have sshd; then
+        patterns=$(run sshd -T -C user=root,host=localhost,addr=127.0.0.1 2>/dev/null \
+            | awk 'tolower($1) == "authorizedkeysfile" { $1 = ""; print }')
+    fi
+    [ -n "$patterns" ] || patterns=".ssh/authorized_keys .ssh/authorized_keys2"
+    key_file=$(mktemp "${TMPDIR:-/tmp}/watchkeeper-key.XXXXXX") || return 1
+    echo "<<<ssh_authorized_keys:sep(9)>>>"
+    awk -F: 'NF >= 7 && $6 ~ /^\// { print $1 ":" $6 }' "$ROOT/etc/passwd" | while IFS=: read -r user home; do
+        for pattern in $patterns; do
+            [ "$pattern" = none ] && continue
+            path=$(printf '%s\n' "$pattern" | awk -v h="$home" -v u="$user" '{
+                out = ""; s = $0
+                while ((i = index(s, "%")) > 0) {
+                    c = substr(s, i + 1, 1); out = out substr(s, 1, i - 1)
+                    out = out (c == "h" ? h : c == "u" ? u : c == "%" ? "%" : "%" c); s = substr(s, i + 2)
+                }
+                out = out s; if (substr(out, 1, 1) != "/") out = h "/" out; print out }')
+            [ -e "$ROOT$path" ] || continue
+            if [ ! -r "$ROOT$path" ]; then
+                printf '%s\t%s\tnoaccess\t-\t-\t-\n' "$user" "$path"
+                continue
+            fi
+            head -n 2000 "$ROOT$path" | awk -v types=" $SSH_KEY_TYPES " -v tab="$TAB" '
+                /^[ \t]*(#|$)/ { next }
+                { for (i = 1; i < NF; i++) if (index(types, " " $i " ")) {
+                      comment = ""; for (j = i + 2; j <= NF; j++) comment = comment (j > i + 2 ? " " : "") $j
+                      print $i tab $(i + 1) tab comment tab (i > 1 ? "options" : "-"); next }
+                  print "unreadable" }' | while IFS="$TAB" read -r type blob comment options; do
+                fingerprint=""
+                if [ "$type" != unreadable ]; then
+                    printf '%s %s\n' "$type" "$blob" >"$key_file"
+                    fingerprint=$(ssh-keygen -l -E sha256 -f "$key_file" 2>/dev/null | awk '{ print $2 }')
+                fi
+                if [ -z "$fingerprint" ]; then
+                    printf '%s\t%s\tunreadable\t-\t-\t-\n' "$user" "$path"
+                else
+                    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$user" "$path" "$type" "$fingerprint" "$comment" "$options"
+                fi
+            done
+        done
+    done
+    rm -f "$key_file"
+}
+
 pkg_audit() {
     have pkg || return 0
     pkg -N >/dev/null 2>&1 || return 0  # pkg(8) is only the bootstrap until a package is installed
@@ -277,6 +360,9 @@ disks; note disks $?
 reboot_needed; note reboot_needed $?
 freebsd_update; note freebsd_update $?
 pkg_audit; note pkg_audit $?
+pkg_version; note pkg_version $?
+unmerged_config; note unmerged_config $?
+ssh_keys; note ssh_keys $?
 if [ -n "$FAILED" ]; then
     echo "<<<check_mk>>>"
     echo "FailedCollectors:$FAILED"

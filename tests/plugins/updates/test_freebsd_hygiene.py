@@ -1,5 +1,6 @@
-"""`FreeBSD updates` and `Vulnerable packages` on real freebsd-update and pkg audit outputs, as the
-FreeBSD agent prints them from its background cache (`made TIME MAX_AGE`, `exit N`, the output)."""
+"""FreeBSD's hygiene services: `FreeBSD updates`, `Vulnerable packages` and `Package updates` on
+real freebsd-update, pkg audit and pkg version outputs, as the FreeBSD agent prints them from its
+background cache (`made TIME MAX_AGE`, `exit N`, the output), and etcupdate's conflicts."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 
 from tests.conftest import results
 from watchkeeper.checkapi import Pending, SectionUnparsed, State, StringTable
+from watchkeeper.plugins.config_files.unmerged import UnmergedParams, check_config_unmerged, parse_config_unmerged
 from watchkeeper.plugins.updates.freebsd_update import FreebsdUpdateParams, check_freebsd_update, parse_freebsd_update
 from watchkeeper.plugins.updates.pkg_audit import AuditParams, check_pkg_audit, parse_pkg_audit
+from watchkeeper.plugins.updates.pkg_version import PkgVersionParams, check_pkg_version, parse_pkg_version
 
 OUTPUTS = Path(__file__).resolve().parents[2] / "agent_outputs" / "freebsd"
 NOW = 1_790_000_000.0
@@ -75,3 +78,27 @@ def test_pkg_audit_that_could_not_fetch_the_database_is_unknown() -> None:
                                ["pkg: cannot open vulnxml file: No such file or directory"]])
     found = results(check_pkg_audit("", AuditParams(), section, {}, NOW))
     assert found[0].state == State.UNKNOWN and "cannot open vulnxml" in found[0].summary
+
+
+def test_pkg_version_names_the_outdated_and_the_orphaned() -> None:
+    section = parse_pkg_version(cached("pkg_version/vuls_mixed.txt"))
+    assert [(o.package, o.available) for o in section.outdated] == [("bash-4.2.45", "4.3.42_1"),
+                                                                    ("gettext-0.18.3.1", "0.19.7")]
+    found = results(check_pkg_version("", PkgVersionParams(), section, {}, NOW))
+    assert [(r.state, r.summary) for r in found] == [
+        (State.OK, "2 packages have updates: bash-4.2.45, gettext-0.18.3.1"),
+        (State.WARN, "1 packages are no longer in the repository and get no fixes: teTeX-base-3.0_25")]
+
+
+def test_etcupdates_conflicts_are_warn_and_its_warnings_are_told() -> None:
+    rows = [line.split("\t") for line in [
+        *("conflict\t" + line.strip()[2:] for line in (OUTPUTS / "etcupdate_status/source_format_two_conflicts.txt")
+          .read_text().splitlines() if line.startswith("  C ")),
+        "warning\tNeeds update: /etc/mail/aliases.db (requires manual update via newaliases(1))",
+        "scanned\t412\t-\t0"]]
+    found = results(check_config_unmerged("", UnmergedParams(), parse_config_unmerged(rows), {}, NOW))
+    assert [(r.state, r.summary) for r in found] == [
+        (State.WARN, "etcupdate left 2 conflicts to resolve: /etc/rc.conf, /etc/ssh/sshd_config; "
+                     "run `etcupdate resolve`"),
+        (State.OK, "etcupdate asked for: Needs update: /etc/mail/aliases.db (requires manual update via "
+                   "newaliases(1))")]

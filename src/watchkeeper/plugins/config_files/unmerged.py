@@ -4,12 +4,16 @@ merge by hand) left behind in /etc.
     marker	/etc/ssh/sshd_config	41
     leftover	/etc/default/grub.dpkg-dist	1796000000	1790000000
     leftover	/etc/nginx/nginx.conf.rpmnew	1796000000	-
+    conflict	/etc/rc.conf
+    warning	Needs update: /etc/mail/aliases.db (requires manual update via newaliases(1))
     scanned	1345	-	3
 
 `marker`: a file with a `<<<<<<<` or `>>>>>>>` line (its first one's number), which the service
 that reads it will choke on or silently misread; `leftover`: a `.dpkg-dist`, `.dpkg-new`,
 `.dpkg-old`, `.ucf-dist`, `.ucf-old`, `.rpmnew` or `.rpmsave` file newer than the file it
-shadows (`-`: that file is gone), a maintainer's version nobody merged; `scanned`: files looked
+shadows (`-`: that file is gone), a maintainer's version nobody merged; `conflict` and `warning`:
+FreeBSD's `etcupdate status` (a merge it left for `etcupdate resolve`, and what it asks to be
+done by hand, which stays listed until the next update); `scanned`: files looked
 at, why the scan stopped early (`files`, `bytes`, `time`; `-` when it did not) and how many
 files it could not read (an agent that does not run as root). The agent
 bounds the scan in files, bytes and time; a cut scan is told, not hidden.
@@ -48,6 +52,8 @@ class Leftover:
 class Unmerged:
     markers: dict[str, int] = field(default_factory=dict)
     leftovers: list[Leftover] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     scanned: int | None = None
     cut: str = ""
     unreadable: int = 0
@@ -70,11 +76,15 @@ def parse_config_unmerged(table: StringTable) -> Unmerged:
             found.markers[row[1]] = int(row[2]) if row[2].isdecimal() and len(row[2]) < 10 else 0
         elif kind == "leftover" and len(row) >= 4:
             found.leftovers.append(Leftover(row[1], to_float(row[2]), to_float(row[3])))
+        elif kind == "conflict" and len(row) >= 2:
+            found.conflicts.append(row[1])
+        elif kind == "warning" and len(row) >= 2:
+            found.warnings.append(" ".join(row[1:]))
         elif kind == "scanned" and len(row) >= 3 and row[1].isdecimal() and len(row[1]) < 10:
             found.scanned, found.cut = int(row[1]), "" if row[2] == "-" else row[2]
             found.unreadable = int(row[3]) if len(row) > 3 and row[3].isdecimal() and len(row[3]) < 10 else 0
         elif row:
-            found.unread.append(f"not a marker, leftover or scanned line: {' '.join(row)[:200]}")
+            found.unread.append(f"not a marker, leftover, conflict, warning or scanned line: {' '.join(row)[:200]}")
     if found.scanned is None:
         raise SectionUnparsed("no `scanned` line: the agent's scan of /etc did not finish")
     return found
@@ -91,6 +101,11 @@ def check_config_unmerged(item: str, params: UnmergedParams, section: Unmerged, 
 
     markers = sorted(path for path in section.markers if wanted(path))
     leftovers = [leftover for leftover in section.leftovers if wanted(leftover.path)]
+    conflicts = sorted(path for path in section.conflicts if wanted(path))
+    if conflicts:
+        yield Result(State(params.state), f"etcupdate left {len(conflicts)} conflicts to resolve: "
+                     + render.listing(conflicts) + "; run `etcupdate resolve`",
+                     details="Unresolved etcupdate merges: " + ", ".join(conflicts))
     if markers:
         yield Result(State(params.state), f"{len(markers)} files hold merge conflict markers: "
                      + render.listing([f"{path} (line {section.markers[path]})" for path in markers]),
@@ -100,8 +115,11 @@ def check_config_unmerged(item: str, params: UnmergedParams, section: Unmerged, 
         yield Result(State(params.state), f"{len(leftovers)} package leftovers newer than the file they shadow: "
                      + render.listing(described),
                      details="Merge each into its file (or delete it): " + "; ".join(described))
-    if not markers and not leftovers:
-        ignored = len(section.markers) + len(section.leftovers)
+    if section.warnings:
+        yield Result(State.OK, f"etcupdate asked for: {render.listing(section.warnings)}",
+                     details="etcupdate's warnings from its last update: " + "; ".join(section.warnings))
+    if not markers and not leftovers and not conflicts:
+        ignored = len(section.markers) + len(section.leftovers) + len(section.conflicts)
         yield Result(State.OK, f"nothing left unmerged in {section.scanned} files"
                      + (f" ({ignored} ignored by rule)" if ignored else ""))
     if section.unreadable:
