@@ -83,6 +83,14 @@ def test_filesystems_get_their_type_from_mount_p_and_pseudo_filesystems_are_left
     assert space["/boot/efi"].inodes_total is None  # msdosfs has no inode table
 
 
+def test_the_block_size_comes_from_dfs_header() -> None:
+    df = (OUTPUTS / "df_kP/freebsd14_5_vm.txt").read_text().splitlines()
+    halved = [df[0].replace("1024-blocks", "512-blocks")] + [  # what `df -kP` prints: -P after -k means 512
+        line.replace("5061648 2466536 2190184", "10123296 4933072 4380368") for line in df[1:]]
+    space = parse_freebsd_df([["[df]"], *([line] for line in halved)])
+    assert space["/"].size_bytes == 5061648 * 1024
+
+
 def test_mount_p_reads_like_proc_mounts_and_async_is_an_unsafe_option() -> None:
     mounts = parse_mounts([line.split() for line in (OUTPUTS / "mount_p/freebsd14_5_vm.txt").read_text().splitlines()])
     assert (mounts["/"].device, mounts["/"].fs_type, mounts["/"].options) == ("/dev/gpt/rootfs", "ufs", ("rw",))

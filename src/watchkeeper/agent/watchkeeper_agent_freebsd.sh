@@ -143,7 +143,7 @@ filesystems() {
     echo "<<<freebsd_df:sep(0)>>>"
     rc=0
     echo "[df]"
-    run df -kPl || rc=$?
+    run df -Pkl || rc=$?  # -P sets 512-byte blocks: -k must come after it
     echo "[inodes]"
     run df -kil || rc=$?
     echo "[mounts]"

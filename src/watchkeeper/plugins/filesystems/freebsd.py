@@ -1,4 +1,4 @@
-"""Filesystem space and inodes on FreeBSD, from `<<<freebsd_df>>>`: `df -kPl`, `df -kil` and
+"""Filesystem space and inodes on FreeBSD, from `<<<freebsd_df>>>`: `df -Pkl`, `df -kil` and
 `mount -p` (FreeBSD's df prints no type column; mount -p gives each mount point's type).
 
     [df]
@@ -10,15 +10,20 @@
     [mounts]
     /dev/gpt/rootfs		/			ufs	rw		1 1
 
+The block size is read from the header (`1024-blocks`, `1K-blocks`, `512-blocks`): FreeBSD's df
+applies `-P` and `-k` in order, and `-P` alone means 512-byte blocks.
 Kernel and stacked filesystems (devfs, fdescfs, procfs, nullfs, ...) are left out: their fill
 says nothing about storage. msdosfs and ZFS have no inode table to report (0 inodes): no inode use.
 """
 
 from __future__ import annotations
 
+import re
+
 from watchkeeper.checkapi import AgentSection, StringTable, to_int
 from watchkeeper.plugins.filesystems.df import Filesystem
 
+_BLOCKS = re.compile(r"\b(\d{1,7})(K?)-blocks\b")
 PSEUDO_FS = frozenset({"devfs", "fdescfs", "procfs", "linprocfs", "linsysfs", "nullfs", "unionfs", "autofs",
                        "mqueuefs", "tmpfs", "cd9660"})
 
@@ -40,6 +45,15 @@ def _blocks(row: str) -> tuple[str, list[int], str] | None:
             return None
         return " ".join(fields[:index]), [n or 0 for n in numbers], mountpoint
     return None
+
+
+def _block_size(lines: list[str]) -> int:
+    """Bytes per block from df's header; KiB when there is no header."""
+    for line in lines[:1]:
+        found = _BLOCKS.search(line)
+        if found is not None:
+            return int(found.group(1)) * (1024 if found.group(2) else 1) or 1024
+    return 1024
 
 
 def _blocks_of(table: StringTable) -> dict[str, list[str]]:
@@ -68,6 +82,7 @@ def parse_freebsd_df(table: StringTable) -> dict[str, Filesystem]:
             used, free = parsed[1][3], parsed[1][4]
             inodes.setdefault(parsed[2], (used + free, used))
     space: dict[str, Filesystem] = {}
+    block = _block_size(blocks.get("df", []))
     for line in blocks.get("df", []):
         parsed = _blocks(line)
         if parsed is None:
@@ -77,7 +92,7 @@ def parse_freebsd_df(table: StringTable) -> dict[str, Filesystem]:
         if fs_type in PSEUDO_FS or mountpoint in space:
             continue
         total_inodes, used_inodes = inodes.get(mountpoint, (0, 0))
-        space[mountpoint] = Filesystem(device, fs_type, size * 1024, used * 1024, avail * 1024,
+        space[mountpoint] = Filesystem(device, fs_type, size * block, used * block, avail * block,
                                        total_inodes or None, used_inodes if total_inodes else None)
     return space
 
