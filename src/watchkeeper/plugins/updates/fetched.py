@@ -11,6 +11,7 @@ stale once it is older than two refresh intervals (the fetch stopped running or 
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from watchkeeper.checkapi import Pending, Result, SectionUnparsed, State, StringTable, render, to_int
@@ -53,3 +54,29 @@ def fetched_age(fetched: Fetched, what: str, now: float) -> Result | Pending | N
                                   f"{render.timespan(fetched.max_age_s)}): is the agent's state directory writable, "
                                   "or does the run hang?")
     return None
+
+
+def run_failure(fetched: Fetched, understood: bool, what: str) -> str:
+    """Why a finished run gave nothing to judge: its last line, or how it ended; empty when its
+    output was understood (or it has not run yet). A run that succeeded and printed only lines
+    the parser does not know is unparsed output, not a failure of the tool."""
+    if not fetched.made or understood:
+        return ""
+    last = next((line.strip() for line in reversed(fetched.lines) if line.strip()), "")
+    if fetched.exit_code == 0 and last:
+        raise SectionUnparsed(f"{what} printed nothing this parser knows: {last[:100]!r}")
+    return last or (f"{what} printed nothing" if fetched.exit_code == 0 else f"{what} exited with {fetched.exit_code}")
+
+
+def fetched_state(fetched: Fetched, error: str, what: str, now: float) -> Generator[Result | Pending, None, bool]:
+    """What the cache's age and the run's failure say (`yield from` it); returns whether there is
+    a result to judge."""
+    stale = fetched_age(fetched, what, now)
+    if stale is not None:
+        yield stale
+        if fetched.made <= 0:
+            return False
+    if error:
+        yield Result(State.UNKNOWN, f"{what} failed: {error}")
+        return False
+    return True

@@ -26,13 +26,12 @@ from watchkeeper.checkapi import (
     DiscoveryResult,
     Metric,
     Result,
-    SectionUnparsed,
     Service,
     State,
     StringTable,
     ValueStore,
 )
-from watchkeeper.plugins.updates.fetched import Fetched, fetched_age, parse_fetched
+from watchkeeper.plugins.updates.fetched import Fetched, fetched_state, parse_fetched, run_failure
 
 _LISTING = re.compile(r"^The following files will be (added|updated|removed) as part of updating to\s*(\S*?):?$")
 _EOL = re.compile(r"^WARNING: (.+?) (HAS PASSED ITS END-OF-LIFE DATE|is approaching its End-of-Life date)\.")
@@ -78,11 +77,8 @@ def parse_freebsd_update(table: StringTable) -> BaseUpdates:
             found.none_needed = True
         elif not line:
             listing = ""
-    if found.fetched.made and not (found.files or found.none_needed or found.end_of_life):
-        last = next((line for line in reversed(lines) if line.strip()), "")
-        if found.fetched.exit_code == 0 and not last:
-            raise SectionUnparsed("freebsd-update printed nothing this parser knows")
-        found.error = last or f"freebsd-update exited with {found.fetched.exit_code}"
+    found.error = run_failure(found.fetched, bool(found.files or found.none_needed or found.end_of_life),
+                              "freebsd-update fetch")
     return found
 
 
@@ -92,13 +88,8 @@ def discover_freebsd_update(section: BaseUpdates) -> DiscoveryResult:
 
 def check_freebsd_update(item: str, params: FreebsdUpdateParams, section: BaseUpdates, store: ValueStore,
                          now: float) -> CheckResult:
-    stale = fetched_age(section.fetched, "freebsd-update fetch", now)
-    if stale is not None:
-        yield stale
-        if section.fetched.made <= 0:
-            return
-    if section.error:
-        yield Result(State.UNKNOWN, f"freebsd-update fetch failed: {section.error}")
+    if not (yield from fetched_state(section.fetched, section.error, "freebsd-update fetch", now)):
+        return
     waiting = sum(section.files.values())
     if waiting:
         counts = ", ".join(f"{count} {kind}" for kind, count in section.files.items() if count)

@@ -26,7 +26,6 @@ from watchkeeper.checkapi import (
     Fixed,
     Levels,
     Result,
-    SectionUnparsed,
     Service,
     State,
     StringTable,
@@ -34,7 +33,7 @@ from watchkeeper.checkapi import (
     check_levels,
     render,
 )
-from watchkeeper.plugins.updates.fetched import Fetched, fetched_age, parse_fetched
+from watchkeeper.plugins.updates.fetched import Fetched, fetched_state, parse_fetched, run_failure
 
 _VULNERABLE = re.compile(r"^(\S+) is vulnerable:$")
 _SUMMARY = re.compile(r"^(\d{1,9}) problem\(s\) in (\d{1,9}) installed package\(s\) found\.$")
@@ -78,11 +77,7 @@ def parse_pkg_audit(table: StringTable) -> Audit:
             current.vuxml.extend(_VUXML.findall(text))
         elif current is not None and " -- " in text:
             current.topics.append(text)
-    if audit.fetched.made and not audit.summarised:
-        last = next((line for line in reversed(audit.fetched.lines) if line.strip()), "")
-        if audit.fetched.exit_code == 0:
-            raise SectionUnparsed(f"pkg audit printed no `N problem(s) ... found.` line: {last[:100]!r}")
-        audit.error = last or f"pkg audit exited with {audit.fetched.exit_code}"
+    audit.error = run_failure(audit.fetched, audit.summarised, "pkg audit -F")
     return audit
 
 
@@ -91,13 +86,7 @@ def discover_pkg_audit(section: Audit) -> DiscoveryResult:
 
 
 def check_pkg_audit(item: str, params: AuditParams, section: Audit, store: ValueStore, now: float) -> CheckResult:
-    stale = fetched_age(section.fetched, "pkg audit -F", now)
-    if stale is not None:
-        yield stale
-        if section.fetched.made <= 0:
-            return
-    if section.error:
-        yield Result(State.UNKNOWN, f"pkg audit failed: {section.error}")
+    if not (yield from fetched_state(section.fetched, section.error, "pkg audit -F", now)):
         return
     names = sorted(section.findings)
     yield from check_levels(len(names), levels_upper=params.vulnerable_packages, metric_name="pkg_vulnerable",

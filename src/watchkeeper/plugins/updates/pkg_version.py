@@ -25,14 +25,13 @@ from watchkeeper.checkapi import (
     DiscoveryResult,
     Metric,
     Result,
-    SectionUnparsed,
     Service,
     State,
     StringTable,
     ValueStore,
     render,
 )
-from watchkeeper.plugins.updates.fetched import Fetched, fetched_age, parse_fetched
+from watchkeeper.plugins.updates.fetched import Fetched, fetched_state, parse_fetched, run_failure
 
 _LINE = re.compile(r"^(\S+)\s+([<>=?!*])\s+(.*)$")
 _REMOTE = re.compile(r"\((?:remote|port|index) has ([^)]+)\)")
@@ -74,11 +73,7 @@ def parse_pkg_version(table: StringTable) -> PackageVersions:
             found.outdated.append(Outdated(package, remote.group(1) if remote else ""))
         elif status == "?":
             found.orphaned.append(package)
-    if found.fetched.made and not understood:
-        last = next((line for line in reversed(found.fetched.lines) if line.strip()), "")
-        if found.fetched.exit_code == 0 and last:
-            raise SectionUnparsed(f"pkg version printed nothing this parser knows: {last[:100]!r}")
-        found.error = last or f"pkg version exited with {found.fetched.exit_code}"
+    found.error = run_failure(found.fetched, understood, "pkg version")
     return found
 
 
@@ -88,13 +83,7 @@ def discover_pkg_version(section: PackageVersions) -> DiscoveryResult:
 
 def check_pkg_version(item: str, params: PkgVersionParams, section: PackageVersions, store: ValueStore,
                       now: float) -> CheckResult:
-    stale = fetched_age(section.fetched, "pkg version", now)
-    if stale is not None:
-        yield stale
-        if section.fetched.made <= 0:
-            return
-    if section.error:
-        yield Result(State.UNKNOWN, f"pkg version failed: {section.error}")
+    if not (yield from fetched_state(section.fetched, section.error, "pkg version", now)):
         return
     if section.outdated:
         yield Result(State(params.outdated_state), f"{len(section.outdated)} packages have updates: "
