@@ -92,3 +92,11 @@ def test_huge_and_odd_numbers_are_read_or_ignored(kb: float, utilization: float)
                        "kb_used": kb, "utilization": utilization, "pgs": kb}]}
     data = parse_ceph_osd_df([[json.dumps(tree)]])
     assert check(data, "osd.0").state in (0, 1, 2, 3)
+
+
+def test_an_osd_whose_id_is_an_object_has_no_host_but_is_read() -> None:
+    """The fuzzer's find: an `id` that is a JSON object was used as a dictionary key."""
+    tree = {"nodes": [{"id": -3, "name": "vm", "type": "host", "children": [{}, 1]},
+                      {"id": {}, "name": "osd.1", "type": "osd", "status": "up", "reweight": 1, "kb": 2097152}]}
+    data = parse_ceph_osd_df([[json.dumps(tree)]])
+    assert data.osds["osd.1"].host == "?"

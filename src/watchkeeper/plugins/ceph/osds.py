@@ -62,6 +62,10 @@ def _number(entry: dict[str, object], key: str) -> float:
     return 0.0 if value is None else value
 
 
+def _host(host_of: dict[int | str, str], osd_id: object) -> str:
+    return host_of.get(osd_id, "?") if isinstance(osd_id, int | str) else "?"
+
+
 def _whole(entry: dict[str, object], key: str, scale: int = 1) -> int:
     """A count or size as an int; 0 for one no cluster has (beyond 2**53 before scaling), which
     would otherwise overflow to infinity when scaled."""
@@ -78,17 +82,18 @@ def parse_ceph_osd_df(table: StringTable) -> CephOsds:
             else "`ceph osd df tree` printed no JSON object"
         return section
     nodes = [node for node in json_list(tree.get("nodes")) if isinstance(node, dict)]
-    host_of: dict[object, str] = {}
+    host_of: dict[int | str, str] = {}
     for node in nodes:
         if node.get("type") == "host":
             for child in json_list(node.get("children")):
-                host_of[child] = str(node.get("name"))
+                if isinstance(child, int | str):  # ids are numbers; a list or object is damaged output
+                    host_of[child] = str(node.get("name"))
     for node in nodes:
         name = node.get("name")
         if node.get("type") != "osd" or not isinstance(name, str):
             continue
         section.osds[name] = Osd(
-            name=name, host=host_of.get(node.get("id"), "?"), up=node.get("status") == "up",
+            name=name, host=_host(host_of, node.get("id")), up=node.get("status") == "up",
             in_=_number(node, "reweight") > 0, size_bytes=_whole(node, "kb", 1024),
             used_bytes=_whole(node, "kb_used", 1024), utilization_percent=_number(node, "utilization"),
             pgs=_whole(node, "pgs"), device_class=str(node.get("device_class") or ""))
