@@ -51,6 +51,8 @@ STANDINS = {
     "freebsd-update": 'cat "{freebsd_update}"',
     "pkg": 'case "$1" in -N) exit 0 ;; audit) cat "{pkg_audit}"; exit 1 ;; version) cat "{pkg_version}" ;; esac',
     "etcupdate": 'cat "{etcupdate}"',
+    "pgrep": '[ "$2" = ntpd ]',
+    "ntpq": 'cat "{ntpq}"',
     "hostname": "echo freebsd14",
     "date": 'case "$1" in +%s) echo 1789900897 ;; *) exec /bin/date "$@" ;; esac',
     "uname": 'case "$1" in -r) echo 14.5-RELEASE ;; -m) echo amd64 ;; *) echo FreeBSD ;; esac',
@@ -71,6 +73,7 @@ FILES = {
     "pkg_audit": "pkg_audit/opnsense_131_one_vulnerable.txt",
     "pkg_version": "pkg_version/vuls_mixed.txt",
     "etcupdate": "etcupdate_status/source_format_two_conflicts.txt",
+    "ntpq": "../../plugins/timesync/fixtures/ntpq_p/telegraf_issue_2386_pps_syspeer.txt",
 }
 
 
@@ -124,7 +127,7 @@ def test_every_collector_prints_its_section_and_nothing_fails(shell: str, tmp_pa
     run_agent(shell, env)  # the first run starts the background fetches and waits for them
     split = split_sections(run_agent(shell, env))
     assert {"check_mk", "freebsd_load", "freebsd_cpu", "freebsd_mem", "freebsd_uptime", "freebsd_df", "mounts",
-            "freebsd_if", "freebsd_iostat", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed",
+            "freebsd_if", "freebsd_iostat", "ntp", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed",
             "freebsd_update", "pkg_audit", "pkg_version", "config_unmerged",
             "ssh_authorized_keys"} <= set(split.sections)
     header = [" ".join(row) for row in split.sections["check_mk"]]
@@ -146,6 +149,7 @@ def test_a_freebsd_host_gets_the_services_a_linux_host_has_and_its_own(tmp_path:
     assert "Interface vtnet0" in found and "Interface lo0" not in found
     assert {name for name in found if name.startswith("Disk IO")} == {f"Disk IO ada{n}" for n in range(5)}
     assert found["ZFS pool zroot"].state == State.OK
+    assert "Time sync" in found and found["Time sync"].state != State.UNKNOWN, found.get("Time sync")
     assert found["RAID VD c0/mfid1"].state == State.CRIT and "degraded" in found["RAID VD c0/mfid1"].summary
     assert found["RAID VD c0/mfid0"].state == State.OK
     assert found["RAID battery c0"].state == State.OK

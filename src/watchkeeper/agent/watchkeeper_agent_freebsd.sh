@@ -258,6 +258,22 @@ freebsd_update() {
     cached freebsd-update 21600 env PAGER=cat freebsd-update --not-running-from-cron fetch
 }
 
+# The clock, in the sections the Linux agent sends: chrony where it runs, else base ntpd (its
+# `ntpq -np` with the tally code split off, `%` for none). No daemon: no section, no service.
+timesync() {
+    if have chronyc && pgrep -x chronyd >/dev/null 2>&1; then
+        echo "<<<chrony>>>"
+        run chronyc -n tracking
+    elif have ntpq && pgrep -x ntpd >/dev/null 2>&1; then
+        peers=$(run ntpq -np) || return $?
+        echo "<<<ntp>>>"
+        printf '%s\n' "$peers" | awk '
+            /^ *(remote|=)/ || !NF { next }
+            { tally = substr($0, 1, 1); if (tally == " ") tally = "%"; rest = substr($0, 2); sub(/^ +/, "", rest)
+              print tally " " rest }'
+    fi
+}
+
 pkg_version() {
     have pkg || return 0
     pkg -N >/dev/null 2>&1 || return 0
@@ -352,6 +368,7 @@ filesystems; note df $?
 mounts; note mounts $?
 interfaces; note interfaces $?
 diskio; note diskio $?
+timesync; note timesync $?
 zfs; note zfs $?
 smart; note smart $?
 raid_controllers; note megaraid $?
