@@ -279,3 +279,17 @@ def test_authorized_keys_are_fingerprinted_by_ssh_keygen_and_a_marker_in_etc_is_
                     ["root", path, "unreadable", "-", "-", "-"]]
     markers = [row for row in split.sections["config_unmerged"] if row[0] == "marker"]
     assert markers == [["marker", "/etc/ssh/sshd_config", "2"]]
+
+
+def test_a_megaraid_lun_renumbered_onto_a_name_of_the_same_size_is_crit_by_its_volume(tmp_path: Path) -> None:
+    """The installer's new numbering again, with two LUNs of one size: only mfiutil's volume
+    list (level and name) tells them apart, since an mfid disk has no serial."""
+    volumes = (OUTPUTS / "mfiutil_show_volumes/seed_os_and_vm_luns_degraded.txt").read_text()
+    renumbered = tmp_path / "renumbered.txt"
+    renumbered.write_text(volumes.replace("mfid0", "mfidX").replace("mfid1", "mfid0").replace("mfidX", "mfid1"))
+    os_lun = real("geom_disk_list/seed_mfid0_os_lun.txt")
+    before = run_agent("dash", host(tmp_path, geom=os_lun))
+    after = run_agent("dash", host(tmp_path, geom=os_lun, volumes=str(renumbered)))
+    identity = run_after_discovery(before, after)["Block device mfid0"]
+    assert identity.state == State.CRIT
+    assert "RAID-1 os" in identity.summary and "RAID-5 vms" in identity.summary
