@@ -12,6 +12,7 @@ import getpass
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 from tests.conftest import missing, outcomes, run_after_discovery
 from tests.sshd import SshServer, running_sshd, transport
 from watchkeeper.agent import freebsd_agent_source
+from watchkeeper.agent.watchkeeper_agent import postfix_queue_summary
 from watchkeeper.checkapi import State
 from watchkeeper.collect.sections import split_sections
 
@@ -52,6 +54,7 @@ STANDINS = {
     "pkg": 'case "$1" in -N) exit 0 ;; audit) cat "{pkg_audit}"; exit 1 ;; version) cat "{pkg_version}" ;; esac',
     "etcupdate": 'cat "{etcupdate}"',
     "pgrep": '[ "$2" = ntpd ]',
+    "mailq": 'cat "{mailq}"',
     "ntpq": 'cat "{ntpq}"',
     "hostname": "echo freebsd14",
     "date": 'case "$1" in +%s) echo 1789900897 ;; *) exec /bin/date "$@" ;; esac',
@@ -74,6 +77,7 @@ FILES = {
     "pkg_version": "pkg_version/vuls_mixed.txt",
     "etcupdate": "etcupdate_status/source_format_two_conflicts.txt",
     "ntpq": "../../plugins/timesync/fixtures/ntpq_p/telegraf_issue_2386_pps_syspeer.txt",
+    "mailq": "sendmail_mailq/two_deferred.txt",
 }
 
 
@@ -127,8 +131,8 @@ def test_every_collector_prints_its_section_and_nothing_fails(shell: str, tmp_pa
     run_agent(shell, env)  # the first run starts the background fetches and waits for them
     split = split_sections(run_agent(shell, env))
     assert {"check_mk", "freebsd_load", "freebsd_cpu", "freebsd_mem", "freebsd_uptime", "freebsd_df", "mounts",
-            "freebsd_if", "freebsd_iostat", "ntp", "zfs", "megaraid", "geom_raid", "geom_disks", "reboot_needed",
-            "freebsd_update", "pkg_audit", "pkg_version", "config_unmerged",
+            "freebsd_if", "freebsd_iostat", "ntp", "mail_queue", "zfs", "megaraid", "geom_raid", "geom_disks",
+            "reboot_needed", "freebsd_update", "pkg_audit", "pkg_version", "config_unmerged",
             "ssh_authorized_keys"} <= set(split.sections)
     header = [" ".join(row) for row in split.sections["check_mk"]]
     assert "AgentOS: freebsd" in header and not any(line.startswith("FailedCollectors") for line in header)
@@ -149,6 +153,8 @@ def test_a_freebsd_host_gets_the_services_a_linux_host_has_and_its_own(tmp_path:
     assert "Interface vtnet0" in found and "Interface lo0" not in found
     assert {name for name in found if name.startswith("Disk IO")} == {f"Disk IO ada{n}" for n in range(5)}
     assert found["ZFS pool zroot"].state == State.OK
+    assert found["Mail queue"].state == State.CRIT  # the oldest has waited since September of last year
+    assert "Connection timed out with mailer.domain" in found["Mail queue"].summary
     assert "Time sync" in found and found["Time sync"].state != State.UNKNOWN, found.get("Time sync")
     assert found["RAID VD c0/mfid1"].state == State.CRIT and "degraded" in found["RAID VD c0/mfid1"].summary
     assert found["RAID VD c0/mfid0"].state == State.OK
@@ -293,3 +299,46 @@ def test_a_megaraid_lun_renumbered_onto_a_name_of_the_same_size_is_crit_by_its_v
     identity = run_after_discovery(before, after)["Block device mfid0"]
     assert identity.state == State.CRIT
     assert "RAID-1 os" in identity.summary and "RAID-5 vms" in identity.summary
+
+
+# ---------------------------------------------------------------- mail queues, summarised on the host
+def mail_rows(tmp_path: Path, standins: dict[str, str], mailer: str = "") -> list[list[str]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    env = host(tmp_path) | {"TZ": "UTC"}
+    (tmp_path / "bin" / "mailq").unlink()
+    for name, body in standins.items():
+        (tmp_path / "bin" / name).write_text(f"#!/bin/sh\n{body}\n")
+        (tmp_path / "bin" / name).chmod(0o755)
+    if mailer:
+        (Path(env["WATCHKEEPER_AGENT_ROOT"]) / "etc/mail").mkdir(parents=True)
+        (Path(env["WATCHKEEPER_AGENT_ROOT"]) / "etc/mail/mailer.conf").write_text(mailer)
+    return split_sections(run_agent("dash", env)).sections.get("mail_queue", [])
+
+
+def test_postfix_queue_is_summarised_by_awk_exactly_as_the_linux_agent_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listing = Path(__file__).resolve().parents[1] / "plugins/mail/fixtures/postqueue_p/netdata-12991-requests.txt"
+    rows = mail_rows(tmp_path, {"postqueue": f'cat "{listing}"'})
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        expected = [line.split("\t") for line in postfix_queue_summary(listing.read_text(), NOW)]  # type: ignore[no-untyped-call]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert sorted(rows) == sorted(expected)
+
+
+def test_sendmail_and_dma_queues(tmp_path: Path) -> None:
+    sendmail = mail_rows(tmp_path / "a", {"mailq": f'cat "{real("sendmail_mailq/msp_empty_mta_one.txt")}"'})
+    # Mon Sep 10 22:23 of the captured host's year (2026), in UTC as TZ says
+    assert sendmail == [["queue", "sendmail", "queued", "1", "1789078980", "9"], ["total", "sendmail", "1", "9"]]
+    dma = mail_rows(tmp_path / "b", {"mailq": f'cat "{real("dma_mailq/source_format_two.txt")}"'},
+                    mailer="sendmail\t/usr/libexec/dma\nmailq\t\t/usr/libexec/dma\n")
+    assert dma == [["queue", "dma", "queued", "2", "-", "0"]]
+
+
+def test_an_mta_that_cannot_list_its_queue_is_an_error_not_an_empty_queue(tmp_path: Path) -> None:
+    failing = 'echo "mailq: cannot chdir(/var/spool/mqueue/): Permission denied" >&2; exit 78'
+    rows = mail_rows(tmp_path, {"mailq": failing})
+    assert rows == [["error", "sendmail", "mailq: cannot chdir(/var/spool/mqueue/): Permission denied"]]

@@ -274,6 +274,78 @@ timesync() {
     fi
 }
 
+# The mail queue, summarised here however long it is, in the rows the Linux agent sends:
+#   queue MTA NAME COUNT OLDEST_EPOCH BYTES / total MTA COUNT BYTES / reason MTA COUNT TEXT
+# postfix's `postqueue -p` (active `*`, hold `!`, deferred), sendmail's `mailq` (its MTA queue and
+# the MSP's submit queue; `Total requests:`), or dma's `mailq` (IDs only: counted, not aged).
+mail_queue() {
+    if have postqueue; then
+        mta=postfix
+        listing=$(run postqueue -p 2>&1)
+    elif have mailq; then
+        mta=sendmail
+        grep -q '^mailq[[:space:]].*dma' "$ROOT/etc/mail/mailer.conf" 2>/dev/null && mta=dma
+        listing=$(run mailq 2>&1)
+    else
+        return 0
+    fi
+    status=$?
+    echo "<<<mail_queue:sep(9)>>>"
+    if [ "$status" -ne 0 ]; then  # an MTA that cannot list its queue is not an empty queue
+        printf 'error\t%s\t%s\n' "$mta" "$(printf '%s\n' "$listing" | tail -n 1 | tr '\t' ' ')"
+        return 0
+    fi
+    printf '%s\n' "$listing" | awk -v mta="$mta" -v now="$(date +%s)" -v year="$(date +%Y)" -v tz="$(date +%z)" \
+        -v tab="$TAB" '
+        function days(y, m, d,    era, yoe, doy, doe) {  # days since 1970-01-01 of a civil date
+            y -= (m <= 2); era = int((y >= 0 ? y : y - 399) / 400); yoe = y - era * 400
+            doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
+            doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
+            return era * 146097 + doe - 719468
+        }
+        function stamp(y, m, d, clock,    t) {
+            split(clock, t, ":")
+            return days(y, m, d) * 86400 + t[1] * 3600 + t[2] * 60 + t[3] - offset
+        }
+        BEGIN {
+            split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", names, " ")
+            for (i = 1; i <= 12; i++) month[names[i]] = i
+            offset = (substr(tz, 2, 2) * 3600 + substr(tz, 4, 2) * 60) * (substr(tz, 1, 1) == "-" ? -1 : 1)
+            queue = "queued"
+        }
+        /^MSP Queue status/ { queue = "submit"; next }
+        /^MTA Queue status/ { queue = "queued"; next }
+        /Total requests: / { total += $NF; have_total = 1; next }
+        /^-- [0-9]+ Kbytes in [0-9]+ Request/ { total = $5; total_bytes = $2 * 1024; have_total = 1; next }
+        /^Mail queue is empty/ { have_total = 1; next }
+        mta == "dma" && /^ID[ \t]*: / { count["queued"]++; bytes["queued"] += 0; next }
+        $1 ~ /^[A-Za-z0-9]+[*!X-]?$/ && $2 ~ /^[0-9]+$/ && ($4 in month) && $5 ~ /^[0-9]+$/ {
+            name = queue
+            if (mta == "postfix") name = ($1 ~ /[*]$/) ? "active" : ($1 ~ /!$/) ? "hold" : "deferred"
+            when = stamp(year, month[$4], $5, $6)
+            if (when > now + 86400) when = stamp(year - 1, month[$4], $5, $6)
+            count[name]++; bytes[name] += $2
+            if (!(name in oldest) || when < oldest[name]) oldest[name] = when
+            current = name; next
+        }
+        /^[ \t]+\(.*\)[ \t]*$/ && current != "" && (mta != "postfix" || current == "deferred") {
+            text = $0; sub(/^[ \t]+\(/, "", text); sub(/\)[ \t]*$/, "", text); gsub(/\t/, " ", text)
+            reasons[substr(text, 1, 300)]++
+        }
+        END {
+            for (name in count) {
+                print "queue" tab mta tab name tab count[name] tab (name in oldest ? oldest[name] : "-") tab bytes[name]
+                all += count[name]; all_bytes += bytes[name]
+            }
+            if (have_total) print "total" tab mta tab (total > all ? total : all) tab (total_bytes ? total_bytes : all_bytes)
+            for (shown = 0; shown < 5; shown++) {  # the five commonest reasons
+                best = ""; for (text in reasons) if (best == "" || reasons[text] > reasons[best]) best = text
+                if (best == "") break
+                print "reason" tab mta tab reasons[best] tab best; delete reasons[best]
+            }
+        }'
+}
+
 pkg_version() {
     have pkg || return 0
     pkg -N >/dev/null 2>&1 || return 0
@@ -369,6 +441,7 @@ mounts; note mounts $?
 interfaces; note interfaces $?
 diskio; note diskio $?
 timesync; note timesync $?
+mail_queue; note mail_queue $?
 zfs; note zfs $?
 smart; note smart $?
 raid_controllers; note megaraid $?
