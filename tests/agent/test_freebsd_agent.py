@@ -55,6 +55,7 @@ STANDINS = {
     "etcupdate": 'cat "{etcupdate}"',
     "pgrep": '[ "$2" = ntpd ]',
     "mailq": 'cat "{mailq}"',
+    "smartctl": 'case "$1" in --scan-open) cat "{smart_scan}" ;; *) cat "{smart}" ;; esac',
     "ntpq": 'cat "{ntpq}"',
     "hostname": "echo freebsd14",
     "date": 'case "$1" in +%s) echo 1789900897 ;; *) exec /bin/date "$@" ;; esac',
@@ -78,6 +79,8 @@ FILES = {
     "etcupdate": "etcupdate_status/source_format_two_conflicts.txt",
     "ntpq": "../../plugins/timesync/fixtures/ntpq_p/telegraf_issue_2386_pps_syspeer.txt",
     "mailq": "sendmail_mailq/two_deferred.txt",
+    "smart_scan": "smartctl_scan/freebsd_four_ada.txt",
+    "smart": "../../plugins/smart/fixtures/smartctl/ata_sata_hdd_healthy.txt",
 }
 
 
@@ -131,7 +134,7 @@ def test_every_collector_prints_its_section_and_nothing_fails(shell: str, tmp_pa
     run_agent(shell, env)  # the first run starts the background fetches and waits for them
     split = split_sections(run_agent(shell, env))
     assert {"check_mk", "freebsd_load", "freebsd_cpu", "freebsd_mem", "freebsd_uptime", "freebsd_df", "mounts",
-            "freebsd_if", "freebsd_iostat", "ntp", "mail_queue", "zfs", "megaraid", "geom_raid", "geom_disks",
+            "freebsd_if", "freebsd_iostat", "ntp", "mail_queue", "smart", "zfs", "megaraid", "geom_raid", "geom_disks",
             "reboot_needed", "freebsd_update", "pkg_audit", "pkg_version", "config_unmerged",
             "ssh_authorized_keys"} <= set(split.sections)
     header = [" ".join(row) for row in split.sections["check_mk"]]
@@ -153,6 +156,7 @@ def test_a_freebsd_host_gets_the_services_a_linux_host_has_and_its_own(tmp_path:
     assert "Interface vtnet0" in found and "Interface lo0" not in found
     assert {name for name in found if name.startswith("Disk IO")} == {f"Disk IO ada{n}" for n in range(5)}
     assert found["ZFS pool zroot"].state == State.OK
+    assert found["SMART /dev/ada0"].state == State.OK  # the four scanned paths are one disk (one serial)
     assert found["Mail queue"].state == State.CRIT  # the oldest has waited since September of last year
     assert "Connection timed out with mailer.domain" in found["Mail queue"].summary
     assert "Time sync" in found and found["Time sync"].state != State.UNKNOWN, found.get("Time sync")
@@ -342,3 +346,13 @@ def test_an_mta_that_cannot_list_its_queue_is_an_error_not_an_empty_queue(tmp_pa
     failing = 'echo "mailq: cannot chdir(/var/spool/mqueue/): Permission denied" >&2; exit 78'
     rows = mail_rows(tmp_path, {"mailq": failing})
     assert rows == [["error", "sendmail", "mailq: cannot chdir(/var/spool/mqueue/): Permission denied"]]
+
+
+def test_a_tool_whose_last_line_has_no_newline_does_not_swallow_the_next_header(tmp_path: Path) -> None:
+    """smartctl's real `-x` output ends without one; the next section (megaraid) vanished."""
+    env = host(tmp_path)
+    swapinfo = real("swapinfo_k/go_osstat_fixture_gpt_swapfs_2pct.txt")
+    (tmp_path / "bin" / "swapinfo").write_text(f'#!/bin/sh\nprintf "%s" "$(cat "{swapinfo}")"\n')
+    split = split_sections(run_agent("dash", env))
+    assert "freebsd_uptime" in split.sections
+    assert split.sections["freebsd_mem"][-1] == ["/dev/gpt/swapfs   1048576    16056  1032520     2%"]

@@ -27,12 +27,13 @@ have() {
     command -v "$1" >/dev/null 2>&1
 }
 
+# run COMMAND...: time-limited, and its output always ends in a newline (a tool whose last line
+# has none would otherwise swallow the next section's header).
 run() {
-    if have timeout; then
-        timeout "$TIMEOUT" "$@"
-    else
-        "$@"
-    fi
+    run_output=$(if have timeout; then timeout "$TIMEOUT" "$@"; else "$@"; fi)
+    run_status=$?
+    [ -n "$run_output" ] && printf '%s\n' "$run_output"
+    return "$run_status"
 }
 
 # note NAME STATUS: after each collector; a failure is named, never fatal.
