@@ -353,6 +353,10 @@ def test_a_tool_whose_last_line_has_no_newline_does_not_swallow_the_next_header(
     env = host(tmp_path)
     swapinfo = real("swapinfo_k/go_osstat_fixture_gpt_swapfs_2pct.txt")
     (tmp_path / "bin" / "swapinfo").write_text(f'#!/bin/sh\nprintf "%s" "$(cat "{swapinfo}")"\n')
+    audit = real("pkg_audit/opnsense_131_one_vulnerable.txt")  # and a background fetch's output
+    (tmp_path / "bin" / "pkg").write_text(
+        f'#!/bin/sh\ncase "$1" in -N) exit 0 ;; audit) printf "%s" "$(cat "{audit}")" ;; esac\n')
+    run_agent("dash", env)
     split = split_sections(run_agent("dash", env))
-    assert "freebsd_uptime" in split.sections
+    assert "freebsd_uptime" in split.sections and "pkg_version" in split.sections
     assert split.sections["freebsd_mem"][-1] == ["/dev/gpt/swapfs   1048576    16056  1032520     2%"]

@@ -97,7 +97,7 @@ refresh() {
         {
             echo "$started"
             echo "exit $status"
-            cat "$STATE_DIR/$name.new"
+            awk 1 "$STATE_DIR/$name.new"  # with a newline at its end, whatever the tool printed
         } >"$STATE_DIR/$name.tmp" && mv "$STATE_DIR/$name.tmp" "$STATE_DIR/$name"
         rm -f "$STATE_DIR/$name.new"
         rmdir "$lock"
