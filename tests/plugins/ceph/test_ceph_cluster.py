@@ -1,8 +1,9 @@
 """Ceph checks against a real Ceph 16.2 cluster (`tests/labs/ceph.py`): healthy, an OSD stopped
 (named within one check, its own service CRIT, degraded counts equal to what `ceph pg dump`
 counts), an OSD restarted (recovery rate and ETA until every copy is back), an OSD marked out,
-a pool quota neared and reached (POOL_NEAR_FULL, POOL_FULL), and the monitor stopped
-(CRIT within the agent's time limit).
+a pool quota neared and reached (POOL_NEAR_FULL, POOL_FULL), a fourth OSD added and one taken
+out (the backfill tracked with a rate and an ETA until every copy has moved), and the monitor
+stopped (CRIT within the agent's time limit).
 
 The agent runs as a real process with its configuration file naming the lab's `ceph.conf`
 and keyring, the way a user would point it at a cluster.
@@ -148,6 +149,37 @@ def test_a_pool_near_then_at_its_quota_warns_then_is_crit(lab: CephLab, tmp_path
         assert full.state == 2 and "Ceph blocks writes to this pool (POOL_FULL)" in full.summary
     finally:
         lab.ceph("osd", "pool", "set-quota", "data", "max_objects", "0")
+
+
+def test_a_fourth_osd_and_one_taken_out_are_backfilled_and_tracked_to_the_end(lab: CephLab,
+                                                                             tmp_path: Path) -> None:
+    monitor = Monitor(lab, tmp_path)
+    added = lab.add_osd()
+    lab.wait("the fourth OSD up and in", lambda: lab.osds_up_in() == (4, 4), 120)
+    lab.wait("every PG clean on four OSDs", lab.pgs_clean, 300)
+    assert monitor.check(ceph_osds, f"osd.{added}").state == 0
+    leaving = lab.osd_ids[0]
+    # a pause between recovery operations, so that the backfill lasts long enough to be watched
+    lab.ceph("config", "set", "osd", "osd_recovery_sleep", "0.2")
+    lab.ceph("osd", "out", str(leaving))
+    seen: list[Outcome] = []
+    try:
+        def moving() -> bool:
+            seen.append(monitor.check(ceph_redundancy))
+            return metric(seen[-1], "ceph_objects_misplaced") > 0 and "done in about" in seen[-1].summary
+
+        lab.wait("copies misplaced and moving, with an ETA", moving, 120)
+        during = seen[-1]
+        assert "object copies misplaced" in during.summary, during.summary
+        assert metric(during, "ceph_recovering_objects_per_second") > 0
+        assert monitor.check(ceph_osds, f"osd.{leaving}").state == 1  # out: its copies are moving away
+        lab.wait("the backfill done", lambda: monitor.check(ceph_redundancy).state == 0 and lab.pgs_clean(), 300)
+        after = monitor.check(ceph_redundancy)
+        assert metric(after, "ceph_objects_misplaced") == 0 and "all objects have their copies" in after.summary
+    finally:
+        lab.ceph("config", "rm", "osd", "osd_recovery_sleep")
+        lab.ceph("osd", "in", str(leaving))
+        lab.wait("every PG clean again", lambda: lab.osds_up_in() == (4, 4) and lab.pgs_clean(), 300)
 
 
 def test_no_monitor_is_crit_within_the_agents_time_limit(lab: CephLab, tmp_path: Path) -> None:
