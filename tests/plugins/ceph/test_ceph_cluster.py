@@ -1,9 +1,9 @@
 """Ceph checks against a real Ceph 16.2 cluster (`tests/labs/ceph.py`): healthy, an OSD stopped
 (named within one check, its own service CRIT, degraded counts equal to what `ceph pg dump`
 counts), an OSD restarted (recovery rate and ETA until every copy is back), an OSD marked out,
-a pool quota neared and reached (POOL_NEAR_FULL, POOL_FULL), a fourth OSD added and one taken
-out (the backfill tracked with a rate and an ETA until every copy has moved), and the monitor
-stopped (CRIT within the agent's time limit).
+a pool quota neared and reached (POOL_NEAR_FULL, POOL_FULL), slow ops named on their OSD, a
+fourth OSD added and one taken out (the backfill tracked with a rate and an ETA until every copy
+has moved), and the monitor stopped (CRIT within the agent's time limit).
 
 The agent runs as a real process with its configuration file naming the lab's `ceph.conf`
 and keyring, the way a user would point it at a cluster.
@@ -11,6 +11,7 @@ and keyring, the way a user would point it at a cluster.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +152,42 @@ def test_a_pool_near_then_at_its_quota_warns_then_is_crit(lab: CephLab, tmp_path
         lab.ceph("osd", "pool", "set-quota", "data", "max_objects", "0")
 
 
+def test_slow_ops_name_their_osd(lab: CephLab, tmp_path: Path) -> None:
+    """Every operation counts as slow past a complaint time of a microsecond: Ceph raises SLOW_OPS
+    while objects are written, naming the OSDs, and the OSD's own service says so."""
+    monitor = Monitor(lab, tmp_path)
+    lab.ceph("config", "set", "osd", "osd_op_complaint_time", "0.000001")
+    writing = threading.Event()
+    writing.set()
+
+    def write() -> None:
+        for index in range(3000):  # bounded: stops by itself if the test never clears the flag
+            if not writing.is_set():
+                return
+            lab.ceph_rados("data", "put", f"slow-{index}", "/etc/services")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        lab.wait("SLOW_OPS", lambda: "SLOW_OPS" in lab.json("health")["checks"], 120)
+        seen: dict[str, Outcome] = {}
+
+        def named() -> bool:
+            seen.clear()
+            seen.update({f"osd.{osd}": monitor.check(ceph_osds, f"osd.{osd}") for osd in lab.osd_ids})
+            return any("slow ops:" in outcome.summary for outcome in seen.values())
+
+        lab.wait("an OSD's own service saying slow ops", named, 120)
+        slow = [outcome for outcome in seen.values() if "slow ops:" in outcome.summary]
+        assert all(outcome.state == 1 and "slow ops, oldest one blocked for" in outcome.summary
+                   for outcome in slow), slow
+    finally:
+        writing.clear()
+        writer.join()
+        lab.ceph("config", "rm", "osd", "osd_op_complaint_time")
+        lab.wait("SLOW_OPS cleared", lambda: "SLOW_OPS" not in lab.json("health")["checks"], 180)
+
+
 def test_a_fourth_osd_and_one_taken_out_are_backfilled_and_tracked_to_the_end(lab: CephLab,
                                                                              tmp_path: Path) -> None:
     monitor = Monitor(lab, tmp_path)
@@ -160,7 +197,7 @@ def test_a_fourth_osd_and_one_taken_out_are_backfilled_and_tracked_to_the_end(la
     assert monitor.check(ceph_osds, f"osd.{added}").state == 0
     leaving = lab.osd_ids[0]
     # a pause between recovery operations, so that the backfill lasts long enough to be watched
-    lab.ceph("config", "set", "osd", "osd_recovery_sleep", "0.2")
+    lab.ceph("config", "set", "osd", "osd_recovery_sleep", "0.1")
     lab.ceph("osd", "out", str(leaving))
     seen: list[Outcome] = []
     try:

@@ -100,3 +100,27 @@ def test_an_osd_whose_id_is_an_object_has_no_host_but_is_read() -> None:
                       {"id": {}, "name": "osd.1", "type": "osd", "status": "up", "reweight": 1, "kb": 2097152}]}
     data = parse_ceph_osd_df([[json.dumps(tree)]])
     assert data.osds["osd.1"].host == "?"
+
+
+def slow_ops_section(message: str | None = None) -> CephOsds:
+    """The lab's SLOW_OPS capture, read as the engine does (status as a companion of the tree)."""
+    status = json.loads((LAB / "slow-ops.status.json").read_text())
+    if message is not None:
+        status["health"]["checks"]["SLOW_OPS"]["summary"]["message"] = message
+    return parse_ceph_osd_df([[(LAB / "slow-ops.osd_df_tree.json").read_text().strip()],
+                              [(LAB / "healthy.osd_dump_ratios.json").read_text().strip()],
+                              ["<<<ceph_status>>>"], [json.dumps(status)]])
+
+
+def test_an_osd_that_ceph_names_in_slow_ops_warns_with_the_message() -> None:
+    data = slow_ops_section()
+    slow = check(data, "osd.1")
+    assert slow.state == State.WARN
+    assert "slow ops: 1 slow ops, oldest one blocked for 0 sec, osd.1 has slow ops" in slow.summary
+    assert check(data, "osd.0").state == State.OK
+
+
+def test_slow_ops_on_several_osds_name_each_of_them() -> None:
+    # the form Ceph uses for several daemons, as in digitalocean/ceph_exporter's ceph/health_test.go
+    data = slow_ops_section("18 slow ops, oldest one blocked for 1 sec, daemons [osd.0,osd.2] have slow ops.")
+    assert [check(data, name).state for name in ("osd.0", "osd.1", "osd.2")] == [State.WARN, State.OK, State.WARN]

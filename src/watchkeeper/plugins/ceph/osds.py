@@ -6,10 +6,19 @@ its service is removed.
 `status` up/down, `reweight` — 0 when out —, `kb`, `kb_used`, `utilization` in percent, and the
 host whose `children` list it) and the three ratios of `ceph osd dump`. An out OSD reports
 `kb` 0: it holds no data, so it has no fill.
+
+`<<<ceph_status>>>` is read as a companion for Ceph's SLOW_OPS health check, whose message
+names the OSDs with operations blocked longer than `osd_op_complaint_time` (30 s by default):
+
+    "3 slow ops, oldest one blocked for 31 sec, osd.39 has slow ops"
+    "18 slow ops, oldest one blocked for 1 sec, daemons [osd.114,osd.116,osd.33] have slow ops."
+
+Each OSD named there is WARN with the message (a disk going bad shows here first).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from watchkeeper.checkapi import (
@@ -31,6 +40,7 @@ from watchkeeper.checkapi import (
     render,
 )
 
+_SLOW_DAEMONS = re.compile(r"(?:(osd\.\d{1,6}) has slow ops|daemons \[([^\]]{0,10000})\] have slow ops)")
 DAY = 86400.0
 DEFAULT_RATIOS = (0.85, 0.90, 0.95)
 """nearfull, backfillfull, full: Ceph's defaults, used when `ceph osd dump` could not be read."""
@@ -54,6 +64,8 @@ class CephOsds:
     osds: dict[str, Osd] = field(default_factory=dict)
     ratios: tuple[float, float, float] = DEFAULT_RATIOS
     ratios_known: bool = False
+    slow_ops: dict[str, str] = field(default_factory=dict)
+    """OSD name -> SLOW_OPS' message, for each OSD it names."""
     error: str = ""
 
 
@@ -73,9 +85,28 @@ def _whole(entry: dict[str, object], key: str, scale: int = 1) -> int:
     return int(value * scale) if 0 <= value < 2**53 else 0
 
 
+def _slow_ops(status_lines: list[str]) -> dict[str, str]:
+    status = load_json(status_lines[0]) if status_lines else None
+    health = status.get("health") if isinstance(status, dict) else None
+    checks = health.get("checks") if isinstance(health, dict) else None
+    check = checks.get("SLOW_OPS") if isinstance(checks, dict) else None
+    summary = check.get("summary") if isinstance(check, dict) else None
+    message = summary.get("message") if isinstance(summary, dict) else summary
+    if not isinstance(message, str):
+        return {}
+    named: dict[str, str] = {}
+    for single, listed in _SLOW_DAEMONS.findall(message[:20000]):
+        for daemon in [single] if single else listed.split(","):
+            if daemon.strip().startswith("osd."):
+                named[daemon.strip()] = message.strip()
+    return named
+
+
 def parse_ceph_osd_df(table: StringTable) -> CephOsds:
     lines = [" ".join(row) for row in table]
-    section = CephOsds()
+    split = lines.index("<<<ceph_status>>>") if "<<<ceph_status>>>" in lines else len(lines)
+    lines, status_lines = lines[:split], lines[split + 1:]
+    section = CephOsds(slow_ops=_slow_ops(status_lines))
     tree = load_json(lines[0]) if lines and not lines[0].startswith("watchkeeper-error:") else None
     if not isinstance(tree, dict):
         section.error = lines[0].partition(":")[2].strip() if lines and lines[0].startswith("watchkeeper-error:") \
@@ -105,7 +136,7 @@ def parse_ceph_osd_df(table: StringTable) -> CephOsds:
     return section
 
 
-ceph_osd_df = AgentSection(name="ceph_osd_df", parse=parse_ceph_osd_df)
+ceph_osd_df = AgentSection(name="ceph_osd_df", parse=parse_ceph_osd_df, companions=("ceph_status",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +147,8 @@ class OsdParams:
     """Up but out (marked out, or being drained): it holds no data."""
     time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
     trend_horizon_seconds: float = 6 * 3600.0
+    slow_ops_state: int = 1
+    """While Ceph's SLOW_OPS names this OSD."""
 
 
 def discover_osds(section: CephOsds) -> DiscoveryResult:
@@ -138,6 +171,8 @@ def check_osd(item: str, params: OsdParams, section: CephOsds, store: ValueStore
         yield Result(State(params.out_state), "out: it holds no data")
     if osd.up and osd.in_:
         yield Result(State.OK, "up and in")
+    if item in section.slow_ops:
+        yield Result(State(params.slow_ops_state), f"slow ops: {section.slow_ops[item]}")
     yield Result(State.OK, f"host {osd.host}, {osd.pgs} placement groups"
                  + (f", {osd.device_class}" if osd.device_class else ""))
     yield Metric("ceph_osd_pgs", osd.pgs)
