@@ -5,7 +5,15 @@ from watchkeeper.checkapi.agent_cache import cache_age, split_cached
 from watchkeeper.checkapi.counters import ValueStore, average, derivative, growth_rate, rate, seconds_until
 from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
-from watchkeeper.checkapi.parsing import finite, json_list, load_json, sysctl_values, to_float, to_int
+from watchkeeper.checkapi.parsing import (
+    finite,
+    json_list,
+    load_json,
+    prometheus_sample,
+    sysctl_values,
+    to_float,
+    to_int,
+)
 from watchkeeper.checkapi.plugin import AgentSection, CheckPlugin, NoParams, ParamsError, SectionUnparsed, build_params
 from watchkeeper.checkapi.snmp import SnmpRows, SnmpSection, SnmpTable, snmp_cell, snmp_rows, snmp_section, snmp_text
 from watchkeeper.model.verdicts import (
@@ -53,6 +61,7 @@ __all__ = [
     "growth_rate",
     "json_list",
     "load_json",
+    "prometheus_sample",
     "rate",
     "render",
     "seconds_until",

@@ -56,10 +56,14 @@ TRANSIENT = {"inactive", "stale"}
 MOVING = ("backfill", "recover", "remapped")
 
 
-def pg_problems(pg_states: dict[str, int]) -> dict[str, int]:
+def pg_problems(section: CephStatus) -> dict[str, int]:
     """Placement groups per problem flag (a PG may count under several)."""
-    counts: dict[str, int] = {}
-    for state_name, count in pg_states.items():
+    if section.pg_flags:
+        counts = {flag: section.pg_flags.get(flag, 0) for flag, _, _ in PG_PROBLEMS}
+        counts["inactive"] = max(0, section.pgs - section.pg_flags.get("active", 0))
+        return {flag: count for flag, count in counts.items() if count}
+    counts = {}
+    for state_name, count in section.pg_states.items():
         flags = set(state_name.split("+"))
         if "active" not in flags:
             flags.add("inactive")
@@ -67,6 +71,14 @@ def pg_problems(pg_states: dict[str, int]) -> dict[str, int]:
             if flag in flags:
                 counts[flag] = counts.get(flag, 0) + count
     return counts
+
+
+def _not_clean(section: CephStatus) -> dict[str, int]:
+    """Placement groups by state (or by flag, from the mgr module) other than active and clean."""
+    if section.pg_flags:
+        return {f"with flag {flag}": count for flag, count in section.pg_flags.items()
+                if count and flag not in ("active", "clean")}
+    return {state: count for state, count in section.pg_states.items() if state != "active+clean"}
 
 
 def discover_single(section: CephStatus) -> DiscoveryResult:
@@ -77,6 +89,10 @@ UNREACHABLE = ("timed out", "did not answer", "error connecting to the cluster",
 """How `ceph` (and the agent's limit around it) say that no monitor answered."""
 
 
+def _named(code: str, message: str) -> str:
+    return f"{code}: {message}" if message else code  # the mgr module names checks without a message
+
+
 def check_health(item: str, params: NoParams, section: CephStatus, store: ValueStore, now: float) -> CheckResult:
     if section.error:
         if any(words in section.error.lower() for words in UNREACHABLE):
@@ -84,7 +100,7 @@ def check_health(item: str, params: NoParams, section: CephStatus, store: ValueS
             yield Result(State.CRIT, f"no monitor answered: no quorum, or the monitors are unreachable "
                                      f"({section.error})")
         else:
-            yield Result(State.UNKNOWN, f"cannot read ceph status: {section.error}")
+            yield Result(State.UNKNOWN, f"cannot read the cluster's status: {section.error}")
         return
     overall = SEVERITY.get(section.health, State.UNKNOWN)
     active = [check for check in section.checks if not check.muted]
@@ -98,21 +114,24 @@ def check_health(item: str, params: NoParams, section: CephStatus, store: ValueS
     elif section.mgr_available:
         yield Result(State.OK, "", details=f"mgr active, {section.mgr_standbys} standby")
     for check in active:
-        yield Result(SEVERITY.get(check.severity, State.WARN), f"{check.code}: {check.message}")
+        yield Result(SEVERITY.get(check.severity, State.WARN), _named(check.code, check.message))
     for check in section.checks:
         if check.muted:
-            yield Result(State.OK, f"{check.code} (muted): {check.message}")
+            yield Result(State.OK, _named(f"{check.code} (muted)", check.message))
     if section.osds:
         down, out = section.osds - section.osds_up, section.osds - section.osds_in
         yield Result(State.OK, f"{section.osds_up} of {section.osds} OSDs up, {section.osds_in} in")
         yield Metric("ceph_osds_down", down)
         yield Metric("ceph_osds_out", out)
+    if section.source:
+        yield Result(State.OK, "", details=f"read from the mgr's prometheus module at {section.source}: the "
+                     "cluster is healthy and settled, so `ceph status` was not asked")
 
 
 def check_redundancy(item: str, params: RedundancyParams, section: CephStatus, store: ValueStore,
                      now: float) -> CheckResult:
     if section.error:
-        yield Result(State.UNKNOWN, f"cannot read ceph status: {section.error}")
+        yield Result(State.UNKNOWN, f"cannot read the cluster's status: {section.error}")
         return
     counts = (
         ("unfound", section.unfound_objects, 0, State(params.unfound_state),
@@ -140,7 +159,7 @@ def check_redundancy(item: str, params: RedundancyParams, section: CephStatus, s
         yield Metric("ceph_recovery_eta_seconds", eta)
     elif recovery.phase is not Phase.CLEAN:
         yield Result(State.OK, recovery.describe("count"))
-    problems = pg_problems(section.pg_states)
+    problems = pg_problems(section)
     for flag, state, text in PG_PROBLEMS:
         key = f"pg_{flag}_since"  # when this problem was first seen without a break
         pgs = problems.get(flag)
@@ -158,12 +177,12 @@ def check_redundancy(item: str, params: RedundancyParams, section: CephStatus, s
             yield Result(state, f"{pgs} placement groups {text}"
                          + (f", for {render.timespan(lasting)}" if flag in TRANSIENT else ""))
         yield Metric(f"ceph_pgs_{flag}", pgs)
-    moving = any(word in name for name in section.pg_states for word in MOVING)
+    busy = _not_clean(section)
+    moving = any(word in name for name in busy for word in MOVING)
     if problems.get("undersized") and not moving and section.osds_in < section.osds:
         yield Result(State.WARN, f"nothing is backfilling while {section.osds - section.osds_in} of "
                      f"{section.osds} OSDs are out: their copies may have nowhere to go (fewer OSDs in than "
                      "a pool's size)")
-    busy = {state: count for state, count in section.pg_states.items() if state != "active+clean"}
     if busy:
         yield Result(State.OK, "", details="Placement groups not active+clean:\n"
                      + "\n".join(f"{count} {state}" for state, count in sorted(busy.items())))

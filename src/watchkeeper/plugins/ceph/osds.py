@@ -158,7 +158,7 @@ def discover_osds(section: CephOsds) -> DiscoveryResult:
 
 def check_osd(item: str, params: OsdParams, section: CephOsds, store: ValueStore, now: float) -> CheckResult:
     if section.error:
-        yield Result(State.UNKNOWN, f"cannot read `ceph osd df tree`: {section.error}")
+        yield Result(State.UNKNOWN, f"cannot read the OSDs: {section.error}")
         return
     osd = section.osds.get(item)
     if osd is None:

@@ -31,6 +31,10 @@ class CephStatus:
     osds_in: int = 0
     pgs: int = 0
     pg_states: dict[str, int] = field(default_factory=dict)
+    """Placement groups per combined state (`active+undersized+degraded`), from `ceph status`."""
+    pg_flags: dict[str, int] = field(default_factory=dict)
+    """Placement groups per state flag (`undersized`), from the mgr's prometheus module, which
+    counts them so instead of by combined state."""
     degraded_objects: int = 0
     degraded_total: int = 0
     misplaced_objects: int = 0
@@ -45,6 +49,8 @@ class CephStatus:
     mgr_available: bool | None = None
     mgr_standbys: int = 0
     error: str = ""
+    source: str = ""
+    """Where the values came from when not from `ceph status` (the mgr module's address)."""
 
 
 @dataclass(frozen=True, slots=True)
