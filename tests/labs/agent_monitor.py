@@ -27,13 +27,22 @@ class AgentMonitor:
         self.stores: dict[str, dict[str, Any]] = {}
         self.agent_seconds = 0.0
         """How long the last agent run took."""
+        self.output = b""
 
     def check(self, plugin: Any, item: str = "") -> Outcome:
+        return self.check_on(self.run(), plugin, item)
+
+    def run(self) -> dict[str, Any]:
+        """Run the agent once: the parsed sections of its output (the output is kept in `output`)."""
         started = time.monotonic()
-        output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
-                                capture_output=True, timeout=120).stdout
+        self.output = subprocess.run([sys.executable, "-I", str(AGENT), "--config", str(self.config)],
+                                     capture_output=True, timeout=120).stdout
         self.agent_seconds = time.monotonic() - started
-        section = parse_host(builtin_catalog(), split_sections(output)).sections[plugin.section]
+        return parse_host(builtin_catalog(), split_sections(self.output)).sections
+
+    def check_on(self, sections: dict[str, Any], plugin: Any, item: str = "") -> Outcome:
+        """Check one service on sections from `run`."""
+        section = sections[plugin.section]
         name = plugin.service_name(item)
         store = self.stores.setdefault(name, {})
         return collapse(name, plugin.check(item, plugin.default_params, section, store, time.time()))

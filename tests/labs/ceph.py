@@ -25,6 +25,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +57,7 @@ class CephLab:
         self.admin_keyring = directory / "ceph.client.admin.keyring"
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.osd_ids: list[int] = []
+        self.prometheus_port = 0
 
     # ------------------------------------------------------------------ life
     @classmethod
@@ -128,7 +130,7 @@ class CephLab:
             try:
                 if condition():
                     return
-            except (RuntimeError, subprocess.TimeoutExpired, KeyError, ValueError):
+            except (RuntimeError, subprocess.TimeoutExpired, KeyError, ValueError, StopIteration, OSError):
                 pass
             time.sleep(0.5)  # polling the cluster's own state, bounded by the deadline
         raise AssertionError(f"Ceph lab: {what} not reached in {timeout_s:.0f} s; {self._logs()}")
@@ -155,6 +157,27 @@ class CephLab:
 
     def stop_mon(self) -> None:
         self._stop("mon.a")
+
+    def enable_prometheus(self, scrape_interval_s: int) -> str:
+        """Turn on the mgr's `prometheus` module on a free loopback port; its address."""
+        self.prometheus_port = free_port()
+        for key, value in (("server_addr", "127.0.0.1"), ("server_port", str(self.prometheus_port)),
+                           ("scrape_interval", str(scrape_interval_s))):
+            self.ceph("config", "set", "mgr", f"mgr/prometheus/{key}", value)
+        self.ceph("mgr", "module", "enable", "prometheus")
+        self.wait("the prometheus module serving", lambda: "ceph_health_status" in self.scrape(), 90)
+        # `ceph mgr services` names it a moment later (a new mgr map): the agent looks it up there
+        self.wait("the module in `ceph mgr services`", lambda: "prometheus" in self.json("mgr", "services"), 60)
+        return f"http://127.0.0.1:{self.prometheus_port}/"
+
+    def scrape(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.prometheus_port}/metrics", timeout=10) as response:
+            return str(response.read().decode())
+
+    def scraped(self, name: str) -> float:
+        """The value of the module's first sample whose line starts with name."""
+        line = next(line for line in self.scrape().splitlines() if line.startswith(name))
+        return float(line.rsplit(" ", 1)[1])
 
     # ------------------------------------------------------------------ set-up
     def _write_conf(self, extra: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ Collectors are grouped per operating system; a collector that fails is named in 
 `FailedCollectors:` line of `<<<check_mk>>>` and the others still run.
 """
 
+import hashlib
 import json
 import os
 import platform
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any  # noqa: F401 (read by type comments only: the agent runs on Python 3.6)
 
 VERSION = "0.1.0"
 COMMAND_TIMEOUT_S = 10
@@ -436,6 +438,12 @@ def _cached(name, max_age_s, produce):
     except (OSError, ValueError, TypeError):
         pass  # no cache yet, or a broken one: made again
     lines = produce()
+    _keep(path, {"at": now, "boot": _boot_id(), "lines": lines})
+    return now, lines
+
+
+def _keep(path, data):
+    """Write data as JSON to path (0600, in a 0700 directory), whole or not at all."""
     directory = os.path.dirname(path)
     try:
         if not os.path.isdir(directory):
@@ -443,11 +451,10 @@ def _cached(name, max_age_s, produce):
         temporary = path + ".tmp"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            json.dump({"at": now, "boot": _boot_id(), "lines": lines}, handle)
+            json.dump(data, handle)
         os.rename(temporary, path)
     except OSError:
         pass  # a read-only state directory costs only the cache
-    return now, lines
 
 
 def _apt_lines():
@@ -1088,11 +1095,10 @@ def storage_ceph(out):
             unreachable.append(error)
         return None, error
 
-    # each OSD's fill, state and host come with the cluster's fill ratios; of `osd dump` (the
-    # whole OSD and pool map, megabytes on a large cluster) only the three ratios are sent
-    ratios = ("full_ratio", "backfillfull_ratio", "nearfull_ratio")
+    if _ceph_from_metrics(out, ask, command, timeout_s):
+        return
     for section, calls in (("ceph_status", [(["status"], None)]), ("ceph_df", [(["df", "detail"], None)]),
-                           ("ceph_osd_df", [(["osd", "df", "tree"], None), (["osd", "dump"], ratios)])):
+                           ("ceph_osd_df", [(["osd", "df", "tree"], None), (["osd", "dump"], CEPH_RATIOS)])):
         out.append("<<<%s:sep(0)>>>" % section)
         for args, keep in calls:
             data, error = ask(args, keep)
@@ -1100,6 +1106,167 @@ def storage_ceph(out):
                 out.append(json.dumps(data))  # one line, whatever the ceph version's layout
             else:
                 out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+
+
+# each OSD's fill, state and host come with the cluster's fill ratios; of `osd dump` (the whole
+# OSD and pool map, megabytes on a large cluster) only the three ratios are sent
+CEPH_RATIOS = ("full_ratio", "backfillfull_ratio", "nearfull_ratio")
+# Ceph's mgr `prometheus` module, where enabled, says whether all is well for about a
+# twenty-fifth of the CPU of the four `ceph` calls (each starts a Python interpreter and a
+# cluster session; bench/ceph_collect.py).
+# Only the metrics the checks read are passed on, a section each (the scrape of a large cluster
+# is megabytes of per-daemon performance counters).
+CEPH_METRICS = (
+    ("ceph_status_metrics", ("ceph_health_status", "ceph_health_detail", "ceph_mon_metadata",
+                             "ceph_mon_quorum_status", "ceph_mgr_status", "ceph_osd_up", "ceph_osd_in",
+                             "ceph_num_objects_degraded", "ceph_num_objects_misplaced", "ceph_num_objects_unfound",
+                             "ceph_pool_recovering_objects_per_sec", "ceph_pool_recovering_bytes_per_sec",
+                             "ceph_cluster_total_bytes", "ceph_cluster_total_used_bytes",
+                             "ceph_daemon_health_metrics")),
+    ("ceph_df_metrics", ("ceph_pool_metadata", "ceph_pool_stored", "ceph_pool_bytes_used", "ceph_pool_max_avail",
+                         "ceph_pool_percent_used", "ceph_pool_objects", "ceph_pool_quota_bytes",
+                         "ceph_pool_quota_objects")),
+    ("ceph_osd_df_metrics", ("ceph_osd_metadata", "ceph_osd_stat_bytes", "ceph_osd_stat_bytes_used",
+                             "ceph_osd_numpg")),
+)
+CEPH_SETUP_MAX_AGE_S = 3600
+CEPH_METRICS_MAX_BYTES = 256 << 20
+
+
+def _ceph_setup(ask):
+    """[the mgr module's address or "", the fill ratios as JSON]: asked of the cluster once an hour."""
+    services, error = ask(["mgr", "services"])
+    if error is not None:
+        raise RuntimeError(error)
+    url = services.get("prometheus") if isinstance(services, dict) else None
+    ratios, error = ask(["osd", "dump"], CEPH_RATIOS)
+    if error is not None:
+        raise RuntimeError(error)
+    return [url if isinstance(url, str) else "", json.dumps(ratios)]
+
+
+def _ceph_from_metrics(out, ask, command, timeout_s):
+    # type: (list[str], Any, list[str], float) -> bool
+    """Write the `*_metrics` sections and return True while the mgr module shows a healthy, settled
+    cluster; False (nothing written) to have `ceph` asked: the module is not there or not
+    answering, or the cluster has something to say that only `ceph` says in full."""
+    setting = (_config("ceph") or {}).get("prometheus", True)
+    if setting is False:
+        return False
+    # one cache per cluster: the command names its configuration and key
+    cache = "ceph_setup-" + hashlib.sha256(" ".join(command).encode()).hexdigest()[:16]
+    try:
+        _made, (found, ratios) = _cached(cache, CEPH_SETUP_MAX_AGE_S, lambda: _ceph_setup(ask))
+    except (RuntimeError, ValueError):
+        return False
+    url = setting if isinstance(setting, str) else found
+    if not url:
+        return False
+    url = url.rstrip("/") + "/metrics"
+    try:
+        sections, collections = _ceph_scrape(url, timeout_s)
+    except (OSError, ValueError):
+        if setting is True:
+            _forget_cached(cache)  # the active mgr may have moved: asked again next time
+        return False
+    if not _ceph_metrics_fresh(cache, collections):
+        return False
+    if sections is None:
+        return False
+    try:
+        data = json.loads(ratios)
+    except ValueError:
+        data = None  # a damaged cache: the checks say Ceph's default ratios are assumed
+    for key in CEPH_RATIOS:
+        if isinstance(data, dict) and isinstance(data.get(key), (int, float)):
+            sections["ceph_osd_df_metrics"].append("ceph_osd_%s %r" % (key, float(data[key])))
+    for section, _names in CEPH_METRICS:
+        out.append("<<<%s:sep(0)>>>" % section)
+        if section == "ceph_status_metrics":
+            out.append("# watchkeeper: read from %s" % url)
+        out.extend(sections[section])
+    return True
+
+
+def _ceph_metrics_fresh(cache, collections):
+    # type: (str, float | None) -> bool
+    """Whether the module has gathered anew since the agent's last look, as often as it should.
+
+    A mgr that lost its monitors (the cluster without quorum, or they all died) goes on serving
+    its last collection as it was, HEALTH_OK included (Ceph 16.2.15, measured); only its count
+    of collections stops. So the count must have risen since the last run by the collections
+    due in between (one per `scrape_interval`, 15 s unless the operator changed it: then set
+    `prometheus_scrape_interval_s` to match, or the agent asks `ceph` more often than needed).
+    The first look, and a mgr restarted, have nothing to compare with: `ceph` is asked."""
+    interval = float((_config("ceph") or {}).get("prometheus_scrape_interval_s") or 15)
+    path = os.path.join(_state_dir(), "cache", cache + "-collections.json")
+    now = time.time()
+    try:
+        with open(path) as handle:
+            before, seen = json.load(handle)
+        before, seen = float(before), float(seen)
+    except (OSError, ValueError, TypeError):
+        before, seen = now, None
+    _keep(path, [now, collections])
+    if collections is None or seen is None or now < before:
+        return False
+    # a tenth of slack: each collection takes a moment beyond the interval
+    return bool(collections - seen >= max(1, int((now - before) / (interval * 1.1))))
+
+
+def _ceph_scrape(url, timeout_s):
+    # type: (str, float) -> tuple[dict[str, list[str]] | None, float | None]
+    """(the scrape's lines the checks read by section, or None when it shows anything not settled;
+    the module's count of health collections, or None when it has none)."""
+    import urllib.request  # only where Ceph is monitored: the agent starts fast everywhere else
+
+    section_of = dict((name, section) for section, names in CEPH_METRICS for name in names)
+    sections = dict((section, []) for section, _names in CEPH_METRICS)  # type: dict[str, list[str]]
+    settled = {"ceph_health_status": False}
+    collections = None
+    pgs = {}  # type: dict[str, list[float]]  # pool -> [total, active, clean]
+    deadline = time.time() + timeout_s
+    read = 0
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        for raw in response:
+            read += len(raw)
+            if read > CEPH_METRICS_MAX_BYTES or time.time() > deadline:
+                raise ValueError("the scrape is longer than %d bytes or %g s" % (CEPH_METRICS_MAX_BYTES, timeout_s))
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not line.startswith("ceph_"):
+                continue
+            name = line.split("{", 1)[0].split(" ", 1)[0]
+            fields = (line.rsplit("}", 1)[1] if "}" in line else line[len(name):]).split()
+            number = float(fields[0]) if fields else float("nan")
+            if name == "ceph_prometheus_collect_duration_seconds_count" and 'method="get_health"' in line:
+                collections = number
+                continue
+            if name.startswith("ceph_pg_"):
+                kind = name[len("ceph_pg_"):]
+                if kind in ("total", "active", "clean"):
+                    pool = pgs.setdefault(line[len(name):].split("}", 1)[0], [0, 0, 0])  # its labels
+                    pool[("total", "active", "clean").index(kind)] = number
+                elif number == 0:
+                    continue  # 30 state flags a pool, nearly all 0: what is not said is 0
+                sections["ceph_status_metrics"].append(line)
+                continue
+            section = section_of.get(name)
+            if section is None or (name == "ceph_daemon_health_metrics" and number == 0):
+                continue
+            sections[section].append(line)
+            if name == "ceph_health_status":
+                settled[name] = number == 0
+            elif name.startswith("ceph_num_objects_") and number != 0:
+                settled[name] = False
+    unsettled = any(not (total == active == clean) for total, active, clean in pgs.values())
+    return (sections if all(settled.values()) and not unsettled else None), collections
+
+
+def _forget_cached(name):
+    try:
+        os.unlink(os.path.join(_state_dir(), "cache", name + ".json"))
+    except OSError:
+        pass
 
 
 def _first_answer(commands, timeout_s=COMMAND_TIMEOUT_S):

@@ -3,7 +3,9 @@
 counts), an OSD restarted (recovery rate and ETA until every copy is back), an OSD marked out,
 a pool quota neared and reached (POOL_NEAR_FULL, POOL_FULL), slow ops named on their OSD, a
 fourth OSD added and one taken out (the backfill tracked with a rate and an ETA until every copy
-has moved), and the monitor stopped (CRIT within the agent's time limit).
+has moved), the mgr's prometheus module read while all is well (the same services as from
+`ceph`) and left for `ceph` at once when not, and the monitor stopped (CRIT within the agent's
+time limit, also where the mgr goes on serving its last, healthy collection).
 
 The agent runs as a real process with its configuration file naming the lab's `ceph.conf`
 and keyring, the way a user would point it at a cluster.
@@ -12,14 +14,17 @@ and keyring, the way a user would point it at a cluster.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import missing
 from tests.labs.agent_monitor import AgentMonitor
 from tests.labs.ceph import CephLab, unavailable
+from watchkeeper.checkapi import CheckPlugin
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.ceph.health import ceph_health, ceph_redundancy
 from watchkeeper.plugins.ceph.osds import ceph_osds
@@ -29,6 +34,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 OBJECTS = 60
 AGENT_TIMEOUT_S = 8
+SCRAPE_INTERVAL_S = 5
+"""The mgr module gathers this often here (15 s by default), so that its staleness shows sooner."""
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +51,37 @@ def lab() -> Iterator[CephLab]:
         yield the_lab
 
 
+@pytest.fixture
+def module_on(lab: CephLab) -> None:
+    """The mgr's prometheus module, turned on by the first test that reads it and left on: the
+    tests before run without the load of its collections."""
+    if not lab.prometheus_port:
+        lab.enable_prometheus(SCRAPE_INTERVAL_S)
+
+
 class Monitor(AgentMonitor):
-    def __init__(self, lab: CephLab, tmp: Path) -> None:
-        super().__init__(tmp / "agent.json", {"ceph": {"args": lab.client_args, "timeout_s": AGENT_TIMEOUT_S}})
+    """The agent on the lab: asking `ceph` each time, or (`prometheus`) reading the mgr's module
+    while it shows all is well."""
+
+    def __init__(self, lab: CephLab, tmp: Path, prometheus: bool = False) -> None:
+        tmp.mkdir(exist_ok=True)
+        self.lab = lab
+        ceph: dict[str, object] = {"args": lab.client_args, "timeout_s": AGENT_TIMEOUT_S, "prometheus": prometheus,
+                                   "prometheus_scrape_interval_s": SCRAPE_INTERVAL_S}
+        super().__init__(tmp / "agent.json", {"ceph": ceph, "state_dir": str(tmp / "agent-state")})
+
+    def read_from_module(self) -> dict[str, Any]:
+        """Sections of the next agent run that read the mgr's module (it alternates with `ceph`
+        while runs come faster than the module gathers)."""
+        seen: list[dict[str, Any]] = []
+
+        def from_module() -> bool:
+            seen.append(self.run())
+            return b"<<<ceph_status_metrics" in self.output
+
+        self.lab.wait("the agent reading the mgr's prometheus module", from_module, 60)
+        assert b"<<<ceph_status:" not in self.output, "the module read, and `ceph` asked as well"
+        return seen[-1]
 
 
 def metric(outcome: Outcome, name: str) -> float:
@@ -156,6 +191,10 @@ def test_slow_ops_name_their_osd(lab: CephLab, tmp_path: Path) -> None:
     """Every operation counts as slow past a complaint time of a microsecond: Ceph raises SLOW_OPS
     while objects are written, naming the OSDs, and the OSD's own service says so."""
     monitor = Monitor(lab, tmp_path)
+    # a pool of its own, removed at the end: the thousands of objects written until Ceph
+    # complains would otherwise make every later backfill last minutes
+    lab.ceph("osd", "pool", "create", "slow", "8")
+    lab.ceph("osd", "pool", "application", "enable", "slow", "rados")
     lab.ceph("config", "set", "osd", "osd_op_complaint_time", "0.000001")
     writing = threading.Event()
     writing.set()
@@ -164,7 +203,7 @@ def test_slow_ops_name_their_osd(lab: CephLab, tmp_path: Path) -> None:
         for index in range(3000):  # bounded: stops by itself if the test never clears the flag
             if not writing.is_set():
                 return
-            lab.ceph_rados("data", "put", f"slow-{index}", "/etc/services")
+            lab.ceph_rados("slow", "put", f"slow-{index}", "/etc/services")
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -185,6 +224,7 @@ def test_slow_ops_name_their_osd(lab: CephLab, tmp_path: Path) -> None:
         writing.clear()
         writer.join()
         lab.ceph("config", "rm", "osd", "osd_op_complaint_time")
+        lab.ceph("osd", "pool", "rm", "slow", "slow", "--yes-i-really-really-mean-it")
         lab.wait("SLOW_OPS cleared", lambda: "SLOW_OPS" not in lab.json("health")["checks"], 180)
 
 
@@ -219,9 +259,71 @@ def test_a_fourth_osd_and_one_taken_out_are_backfilled_and_tracked_to_the_end(la
         lab.wait("every PG clean again", lambda: lab.osds_up_in() == (4, 4) and lab.pgs_clean(), 300)
 
 
+SERVICES: tuple[tuple[CheckPlugin[Any, Any], str], ...] = ((ceph_health, ""), (ceph_redundancy, ""),
+                                                           (ceph_pools, "data"))
+
+
+@pytest.mark.usefixtures("module_on")
+def test_the_mgr_module_read_while_all_is_well_gives_the_services_ceph_gives(lab: CephLab, tmp_path: Path) -> None:
+    module, cli = Monitor(lab, tmp_path / "module", prometheus=True), Monitor(lab, tmp_path / "cli")
+    read, asked = module.read_from_module(), cli.run()
+    services = [*SERVICES, *((ceph_osds, f"osd.{osd}") for osd in lab.osd_ids)]
+    for plugin, item in services:
+        by_module, by_ceph = module.check_on(read, plugin, item), cli.check_on(asked, plugin, item)
+        assert by_module.state == by_ceph.state == 0, (by_module, by_ceph)
+        ours, theirs = ({m.name: m.value for m in outcome.metrics} for outcome in (by_module, by_ceph))
+        assert ours.keys() == theirs.keys(), (plugin.name, ours, theirs)
+        for name, value in ours.items():
+            # the same statistics, perhaps a report apart: BlueStore's own metadata moves a little
+            assert value == pytest.approx(theirs[name], rel=0.02, abs=64 * 1024), (plugin.name, name, ours, theirs)
+    health = module.check_on(read, ceph_health)
+    osds = len(lab.osd_ids)
+    assert f"{osds} of {osds} OSDs up, {osds} in" in health.summary and "quorum 1 of 1 mons (a)" in health.summary
+    assert "read from the mgr's prometheus module" in health.details
+
+
+@pytest.mark.usefixtures("module_on")
+def test_with_the_mgr_module_read_a_stopped_osd_is_told_by_ceph_itself(lab: CephLab, tmp_path: Path) -> None:
+    module = Monitor(lab, tmp_path, prometheus=True)
+    module.read_from_module()
+    victim = lab.osd_ids[-1]
+    lab.stop_osd(victim)
+    try:
+        lab.wait("the module saying HEALTH_WARN", lambda: lab.scraped("ceph_health_status ") == 1, 60)
+        sections = module.run()  # the module's view is no longer all well: `ceph` is asked at once
+        assert b"<<<ceph_status:" in module.output and b"<<<ceph_status_metrics" not in module.output
+        health = module.check_on(sections, ceph_health)
+        assert health.state == 1 and "OSD_DOWN: 1 osds down" in health.summary, health.summary
+        assert module.check_on(sections, ceph_osds, f"osd.{victim}").state == 2
+    finally:
+        lab.start_osd(victim)
+        osds = len(lab.osd_ids)
+        lab.wait("the OSD back and every PG clean", lambda: lab.osds_up_in() == (osds, osds) and lab.pgs_clean(),
+                 180)
+
+
+@pytest.mark.usefixtures("module_on")
 def test_no_monitor_is_crit_within_the_agents_time_limit(lab: CephLab, tmp_path: Path) -> None:
-    monitor = Monitor(lab, tmp_path)
+    monitor, module = Monitor(lab, tmp_path / "cli"), Monitor(lab, tmp_path / "module", prometheus=True)
+    module.read_from_module()
     lab.stop_mon()  # the last test: the cluster has no quorum from here on
     health = monitor.check(ceph_health)
     assert health.state == 2 and "no monitor answered" in health.summary
     assert monitor.agent_seconds < 2 * AGENT_TIMEOUT_S  # one bounded ceph call, the others skipped: no hang
+    # The mgr goes on serving its last collection, HEALTH_OK and quorum included; only its count
+    # of collections stops. Once that has stood still for a few of its intervals, the agent must
+    # not take the scrape for news.
+    counted: list[tuple[float, float]] = []
+
+    def standing_still() -> bool:
+        count = lab.scraped('ceph_prometheus_collect_duration_seconds_count{method="get_health"}')
+        if not counted or counted[-1][1] != count:
+            counted.append((time.monotonic(), count))
+        return time.monotonic() - counted[-1][0] > 4 * SCRAPE_INTERVAL_S
+
+    lab.wait("the module's collections standing still", standing_still, 120)
+    assert "ceph_health_status 0.0" in lab.scrape()  # what a reader that trusted it would report
+    stale = module.check(ceph_health)
+    assert stale.state == 2 and "no monitor answered" in stale.summary, stale.summary
+    assert b"<<<ceph_status_metrics" not in module.output
+    assert module.agent_seconds < 2 * AGENT_TIMEOUT_S
