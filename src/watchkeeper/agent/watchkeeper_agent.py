@@ -1614,6 +1614,56 @@ STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, st
            storage_megaraid, storage_logwatch]
 
 
+# ---------------------------------------------------------------- virtualization
+# libvirt through `virsh`, configured as {"libvirt": {"uri": "qemu:///system", "virsh": "virsh",
+# "command_prefix": [], "timeout_s": 10}}; without an entry, where `virsh` and libvirt's socket
+# exist. Two `virsh` processes a run, each a session of several commands between `echo`
+# markers: the node, the domains' UUIDs and their statistics; then `dominfo` of each domain by
+# its UUID. Domain names never enter a command: a name is the hypervisor user's text, and
+# virsh's command language would run what a name like "x; destroy y" says.
+LIBVIRT_SOCKETS = ("/run/libvirt/libvirt-sock", "/var/run/libvirt/libvirt-sock",
+                   "/run/libvirt/libvirt-sock-ro", "/var/run/libvirt/libvirt-sock-ro")
+LIBVIRT_MAX_DOMAINS = 2000
+
+
+def virt_libvirt(out):
+    settings = _config("libvirt")
+    if settings is None:
+        if not (_which("virsh") and any(os.path.exists(path) for path in LIBVIRT_SOCKETS)):
+            return
+        settings = {}
+    virsh = [str(part) for part in settings.get("command_prefix") or []] + [str(settings.get("virsh") or "virsh")]
+    if settings.get("uri"):
+        virsh += ["-c", str(settings["uri"])]
+    timeout_s = float(settings.get("timeout_s") or COMMAND_TIMEOUT_S)
+    out.append("<<<libvirt:sep(0)>>>")
+    text, error = run_capture(virsh + ["echo [nodeinfo]; nodeinfo; echo [uuids]; list --all --uuid; "
+                                       "echo [domstats]; domstats --raw"], timeout_s)
+    out.extend(text.splitlines())
+    if error is not None:
+        out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+    uuids = _libvirt_uuids(text)[:LIBVIRT_MAX_DOMAINS]
+    if uuids:
+        session = "; ".join("echo [dominfo %s]; dominfo %s" % (uuid, uuid) for uuid in uuids)
+        text, error = run_capture(virsh + [session], timeout_s)
+        out.extend(text.splitlines())
+        if error is not None:
+            out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+
+
+def _libvirt_uuids(text):
+    """The UUIDs under `[uuids]`, only those that are UUIDs (they go into a virsh command)."""
+    found = []
+    listing = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            listing = line == "[uuids]"
+        elif listing and len(line) == 36 and all(c in "0123456789abcdef-" for c in line.lower()):
+            found.append(line)
+    return found
+
+
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
 def freebsd_check_mk(out):
     uname = platform.uname()
@@ -1628,7 +1678,7 @@ def freebsd_check_mk(out):
 
 FREEBSD = [freebsd_check_mk]
 
-COLLECTORS = {"linux": LINUX + STORAGE, "freebsd": FREEBSD + STORAGE}
+COLLECTORS = {"linux": LINUX + STORAGE + [virt_libvirt], "freebsd": FREEBSD + STORAGE}
 
 
 def collect():
