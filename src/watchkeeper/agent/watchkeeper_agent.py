@@ -1664,6 +1664,32 @@ def _libvirt_uuids(text):
     return found
 
 
+def virt_xen(out):
+    """Xen's `xl info` and `xl list` on dom0, configured as {"xen": {"xl": "xl", "command_prefix": [],
+    "timeout_s": 10}}; without an entry, where `xl` exists and this is dom0."""
+    settings = _config("xen")
+    if settings is None:
+        try:
+            dom0 = "control_d" in read("/proc/xen/capabilities")
+        except OSError:
+            dom0 = False
+        if not (dom0 and _which("xl")):
+            return
+        settings = {}
+    xl = [str(part) for part in settings.get("command_prefix") or []] + [str(settings.get("xl") or "xl")]
+    timeout_s = float(settings.get("timeout_s") or COMMAND_TIMEOUT_S)
+    out.append("<<<xen:sep(0)>>>")
+    for command in ("info", "list"):
+        out.append("[xl %s]" % command)
+        text, error = run_capture(xl + [command], timeout_s)
+        out.extend(text.splitlines())
+        if error is not None:
+            out.append("watchkeeper-error: %s" % error.replace("\n", " "))
+
+
+VIRTUALIZATION = [virt_libvirt, virt_xen]
+
+
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
 def freebsd_check_mk(out):
     uname = platform.uname()
@@ -1678,7 +1704,7 @@ def freebsd_check_mk(out):
 
 FREEBSD = [freebsd_check_mk]
 
-COLLECTORS = {"linux": LINUX + STORAGE + [virt_libvirt], "freebsd": FREEBSD + STORAGE}
+COLLECTORS = {"linux": LINUX + STORAGE + VIRTUALIZATION, "freebsd": FREEBSD + STORAGE}
 
 
 def collect():

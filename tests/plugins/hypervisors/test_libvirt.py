@@ -18,9 +18,9 @@ from tests.labs.libvirt import CRASHED, PAUSED, PMSUSPENDED, SHUT_OFF, LabDomain
 from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import SectionUnparsed, ValueStore
 from watchkeeper.engine.checking import collapse
-from watchkeeper.plugins.libvirt.domains import DomainParams, check_domain
-from watchkeeper.plugins.libvirt.hypervisor import HypervisorParams, check_hypervisor
-from watchkeeper.plugins.libvirt.section import parse_libvirt
+from watchkeeper.plugins.hypervisors.capacity import HypervisorParams, check_hypervisor
+from watchkeeper.plugins.hypervisors.domains import DomainParams, check_domain
+from watchkeeper.plugins.hypervisors.libvirt import parse_libvirt
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GIB_KIB = 1024**2
@@ -64,7 +64,7 @@ def test_the_hypervisor_counts_how_many_more_vms_fit_as_by_hand(tmp_path: Path) 
     # the median running domain is web01: (115.2 - 12) GiB / 4 GiB = 25.8; (128 - 12) / 4 = 29 by vCPUs
     assert "VMs of 4 vCPUs and 4.00 GiB that still fit (bound by memory): 25" in hypervisor.summary
     metrics = {metric.name: metric.value for metric in hypervisor.metrics}
-    assert metrics["libvirt_vms_fit"] == 25 and metrics["libvirt_vcpus_allocated"] == 12
+    assert metrics["hypervisor_vms_fit"] == 25 and metrics["hypervisor_vcpus_allocated"] == 12
     assert found["Agent"].state == 0, found["Agent"].summary
 
 

@@ -27,7 +27,7 @@ from watchkeeper.checkapi import (
     render,
     vanished,
 )
-from watchkeeper.plugins.libvirt.section import Domain, Libvirt
+from watchkeeper.plugins.hypervisors.node import Domain, Node
 
 RUNS = ("running", "blocked", "paused", "in shutdown", "pmsuspended")
 """States of a domain that was started: if it was in one at discovery, it is meant to run."""
@@ -49,7 +49,7 @@ class DomainParams:
     """Levels on CPU use, in percent of its vCPUs."""
 
 
-def discover_domains(section: Libvirt) -> DiscoveryResult:
+def discover_domains(section: Node) -> DiscoveryResult:
     for name, domain in section.domains.items():
         yield Service(name, {"state_at_discovery": domain.state})
 
@@ -77,7 +77,7 @@ def _sum(domain: Domain, kind: str, field: str) -> float | None:
     return sum(found) if found else None
 
 
-def check_domain(item: str, params: DomainParams, section: Libvirt, store: ValueStore,
+def check_domain(item: str, params: DomainParams, section: Node, store: ValueStore,
                  now: float) -> CheckResult:
     domain = section.domains.get(item)
     if domain is None:
@@ -88,11 +88,11 @@ def check_domain(item: str, params: DomainParams, section: Libvirt, store: Value
     size = []
     if domain.vcpus is not None:
         size.append(f"{domain.vcpus} vCPUs")
-        yield Metric("libvirt_domain_vcpus", domain.vcpus)
+        yield Metric("vm_vcpus", domain.vcpus)
     if domain.memory_bytes is not None:
         of = f" of {render.bytes_(domain.max_memory_bytes)}" if domain.max_memory_bytes else ""
         size.append(f"{render.bytes_(domain.memory_bytes)}{of} memory")
-        yield Metric("libvirt_domain_memory_bytes", domain.memory_bytes,
+        yield Metric("vm_memory_bytes", domain.memory_bytes,
                      boundaries=(0.0, float(domain.max_memory_bytes or domain.memory_bytes)))
     if size:
         yield Result(State.OK, ", ".join(size))
@@ -105,7 +105,7 @@ def check_domain(item: str, params: DomainParams, section: Libvirt, store: Value
         per_second = rate(store, "cpu", now, seconds)
         if per_second is not None:
             yield from check_levels(100.0 * per_second / domain.vcpus, levels_upper=params.cpu_percent,
-                                    metric_name="libvirt_domain_cpu_percent", label="CPU", render_func=render.percent,
+                                    metric_name="vm_cpu_percent", label="CPU", render_func=render.percent,
                                     boundaries=(0.0, 100.0))
     for kind, field, name in (("block", "rd.bytes", "disk_read"), ("block", "wr.bytes", "disk_write"),
                               ("net", "rx.bytes", "net_receive"), ("net", "tx.bytes", "net_send")):
@@ -113,12 +113,12 @@ def check_domain(item: str, params: DomainParams, section: Libvirt, store: Value
         if total is not None:
             per_second = rate(store, name, now, total)
             if per_second is not None:
-                yield Metric(f"libvirt_domain_{name}_bytes_per_second", per_second)
+                yield Metric(f"vm_{name}_bytes_per_second", per_second)
 
 
-libvirt_domains = CheckPlugin(
-    name="libvirt_domain",
-    section="libvirt",
+vms = CheckPlugin(
+    name="vm",
+    section="hypervisor",
     title="VM %s",
     discover=discover_domains,
     check=check_domain,

@@ -25,44 +25,11 @@ between the two `virsh` runs) keeps its state from `domstats`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_float, to_int
+from watchkeeper.plugins.hypervisors.node import STATES, Domain, Node
 
-STATES = {0: "no state", 1: "running", 2: "blocked", 3: "paused", 4: "in shutdown", 5: "shut off", 6: "crashed",
-          7: "pmsuspended"}
-"""virDomainState, as `domstats` numbers it and `dominfo` names it."""
 KIB = 1024
 MAX_FIELD = 64
-
-
-@dataclass(slots=True)
-class Domain:
-    name: str
-    state: str = "no state"
-    uuid: str = ""
-    vcpus: int | None = None
-    memory_bytes: int | None = None
-    """The balloon's current size: what the domain holds of the host now."""
-    max_memory_bytes: int | None = None
-    cpu_seconds: float | None = None
-    autostart: bool | None = None
-    persistent: bool | None = None
-    counters: dict[str, float] = field(default_factory=dict)
-    """`domstats` numbers by their key (`block.0.rd.bytes`, `net.0.tx.bytes`, `cpu.time`)."""
-    names: dict[str, str] = field(default_factory=dict)
-    """`domstats` text fields (`block.0.name` vda, `net.0.name` vnet0)."""
-
-
-@dataclass(slots=True)
-class Libvirt:
-    cpus: int = 0
-    mhz: int = 0
-    model: str = ""
-    memory_bytes: int = 0
-    domains: dict[str, Domain] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    unread: list[str] = field(default_factory=list)
 
 
 def _kib(text: str) -> int | None:
@@ -70,7 +37,7 @@ def _kib(text: str) -> int | None:
     return number * KIB if number is not None and text.split()[-1:] == ["KiB"] else None
 
 
-def _node(section: Libvirt, key: str, value: str) -> None:
+def _node(section: Node, key: str, value: str) -> None:
     if key == "CPU(s)":
         section.cpus = to_int(value) or 0
     elif key == "CPU frequency":
@@ -119,11 +86,11 @@ def _stat(domain: Domain, key: str, value: str) -> None:
         domain.max_memory_bytes = int(number) * KIB
 
 
-def parse_libvirt(table: StringTable) -> Libvirt:
+def parse_libvirt(table: StringTable) -> Node:
     lines = [row[0] if row else "" for row in table]
     if lines and all(line.startswith("watchkeeper-error:") or not line.strip() for line in lines):
         raise SectionUnparsed(f"virsh failed: {lines[-1].partition(':')[2].strip()}")
-    section = Libvirt()
+    section = Node()
     part = ""
     domain: Domain | None = None
     for line in lines:
@@ -163,4 +130,4 @@ def parse_libvirt(table: StringTable) -> Libvirt:
     return section
 
 
-libvirt_section = AgentSection("libvirt", parse_libvirt)
+libvirt_section = AgentSection("libvirt", parse_libvirt, parsed_section="hypervisor")

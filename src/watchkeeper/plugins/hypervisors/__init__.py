@@ -1,0 +1,1 @@
+"""Hypervisors (libvirt, Xen): free capacity for more domains, and each domain."""

@@ -1,0 +1,45 @@
+"""What a hypervisor's tools say, whichever tools: the node and its domains (libvirt's `virsh`,
+Xen's `xl`), for the `Hypervisor` and `VM` services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATES = {0: "no state", 1: "running", 2: "blocked", 3: "paused", 4: "in shutdown", 5: "shut off", 6: "crashed",
+          7: "pmsuspended"}
+"""virDomainState, as `domstats` numbers it and `dominfo` names it; Xen's states map onto these."""
+
+
+@dataclass(slots=True)
+class Domain:
+    name: str
+    state: str = "no state"
+    uuid: str = ""
+    vcpus: int | None = None
+    memory_bytes: int | None = None
+    """The balloon's current size: what the domain holds of the host now."""
+    max_memory_bytes: int | None = None
+    cpu_seconds: float | None = None
+    autostart: bool | None = None
+    persistent: bool | None = None
+    counters: dict[str, float] = field(default_factory=dict)
+    """`domstats` numbers by their key (`block.0.rd.bytes`, `net.0.tx.bytes`, `cpu.time`)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """`domstats` text fields (`block.0.name` vda, `net.0.name` vnet0)."""
+
+
+@dataclass(slots=True)
+class Node:
+    cpus: int = 0
+    mhz: int = 0
+    model: str = ""
+    memory_bytes: int = 0
+    domains: dict[str, Domain] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    free_memory_bytes: int | None = None
+    """What the hypervisor itself counts as free for new domains (Xen); None: count it from the domains."""
+    host_memory_bytes: int | None = None
+    """What the host's own domain holds (Xen's dom0); None where the host is no domain."""
+    host_memory_fixed: bool | None = None
+    """Whether that is fixed (Xen's `dom0_mem`) rather than ballooned."""

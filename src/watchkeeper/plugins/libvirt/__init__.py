@@ -1,1 +1,0 @@
-"""libvirt hypervisors (KVM, and anything else libvirt drives): the node's capacity and each domain."""
