@@ -15,6 +15,7 @@ from typing import Any
 from watchkeeper.checkapi.snmp import SnmpSection
 from watchkeeper.collect.http_sensors import HttpSensorTransport
 from watchkeeper.collect.local import LocalTransport
+from watchkeeper.collect.opennebula import OpenNebulaTransport
 from watchkeeper.collect.replay import FileTransport
 from watchkeeper.collect.snmp import SnmpTransport, read_credentials
 from watchkeeper.collect.ssh import SshTransport
@@ -44,6 +45,9 @@ def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpS
     if endpoint.scheme in ("http", "https"):
         return HttpSensorTransport(host.name, endpoint.path, opts.sensor_map, timeout_s=timeout_s, max_bytes=max_bytes,
                                    verify=opts.ca_file or True)
+    if endpoint.scheme in ("one", "ones"):
+        return OpenNebulaTransport(host.name, endpoint.path, opts.credentials_file, timeout_s=timeout_s,
+                                   max_bytes=max_bytes, verify=opts.ca_file or True)
     if endpoint.scheme == "ssh":
         key = Path(opts.ssh_key or paths.client_key)
         return SshTransport(host.name, endpoint.address, endpoint.port, endpoint.user,

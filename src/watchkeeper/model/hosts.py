@@ -54,6 +54,9 @@ class HostOptions:
     snmp_credentials: str = ""
     """An SNMP device's secrets: a file with `community = ...` (v2c), or `auth = sha:...` and
     `priv = aes:...` (v3); never on the command line, never logged."""
+    credentials_file: str = ""
+    """A special agent's login, in a file (an OpenNebula frontend: `user:password`, like ONE_AUTH);
+    never on the command line, never logged."""
     max_attempts: int = 3
     retry_interval_s: float | None = None
     """How soon a soft problem is checked again (default: 30 s, or the interval if shorter)."""
@@ -181,10 +184,11 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         if not parts.path:
             raise ConfigError(f"{problem} names no file; write file:///absolute/path")
         return Endpoint("file", path=unquote(parts.path))
-    if parts.scheme not in ("ssh", "tcp", "tls", "snmp", "http", "https"):
+    if parts.scheme not in ("ssh", "tcp", "tls", "snmp", "http", "https", "one", "ones"):
         raise ConfigError(f"{problem} is not understood; use local, ssh://user@host:port, "
                           "tcp://host:port, tls://host:port, snmp://[user@]device[:port], "
-                          "http(s)://sensor-device/path, file:///path or none")
+                          "http(s)://sensor-device/path, one(s)://opennebula-frontend:2633/RPC2, "
+                          "file:///path or none")
     try:
         port = parts.port
     except ValueError:
@@ -197,6 +201,13 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         if parts.password is not None:
             raise ConfigError(f"{problem} holds a secret; sensor devices are read without one")
         return Endpoint(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path=uri)
+    if parts.scheme in ("one", "ones"):
+        if parts.username is not None:
+            raise ConfigError(f"{problem} holds a login; put user:password in the file named by option "
+                              "credentials_file")
+        path = parts.path or "/RPC2"
+        url = f"{'https' if parts.scheme == 'ones' else 'http'}://{parts.netloc}{path}"
+        return Endpoint(parts.scheme, parts.hostname, port or 2633, path=url)
     if parts.scheme == "snmp":
         if parts.password is not None:
             raise ConfigError(f"{problem} holds a secret; put it in the file named by option snmp_credentials")

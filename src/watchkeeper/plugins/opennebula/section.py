@@ -1,0 +1,139 @@
+"""Parse the OpenNebula special agent's sections (`watchkeeper.collect.opennebula`): one JSON
+object per line for each host, VM and datastore of the frontend's pools.
+
+    <<<opennebula_hosts:sep(0)>>>
+    {"id":"1","name":"hyp101","state":2.0,"max_mem":16433996.0,"mem_usage":524288.0,"max_cpu":800.0,...}
+    <<<opennebula_vms:sep(0)>>>
+    {"id":"60","name":"testttylinux-60","state":3.0,"lcm_state":3.0,"memory_mib":512.0,"cpu":1.0,...}
+
+Host memory is in KiB and CPU in hundredths of a CPU (800: eight), as OpenNebula counts them;
+a VM's `memory_mib` and `cpu` are its template's (MiB, CPUs). A VM's item is its name, with its
+ID when two VMs share one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
+
+COMPANION = "<<<opennebula_vms>>>"
+
+
+@dataclass(frozen=True, slots=True)
+class OneHost:
+    id: str
+    name: str
+    state: int
+    cluster: str = ""
+    error: str = ""
+    last_monitored: float | None = None
+    max_mem_kib: float = 0.0
+    mem_usage_kib: float = 0.0
+    max_cpu: float = 0.0
+    cpu_usage: float = 0.0
+    running_vms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OneVm:
+    id: str
+    name: str
+    state: int
+    lcm_state: int
+    owner: str = ""
+    memory_mib: float | None = None
+    cpu: float | None = None
+    host: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OneDatastore:
+    id: str
+    name: str
+    total_mb: float | None
+    free_mb: float | None
+    cluster: str = ""
+
+
+@dataclass(slots=True)
+class Datastores:
+    items: dict[str, OneDatastore] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Cloud:
+    hosts: dict[str, OneHost] = field(default_factory=dict)
+    vms: dict[str, OneVm] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)
+
+
+def _objects(lines: list[str], unread: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for line in lines:
+        data = load_json(line)
+        if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("id"), str):
+            found.append(data)
+        elif line.strip():
+            unread.append(f"not an OpenNebula object: {line[:200]}")
+    return found
+
+
+def _number(data: dict[str, Any], key: str) -> float:
+    value = finite(data.get(key))
+    return value if value is not None and 0 <= value < 2**53 else 0.0
+
+
+def _optional(data: dict[str, Any], key: str) -> float | None:
+    value = finite(data.get(key))
+    return value if value is not None and 0 <= value < 2**53 else None
+
+
+def _state(data: dict[str, Any], key: str) -> int:
+    value = finite(data.get(key))
+    return int(value) if value is not None and 0 <= value < 1000 else -1
+
+
+def _vms(lines: list[str], unread: list[str]) -> dict[str, OneVm]:
+    vms = [OneVm(id=d["id"], name=d["name"], state=_state(d, "state"), lcm_state=_state(d, "lcm_state"),
+                 owner=str(d.get("owner") or ""), memory_mib=_optional(d, "memory_mib"), cpu=_optional(d, "cpu"),
+                 host=str(d.get("host") or ""), error=str(d.get("error") or "")[:500])
+           for d in _objects(lines, unread)]
+    names = [vm.name for vm in vms]
+    return {(vm.name if names.count(vm.name) == 1 else f"{vm.name} ({vm.id})"): vm for vm in vms}
+
+
+def parse_opennebula_hosts(table: StringTable) -> Cloud:
+    lines = [" ".join(row) for row in table]
+    split = lines.index(COMPANION) if COMPANION in lines else len(lines)
+    cloud = Cloud()
+    for d in _objects(lines[:split], cloud.unread):
+        cloud.hosts[d["name"]] = OneHost(
+            id=d["id"], name=d["name"], state=_state(d, "state"), cluster=str(d.get("cluster") or ""),
+            error=str(d.get("error") or "")[:500], last_monitored=_optional(d, "last_monitored"),
+            max_mem_kib=_number(d, "max_mem"), mem_usage_kib=_number(d, "mem_usage"), max_cpu=_number(d, "max_cpu"),
+            cpu_usage=_number(d, "cpu_usage"), running_vms=int(_number(d, "running_vms")))
+    cloud.vms = _vms(lines[split + 1:], [])
+    return cloud
+
+
+def parse_opennebula_vms(table: StringTable) -> Cloud:
+    cloud = Cloud()
+    cloud.vms = _vms([" ".join(row) for row in table], cloud.unread)
+    return cloud
+
+
+def parse_opennebula_datastores(table: StringTable) -> Datastores:
+    found = Datastores()
+    for d in _objects([" ".join(row) for row in table], found.unread):
+        found.items[d["name"]] = OneDatastore(id=d["id"], name=d["name"], total_mb=_optional(d, "total_mb"),
+                                              free_mb=_optional(d, "free_mb"), cluster=str(d.get("cluster") or ""))
+    return found
+
+
+opennebula_hosts_section = AgentSection("opennebula_hosts", parse_opennebula_hosts, companions=("opennebula_vms",))
+opennebula_vms_section = AgentSection("opennebula_vms", parse_opennebula_vms)
+opennebula_datastores_section = AgentSection("opennebula_datastores", parse_opennebula_datastores)
