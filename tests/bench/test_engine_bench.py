@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, missing
+from tests.labs.ceph import unavailable as ceph_unavailable
 
 
 @pytest.mark.slow
@@ -61,3 +62,24 @@ def test_snmp_benchmark_compares_with_snmpbulkwalk() -> None:
     figures = json.loads(done.stdout)
     assert figures["interfaces"] == 3 * 59
     assert figures["watchkeeper"]["cpu_seconds"] > 0 and figures["snmpbulkwalk"]["cpu_seconds"] > 0
+
+
+def test_opennebula_benchmark_fetches_and_checks_a_grown_cloud() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "opennebula.py"), "--hosts", "3", "--vms", "12"],
+                          check=True, capture_output=True, text=True, timeout=120)
+    figures = json.loads(done.stdout)
+    # 3 hosts, 12 VMs, 1 datastore, the capacity, and the Agent, OS and discovery services
+    assert figures["services"] == 3 + 12 + 1 + 1 + 3 and figures["fetch"]["cpu_s"] >= 0
+
+
+@pytest.mark.slow
+def test_ceph_collection_benchmark_reads_the_module_and_asks_ceph() -> None:
+    reason = ceph_unavailable()
+    if reason is not None:
+        missing(reason)
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "ceph_collect.py"), "--runs", "1"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    assert figures["mgr module"]["runs_that_read_the_module"] == 1
+    assert figures["ceph CLI (4 calls)"]["runs_that_read_the_module"] == 0

@@ -6,7 +6,6 @@ State numbers are OpenNebula's (its `VirtualMachine.h` and `Host.h`), kept by na
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from watchkeeper.checkapi import (
@@ -101,11 +100,11 @@ def vm_state(vm: OneVm) -> str:
 
 def _size(cloud: Cloud, memory_mib: float | None, cpu: float | None) -> tuple[float, float] | None:
     """(MiB, CPUs) of the VM size "fits N more" counts in."""
-    running = [vm for vm in cloud.vms.values() if vm_state(vm) == "RUNNING" and vm.memory_mib and vm.cpu]
-    if not running and not (memory_mib and cpu):
+    median = cloud.median_running
+    if median is None and not (memory_mib and cpu):
         return None
-    memory = memory_mib or statistics.median_low(vm.memory_mib or 0.0 for vm in running)
-    cpus = cpu or statistics.median_low(vm.cpu or 0.0 for vm in running)
+    memory = memory_mib or (median[0] if median else 0.0)
+    cpus = cpu or (median[1] if median else 0.0)
     return (memory, cpus) if memory > 0 and cpus > 0 else None
 
 

@@ -13,6 +13,8 @@ ID when two VMs share one.
 
 from __future__ import annotations
 
+import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,20 @@ class Cloud:
     hosts: dict[str, OneHost] = field(default_factory=dict)
     vms: dict[str, OneVm] = field(default_factory=dict)
     unread: list[str] = field(default_factory=list)
+    median_running: tuple[float, float] | None = None
+    """(MiB, CPUs) of the median running VM: worked out once, read by every host's check."""
+
+
+RUNNING = (3, 3)
+"""STATE ACTIVE, LCM_STATE RUNNING."""
+
+
+def _median_running(vms: dict[str, OneVm]) -> tuple[float, float] | None:
+    running = [vm for vm in vms.values() if (vm.state, vm.lcm_state) == RUNNING and vm.memory_mib and vm.cpu]
+    if not running:
+        return None
+    return (statistics.median_low(vm.memory_mib or 0.0 for vm in running),
+            statistics.median_low(vm.cpu or 0.0 for vm in running))
 
 
 def _objects(lines: list[str], unread: list[str]) -> list[dict[str, Any]]:
@@ -102,8 +118,8 @@ def _vms(lines: list[str], unread: list[str]) -> dict[str, OneVm]:
                  owner=str(d.get("owner") or ""), memory_mib=_optional(d, "memory_mib"), cpu=_optional(d, "cpu"),
                  host=str(d.get("host") or ""), error=str(d.get("error") or "")[:500])
            for d in _objects(lines, unread)]
-    names = [vm.name for vm in vms]
-    return {(vm.name if names.count(vm.name) == 1 else f"{vm.name} ({vm.id})"): vm for vm in vms}
+    names = Counter(vm.name for vm in vms)
+    return {(vm.name if names[vm.name] == 1 else f"{vm.name} ({vm.id})"): vm for vm in vms}
 
 
 def parse_opennebula_hosts(table: StringTable) -> Cloud:
@@ -117,12 +133,14 @@ def parse_opennebula_hosts(table: StringTable) -> Cloud:
             max_mem_kib=_number(d, "max_mem"), mem_usage_kib=_number(d, "mem_usage"), max_cpu=_number(d, "max_cpu"),
             cpu_usage=_number(d, "cpu_usage"), running_vms=int(_number(d, "running_vms")))
     cloud.vms = _vms(lines[split + 1:], [])
+    cloud.median_running = _median_running(cloud.vms)
     return cloud
 
 
 def parse_opennebula_vms(table: StringTable) -> Cloud:
     cloud = Cloud()
     cloud.vms = _vms([" ".join(row) for row in table], cloud.unread)
+    cloud.median_running = _median_running(cloud.vms)
     return cloud
 
 
