@@ -3,6 +3,7 @@ its kind, reading, the source's word for its state, and the source's own levels.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -27,7 +28,8 @@ Sensors = dict[str, Sensor]
 def unique_names(wanted: list[tuple[str, str, Sensor]]) -> Sensors | None:
     """(index, name, sensor) to sensors by name; a name used twice gets its index added."""
     names = [" ".join(name.split()) or f"sensor {index}" for index, name, _ in wanted]
+    used = Counter(names)  # counted once: a chassis reports thousands of sensors
     found: Sensors = {}
     for (index, _, sensor), name in zip(wanted, names, strict=True):
-        found[name if names.count(name) == 1 else f"{name} {index}"] = sensor
+        found[name if used[name] == 1 else f"{name} {index}"] = sensor
     return found or None
