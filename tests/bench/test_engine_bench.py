@@ -83,3 +83,15 @@ def test_ceph_collection_benchmark_reads_the_module_and_asks_ceph() -> None:
     figures = json.loads(done.stdout)
     assert figures["mgr module"]["runs_that_read_the_module"] == 1
     assert figures["ceph CLI (4 calls)"]["runs_that_read_the_module"] == 0
+
+
+@pytest.mark.slow
+def test_ceph_recovery_eta_benchmark_follows_a_recovery_to_its_end() -> None:
+    reason = ceph_unavailable()
+    if reason is not None:
+        missing(reason)
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "ceph_recovery_eta.py"), "--objects", "40",
+                           "--sleep", "0.05"], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    assert figures["objects_recovered"] == 40 and figures["recovery_seconds"] >= 0
