@@ -70,9 +70,7 @@ def main() -> None:
     if reason is not None:
         sys.exit(f"needs {reason}")
     with CephLab.start(osds=3) as lab, tempfile.TemporaryDirectory() as state:
-        lab.ceph("osd", "pool", "create", "data", "8")
-        lab.ceph("osd", "pool", "application", "enable", "data", "rados")
-        lab.wait("all placement groups active+clean", lab.pgs_clean, 120)
+        lab.create_pool("data")
         lab.write_objects("data", 60)
         url = lab.enable_prometheus(15)
         base = {"args": lab.client_args, "timeout_s": 8}

@@ -62,9 +62,7 @@ def main() -> None:
     if reason is not None:
         sys.exit(f"needs {reason}")
     with CephLab.start(osds=3) as lab, tempfile.TemporaryDirectory() as state:
-        lab.ceph("osd", "pool", "create", "data", "8")
-        lab.ceph("osd", "pool", "application", "enable", "data", "rados")
-        lab.wait("all placement groups active+clean", lab.pgs_clean, 120)
+        lab.create_pool("data")
         monitor = AgentMonitor(Path(state) / "agent.json", {
             "ceph": {"args": lab.client_args, "timeout_s": 8, "prometheus": False}, "state_dir": state})
         victim = lab.osd_ids[-1]

@@ -158,6 +158,12 @@ class CephLab:
     def stop_mon(self) -> None:
         self._stop("mon.a")
 
+    def create_pool(self, name: str, pgs: int = 8) -> None:
+        """A replicated pool for `rados` objects, once all its placement groups are active and clean."""
+        self.ceph("osd", "pool", "create", name, str(pgs))
+        self.ceph("osd", "pool", "application", "enable", name, "rados")
+        self.wait(f"pool {name}'s placement groups active+clean", self.pgs_clean, 120)
+
     def enable_prometheus(self, scrape_interval_s: int) -> str:
         """Turn on the mgr's `prometheus` module on a free loopback port; its address."""
         self.prometheus_port = free_port()

@@ -44,9 +44,7 @@ def lab() -> Iterator[CephLab]:
     if reason is not None:
         missing(reason)
     with CephLab.start(osds=3, extra={"mon pool quota warn threshold": "80"}) as the_lab:
-        the_lab.ceph("osd", "pool", "create", "data", "8")
-        the_lab.ceph("osd", "pool", "application", "enable", "data", "rados")
-        the_lab.wait("all placement groups active+clean", the_lab.pgs_clean, 120)
+        the_lab.create_pool("data")
         the_lab.write_objects("data", OBJECTS)
         yield the_lab
 
@@ -193,8 +191,7 @@ def test_slow_ops_name_their_osd(lab: CephLab, tmp_path: Path) -> None:
     monitor = Monitor(lab, tmp_path)
     # a pool of its own, removed at the end: the thousands of objects written until Ceph
     # complains would otherwise make every later backfill last minutes
-    lab.ceph("osd", "pool", "create", "slow", "8")
-    lab.ceph("osd", "pool", "application", "enable", "slow", "rados")
+    lab.create_pool("slow")
     lab.ceph("config", "set", "osd", "osd_op_complaint_time", "0.000001")
     writing = threading.Event()
     writing.set()
