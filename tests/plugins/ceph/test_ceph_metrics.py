@@ -129,6 +129,7 @@ def test_a_module_just_enabled_counts_no_placement_group_active_and_is_not_trust
 
 def test_a_scrape_without_a_health_status_or_osd_states_is_an_error_not_a_healthy_cluster() -> None:
     status = parse_ceph_status_metrics(rows('ceph_osd_up{ceph_daemon="osd.0"} 1\n# HELP x\nnot a sample'))
+    assert status.unread == ["not a sample line: not a sample"]
     health = collapse("Ceph health", check_health("", None, status, {}, 0.0))  # type: ignore[arg-type]
     assert health.state == 3 and "no ceph_health_status" in health.summary
     sections = split_sections((SCRAPES / "healthy-muted.agent.txt").read_bytes()).sections

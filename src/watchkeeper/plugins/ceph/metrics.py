@@ -1,9 +1,9 @@
 """The same Ceph values from the mgr's `prometheus` module, where an operator has it enabled.
 
 One scrape costs the host about a twenty-fifth of the CPU of the four `ceph` calls (0.04
-against 1.05 s, `docs/benchmarks.md`), but the module says less: health checks by name and severity without
-their messages, placement groups counted per state flag and pool rather than per combined
-state, no totals to put degraded copies in proportion, and no fill ratios. So the agent reads
+against 1.05 s, `docs/benchmarks.md`), but the module says less: health checks by name and
+severity without their messages, placement groups counted per state flag and pool rather than
+per combined state, no totals to put degraded copies in proportion, and no fill ratios. So the agent reads
 it only while it shows a healthy, settled cluster (HEALTH_OK, nothing degraded, misplaced or
 unfound, every placement group active and clean) and asks `ceph` itself otherwise; it adds the
 three fill ratios of `ceph osd dump` (asked once an hour) as lines of the same format:
@@ -37,11 +37,14 @@ COMPANION = "<<<ceph_status_metrics>>>"
 SOURCE = "# watchkeeper: read from "
 
 
-def _samples(lines: list[str]) -> Iterator[tuple[str, dict[str, str], float]]:
+def _samples(lines: list[str], unread: list[str]) -> Iterator[tuple[str, dict[str, str], float]]:
+    """The sample lines; any other line but a comment is named in `unread`."""
     for line in lines:
         sample = prometheus_sample(line)
         if sample is not None:
             yield sample
+        elif line.strip() and not line.startswith("#"):
+            unread.append(f"not a sample line: {line[:200]}")
 
 
 def _count(value: float) -> int:
@@ -62,7 +65,7 @@ def parse_ceph_status_metrics(table: StringTable) -> CephStatus:
     for line in lines:
         if line.startswith(SOURCE):
             status.source = line[len(SOURCE):].strip()
-    for name, labels, value in _samples(lines):
+    for name, labels, value in _samples(lines, status.unread):
         daemon = labels.get("ceph_daemon", "")
         if name == "ceph_health_status":
             health = value
@@ -117,7 +120,7 @@ def parse_ceph_status_metrics(table: StringTable) -> CephStatus:
 def parse_ceph_df_metrics(table: StringTable) -> dict[str, Pool]:
     names: dict[str, str] = {}
     values: dict[str, dict[str, float]] = {}
-    for name, labels, value in _samples(_lines(table)):
+    for name, labels, value in _samples(_lines(table), []):  # a pool map has nowhere to keep them
         pool_id = labels.get("pool_id")
         if pool_id is None:
             continue
@@ -147,7 +150,7 @@ def parse_ceph_osd_df_metrics(table: StringTable) -> CephOsds:
     meta: dict[str, dict[str, str]] = {}
     numbers: dict[str, dict[str, float]] = {}
     ratios: dict[str, float] = {}
-    for name, labels, value in _samples(lines[:split]):
+    for name, labels, value in _samples(lines[:split], section.unread):
         daemon = labels.get("ceph_daemon", "")
         if name == "ceph_osd_metadata" and daemon.startswith("osd."):
             meta[daemon] = labels
@@ -155,7 +158,7 @@ def parse_ceph_osd_df_metrics(table: StringTable) -> CephOsds:
             ratios[name] = value
         elif daemon.startswith("osd."):
             numbers.setdefault(daemon, {})[name] = value
-    for name, labels, value in _samples(lines[split + 1:]):
+    for name, labels, value in _samples(lines[split + 1:], []):  # the companion's own parser names its lines
         daemon = labels.get("ceph_daemon", "")
         if name in ("ceph_osd_up", "ceph_osd_in") and daemon.startswith("osd."):
             numbers.setdefault(daemon, {})[name] = value

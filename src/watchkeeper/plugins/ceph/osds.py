@@ -67,6 +67,7 @@ class CephOsds:
     slow_ops: dict[str, str] = field(default_factory=dict)
     """OSD name -> SLOW_OPS' message, for each OSD it names."""
     error: str = ""
+    unread: list[str] = field(default_factory=list)
 
 
 def _number(entry: dict[str, object], key: str) -> float:

@@ -51,6 +51,7 @@ class CephStatus:
     error: str = ""
     source: str = ""
     """Where the values came from when not from `ceph status` (the mgr module's address)."""
+    unread: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
