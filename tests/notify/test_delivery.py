@@ -153,16 +153,19 @@ def test_a_script_gets_the_message_in_its_environment_and_argv_as_given(tables: 
 
 
 def test_a_hung_script_is_killed_with_its_children_and_retried(tables: NotifyTables, tmp_path: Path) -> None:
-    script = write_script(tmp_path, "sleep 300 & sleep 300\n")
-    tables.set_channel(Channel("pager", "script", {"argv": [str(script)], "timeout_s": 0.5}))
+    pids = tmp_path / "pids"
+    # the script and its background child say who they are: looking them up by command line would
+    # also find any other `sleep 300` on the machine
+    script = write_script(tmp_path, f"sleep 300 & echo $! > {pids}; echo $$ >> {pids}; sleep 300\n")
+    tables.set_channel(Channel("pager", "script", {"argv": [str(script)], "timeout_s": 5}))
     tables.set_contact(Contact("ops", "", ("pager",)))
     spool_message(tables, "ops", "pager")
     assert deliver(tables) == 0
     [row] = [r for r in tables.log() if r.status == "pending"]
-    assert "did not finish within 0.5 s and was killed" in row.last_error
+    assert "did not finish within 5 s and was killed" in row.last_error
+    started = [int(pid) for pid in pids.read_text().split()]
     # a killed child can still be in the process table for a moment: wait for each to end (bounded)
-    left = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.split()
-    assert [pid for pid in left if not dies(int(pid))] == []
+    assert len(started) == 2 and [pid for pid in started if not dies(pid)] == []
 
 
 CHILD = """
