@@ -177,3 +177,24 @@ def test_without_a_module_or_reachable_mgr_ceph_is_asked_and_the_address_asked_a
     assert asked.count(["mgr", "services"]) == 2  # the mgr may have moved: its address is asked again
     monkeypatch.setitem(agent.CONFIG, "ceph", {"prometheus": False})
     assert not agent._ceph_from_metrics([], ask, ["ceph"], 5) and len(asked) == 4
+
+
+def test_no_module_is_asked_again_after_ten_minutes_not_an_hour(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(agent.CONFIG, "state_dir", str(tmp_path))
+    monkeypatch.setitem(agent.CONFIG, "ceph", {})
+    clock = [1_796_000_000.0]
+    monkeypatch.setattr("watchkeeper.agent.watchkeeper_agent.time.time", lambda: clock[0])
+    asked: list[str] = []
+
+    def ask(args: list[str], keep: tuple[str, ...] | None = None) -> tuple[object, str | None]:
+        asked.append(" ".join(args))
+        return ({} if args == ["mgr", "services"] else {"full_ratio": 0.95}), None
+
+    assert not agent._ceph_from_metrics([], ask, ["ceph"], 5)
+    clock[0] += 300
+    assert not agent._ceph_from_metrics([], ask, ["ceph"], 5)
+    assert asked.count("mgr services") == 1  # five minutes on: still the cached answer
+    clock[0] += 400
+    assert not agent._ceph_from_metrics([], ask, ["ceph"], 5)
+    assert asked.count("mgr services") == 2  # past ten minutes: asked again

@@ -1130,6 +1130,7 @@ CEPH_METRICS = (
                              "ceph_osd_numpg")),
 )
 CEPH_SETUP_MAX_AGE_S = 3600
+CEPH_NO_MODULE_MAX_AGE_S = 600
 CEPH_METRICS_MAX_BYTES = 256 << 20
 
 
@@ -1156,7 +1157,11 @@ def _ceph_from_metrics(out, ask, command, timeout_s):
     # one cache per cluster: the command names its configuration and key
     cache = "ceph_setup-" + hashlib.sha256(" ".join(command).encode()).hexdigest()[:16]
     try:
-        _made, (found, ratios) = _cached(cache, CEPH_SETUP_MAX_AGE_S, lambda: _ceph_setup(ask))
+        made, (found, ratios) = _cached(cache, CEPH_SETUP_MAX_AGE_S, lambda: _ceph_setup(ask))
+        if not found and time.time() - made > CEPH_NO_MODULE_MAX_AGE_S:
+            # "no module" is asked again sooner: an operator who just enabled it should not wait an hour
+            _forget_cached(cache)
+            made, (found, ratios) = _cached(cache, CEPH_SETUP_MAX_AGE_S, lambda: _ceph_setup(ask))
     except (RuntimeError, ValueError):
         return False
     url = setting if isinstance(setting, str) else found
