@@ -33,10 +33,11 @@ def test_header_with_no_body_is_an_empty_section() -> None:
     assert split_sections(b"<<<md>>>\n<<<vbox_guest>>>\n").sections == {"md": [], "vbox_guest": []}
 
 
-def test_lines_outside_sections_and_piggyback_data_are_counted_and_dropped() -> None:
+def test_lines_outside_sections_are_counted_and_dropped_and_piggyback_data_kept_apart() -> None:
     split = split_sections(b"junk\n<<<mem>>>\nMemTotal: 1 kB\n<<<>>>\nafter\n<<<<other>>>>\nx\n<<<<>>>>\n")
     assert split.sections == {"mem": [["MemTotal:", "1", "kB"]]}
     assert (split.stray_lines, split.piggyback_lines) == (2, 1)  # junk and after; the piggybacked x
+    assert split.piggyback == {"other": ["x\n"]}
 
 
 def test_sections_piggybacked_for_another_host_are_not_this_hosts() -> None:
@@ -44,6 +45,14 @@ def test_sections_piggybacked_for_another_host_are_not_this_hosts() -> None:
                            b"<<<<>>>>\n<<<uptime>>>\n42\n")
     assert split.sections == {"mem": [["MemTotal:", "1", "kB"]], "uptime": [["42"]]}
     assert split.piggyback_lines == 4
+    assert "".join(split.piggyback["vm1"]) == "<<<mem>>>\nMemTotal: 9 kB\n<<<df>>>\n/dev/x\n"
+
+
+def test_piggyback_data_for_one_host_in_several_blocks_is_joined_in_order() -> None:
+    split = split_sections(b"<<<<vm1>>>>\n<<<mem>>>\na\n<<<<vm2>>>>\n<<<mem>>>\nb\n<<<< vm1 >>>>\n<<<df>>>\nc")
+    assert {host: "".join(text) for host, text in split.piggyback.items()} == {
+        "vm1": "<<<mem>>>\na\n<<<df>>>\nc\n", "vm2": "<<<mem>>>\nb\n"}
+    assert split.sections == {}
 
 
 def test_a_header_with_a_huge_separator_code_is_reported_and_its_lines_dropped() -> None:
@@ -98,6 +107,8 @@ def test_reading_by_sections_equals_reading_line_by_line(lines: list[str], final
     fast, reference = split_sections(text.encode()), split_line_by_line(text)
     assert (fast.sections, fast.stray_lines, fast.piggyback_lines, fast.problems) == (
         reference.sections, reference.stray_lines, reference.piggyback_lines, reference.problems)
+    assert {host: "".join(text) for host, text in fast.piggyback.items()} == {
+        host: "".join(text) for host, text in reference.piggyback.items()}
 
 
 def test_a_section_with_the_text_the_caller_has_is_not_split_again() -> None:

@@ -55,3 +55,21 @@ def write_node(path: Path, cpus: int, memory_kib: int, domains: list[LabDomain])
     parts.append("</node>\n")
     path.write_text("".join(parts))
     return f"test://{path}"
+
+
+def collect(uri: str, **settings: object) -> bytes:
+    """What the agent's libvirt collector prints for the hypervisor at `uri` (the agent's
+    configuration is set for this call only)."""
+    from watchkeeper.agent import watchkeeper_agent as agent
+
+    before = agent.CONFIG.get("libvirt")
+    agent.CONFIG["libvirt"] = {"uri": uri, **settings}
+    try:
+        out: list[str] = []
+        agent.virt_libvirt(out)  # type: ignore[no-untyped-call]
+    finally:
+        if before is None:
+            agent.CONFIG.pop("libvirt", None)
+        else:
+            agent.CONFIG["libvirt"] = before
+    return ("\n".join(out) + "\n").encode()

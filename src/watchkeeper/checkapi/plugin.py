@@ -44,12 +44,15 @@ class AgentSection(Generic[SectionT]):
     each after a row holding only `<<<companion>>>` (a line no section body can contain).
     A parser that reads most lines but not all gives its value an `unread` list (each entry
     the reason and the line); the host's `Agent` service names them, so a skipped line is seen.
+    `piggyback` derives from the value what it says about other hosts (a hypervisor's domains):
+    per host name, agent text for that host, as a `<<<<host>>>>` block would carry it.
     """
 
     name: str
     parse: Callable[[StringTable], SectionT | None]
     parsed_section: str = ""
     companions: tuple[str, ...] = ()
+    piggyback: Callable[[SectionT], Mapping[str, str]] | None = None
 
     @property
     def produces(self) -> str:

@@ -16,6 +16,7 @@ from watchkeeper.checkapi.snmp import SnmpSection
 from watchkeeper.collect.http_sensors import HttpSensorTransport
 from watchkeeper.collect.local import LocalTransport
 from watchkeeper.collect.opennebula import OpenNebulaTransport
+from watchkeeper.collect.piggyback import PiggybackHub, PiggybackTransport
 from watchkeeper.collect.replay import FileTransport
 from watchkeeper.collect.snmp import SnmpTransport, read_credentials
 from watchkeeper.collect.ssh import SshTransport
@@ -26,14 +27,18 @@ from watchkeeper.model.hosts import HostConfig, parse_uri
 from watchkeeper.paths import Paths
 
 
-def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpSection[Any]] = ()) -> AgentTransport:
-    """`snmp_sections`: what an SNMP host's fetch walks (the catalog's SNMP sections)."""
+def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpSection[Any]] = (),
+                   piggyback: PiggybackHub | None = None) -> AgentTransport:
+    """`snmp_sections`: what an SNMP host's fetch walks (the catalog's SNMP sections);
+    `piggyback`: the daemon's piggyback data (elsewhere a `piggyback` host has none)."""
     endpoint = parse_uri(host.name, host.uri)
     opts = host.opts
     timeout_s, max_bytes = opts.timeout_s, opts.max_output_bytes
     command = list(opts.agent_command) if opts.agent_command is not None else None
     if endpoint.scheme == "none":
         return NoAgent(host.name)
+    if endpoint.scheme == "piggyback":
+        return PiggybackTransport(host, piggyback) if piggyback is not None else NoAgent(host.name, piggyback=True)
     if endpoint.scheme == "local":
         return LocalTransport(host.name, command, timeout_s=timeout_s, max_bytes=max_bytes)
     if endpoint.scheme == "file":
@@ -61,10 +66,14 @@ def make_transport(host: HostConfig, paths: Paths, snmp_sections: Iterable[SnmpS
 class NoAgent:
     """The transport of a host without an agent: the scheduler never fetches from it."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, piggyback: bool = False) -> None:
         self.name = name
+        self.piggyback = piggyback
 
     async def fetch(self) -> AgentOutput:
+        if self.piggyback:
+            raise AgentFailed(f"{self.name} has no agent of its own: its data comes from other hosts' output, "
+                              "which only the running daemon holds (`watchkeeper run`)")
         raise AgentFailed(f"{self.name} has no agent (address `none`); it has only active and passive services")
 
     async def close(self) -> None:

@@ -9,8 +9,9 @@ A header may carry options after colons; `sep(N)` splits lines at the character 
 (`sep(0)`: do not split), the default splits at runs of whitespace; other options (`cached(…)`,
 `persist(…)`, `encoding(…)`) are accepted and ignored. A section that appears twice is one
 section with both bodies, in order. `<<<>>>` closes a section. Piggyback data for other hosts
-(`<<<<host>>>>` up to `<<<<>>>>`) is not this host's: it is counted and dropped, as are lines
-outside any section. A header that cannot be read is reported in `problems`, and the lines
+(`<<<<host>>>>` up to `<<<<>>>>`, as hypervisors and special agents send it) is not this host's:
+it is kept apart per host in `piggyback`, for those hosts. Lines outside any section are
+counted and dropped. A header that cannot be read is reported in `problems`, and the lines
 after it are dropped until the next good header: never read into the section before it.
 """
 
@@ -24,6 +25,8 @@ from watchkeeper.checkapi import StringTable
 
 MAX_NAME = 200
 """Section names are short words; a longer "name" is a damaged line."""
+SOURCES_SECTION = "piggyback_sources"
+"""Added to piggyback data by the daemon: one line per source host, `NAME AGE_SECONDS`."""
 
 
 Body = tuple[str | None, bool, str]
@@ -37,6 +40,9 @@ class SplitOutput:
     """Lines outside any section (before the first header, after `<<<>>>`, under a bad header)."""
     piggyback_lines: int = 0
     """Lines of piggyback data for other hosts."""
+    piggyback: dict[str, list[str]] = field(default_factory=dict)
+    """Per other host (the name as written in `<<<<host>>>>`, stripped): its agent text, in
+    pieces that end in a line break."""
     problems: list[str] = field(default_factory=list)
     """Headers that could not be read, each with its line number (at most `MAX_PROBLEMS`)."""
     fingerprints: dict[str, int] = field(default_factory=dict)
@@ -99,7 +105,7 @@ def split_sections(raw: bytes, known: Mapping[str, int] | None = None) -> SplitO
     current: list[Body] | None = None
     separator: str | None = None
     whole_line = False
-    piggyback = False
+    piggyback: list[str] | None = None
     bad_headers = 0
     position = 0
     for start, end in _header_lines(text):
@@ -108,15 +114,14 @@ def split_sections(raw: bytes, known: Mapping[str, int] | None = None) -> SplitO
         line = text[start:end]
         current = None
         if line.startswith("<<<<"):
-            target = line.rstrip()[4:-4] if line.rstrip().endswith(">>>>") else None
-            piggyback = bool(target and target.strip())  # `<<<<>>>>` ends piggyback data
-            if not piggyback and target is None:
+            piggyback, bad = _piggyback_header(out, line)
+            if bad:
                 bad_headers += 1
-                _problem(out, text.count("\n", 0, start) + 1, line,
-                         "a piggyback header that does not end in `>>>>`")
+                _problem(out, text.count("\n", 0, start) + 1, line, bad)
             continue
-        if piggyback:
+        if piggyback is not None:
             out.piggyback_lines += 1
+            piggyback.append(line + "\n")
             continue
         header = _parse_header(line)
         if isinstance(header, str):
@@ -157,12 +162,25 @@ def _tokenize(parts: list[Body]) -> StringTable:
     return table
 
 
-def _body(out: SplitOutput, current: list[Body] | None, piggyback: bool, separator: str | None,
+def _piggyback_header(out: SplitOutput, line: str) -> tuple[list[str] | None, str]:
+    """Where the lines after `<<<<host>>>>` go (None: to this host), and why the header is bad."""
+    stripped = line.rstrip()
+    if not stripped.endswith(">>>>"):
+        return None, "a piggyback header that does not end in `>>>>`"
+    target = stripped[4:-4].strip()
+    if not target:  # `<<<<>>>>` ends piggyback data
+        return None, ""
+    return out.piggyback.setdefault(target, []), ""
+
+
+def _body(out: SplitOutput, current: list[Body] | None, piggyback: list[str] | None, separator: str | None,
           whole_line: bool, body: str) -> None:
     if current is not None:
         current.append((separator, whole_line, body))
-    elif piggyback:
-        out.piggyback_lines += body.count("\n") + (not body.endswith("\n") and body != "")
+    elif piggyback is not None:
+        if body:
+            out.piggyback_lines += body.count("\n") + (not body.endswith("\n"))
+            piggyback.append(body if body.endswith("\n") else body + "\n")
     else:
         out.stray_lines += sum(1 for line in body.split("\n") if line.strip())
 
@@ -173,19 +191,19 @@ def split_line_by_line(text: str) -> SplitOutput:
     table: StringTable | None = None
     separator: str | None = None
     whole_line = False
-    piggyback = False
+    piggyback: list[str] | None = None
     bad_headers = 0
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("<<<<"):
-            target = line.rstrip()[4:-4] if line.rstrip().endswith(">>>>") else None
-            piggyback = bool(target and target.strip())  # `<<<<>>>>` ends piggyback data
+            piggyback, bad = _piggyback_header(out, line)
             table = None
-            if not piggyback and target is None:
+            if bad:
                 bad_headers += 1
-                _problem(out, number, line, "a piggyback header that does not end in `>>>>`")
+                _problem(out, number, line, bad)
             continue
-        if piggyback:
+        if piggyback is not None:
             out.piggyback_lines += 1
+            piggyback.append(line + "\n")
             continue
         if line.startswith("<<<"):
             header = _parse_header(line)

@@ -36,6 +36,11 @@ class Catalog:
         return frozenset(name for section in self.sections for name in section.companions)
 
     @functools.cached_property
+    def piggyback_sections(self) -> tuple[AnySection, ...]:
+        """Sections whose values speak of other hosts (`AgentSection.piggyback`)."""
+        return tuple(section for section in self.sections if section.piggyback is not None)
+
+    @functools.cached_property
     def snmp_sections(self) -> tuple[SnmpSection[Any], ...]:
         """What a fetch from an SNMP device walks."""
         return tuple(section for section in self.sections if isinstance(section, SnmpSection))

@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.checkapi import State, build_params, render
-from watchkeeper.collect.sections import SplitOutput, split_sections
+from watchkeeper.collect.sections import SOURCES_SECTION, SplitOutput, split_sections
 from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import Catalog, builtin_catalog
 from watchkeeper.engine.checking import ParsedHost, check_service, discover_services, parse_host
 from watchkeeper.errors import CollectError
 from watchkeeper.model.cycles import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.hosts import HOST_NAME
 from watchkeeper.model.rules import Rule, params_from_rules
 
+MAX_PIGGYBACK_HOSTS = 100_000
+"""Hosts one output may speak of; more is a damaged or hostile output (the rest is dropped, and said)."""
 DISCOVERY_INTERVAL_S = 600.0
 """Discovery runs again on output with the same sections at most this often (Checkmk: 2 hours)."""
 
@@ -44,6 +47,8 @@ class CycleResult:
     """What discovery finds in this output (or found lately); None when there was no output."""
     parsed: ParsedHost | None = None
     """This output's parsed sections: hand them to the next cycle (`previous`)."""
+    piggyback: dict[str, str] | None = None
+    """What this output says about other hosts: per host name, agent text (None: no output)."""
 
     @property
     def discovered(self) -> list[ServiceSpec] | None:
@@ -79,9 +84,10 @@ def run_host_cycle(
     hint = ""
     if fetched.truncated:
         hint = f" (the output was cut at the {render.bytes_(fetched.limit)} limit)"
+    piggyback, piggyback_problems = _piggyback(catalog, split, parsed, host)
 
     outcomes: list[Outcome] = [_agent_outcome(fetched, split, catalog.raw_names, parsed.problems,
-                                                 parsed.unread)]
+                                                 parsed.unread, piggyback, piggyback_problems)]
     used_stores: dict[str, dict[str, Any]] = {}
     for spec in specs:
         plugin = by_name.get(spec.plugin)
@@ -107,16 +113,62 @@ def run_host_cycle(
     if discovery is None or not discovery.still_good(sections, now):
         discovery = Discovery(sections, discover_services(catalog.plugins, parsed, host, rules), now)
     outcomes.append(_discovery_outcome(host, specs, discovery.found))
-    return CycleResult(HostCycle(host, now, True, "", outcomes, used_stores), discovery, parsed)
+    return CycleResult(HostCycle(host, now, True, "", outcomes, used_stores), discovery, parsed, piggyback)
+
+
+def _piggyback(catalog: Catalog, split: SplitOutput, parsed: ParsedHost, host: str) -> tuple[dict[str, str], list[str]]:
+    """`<<<<host>>>>` blocks, and what sections derive for other hosts (`AgentSection.piggyback`);
+    with what had to be dropped, and why."""
+    texts: dict[str, list[str]] = {}
+    problems: list[str] = []
+    bad: list[str] = []
+    for target, pieces in split.piggyback.items():
+        if HOST_NAME.fullmatch(target) and target != host:
+            texts[target] = pieces
+        else:
+            bad.append(target)
+    done: set[str] = set()
+    for section in catalog.piggyback_sections:
+        value = parsed.sections.get(section.produces)
+        if value is None or section.produces in done or section.piggyback is None:
+            continue
+        done.add(section.produces)
+        try:
+            derived = section.piggyback(value)
+        except Exception as exc:  # a plugin's bug: said on the Agent service, the checks go on
+            problems.append(f"the data for other hosts could not be taken from {section.produces} "
+                            f"({type(exc).__name__}: {str(exc)[:200]})")
+            continue
+        for target, text in derived.items():
+            if HOST_NAME.fullmatch(target) and target != host:
+                texts.setdefault(target, []).append(text)
+            else:
+                bad.append(target)
+    if len(texts) > MAX_PIGGYBACK_HOSTS:
+        problems.append(f"piggyback data for {len(texts):,} hosts: only the first {MAX_PIGGYBACK_HOSTS:,} are kept")
+        texts = dict(list(texts.items())[:MAX_PIGGYBACK_HOSTS])
+    if bad:
+        shown = [name if len(name) <= 60 else name[:60] + "..." for name in bad]
+        problems.append(f"piggyback data for {len(bad)} name{'s' if len(bad) > 1 else ''} that cannot be a host's "
+                        f"(this host's own, or not letters, digits, '.', '-', '_') was dropped: {_listing(shown)}")
+    return {target: "".join(pieces) for target, pieces in texts.items()}, problems
 
 
 def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[str],
-                   problems: dict[str, str], unread: dict[str, str]) -> Outcome:
-    names = list(split.sections)
+                   problems: dict[str, str], unread: dict[str, str], piggyback: dict[str, str],
+                   piggyback_problems: list[str]) -> Outcome:
+    names = [name for name in split.sections if name != SOURCES_SECTION]
     unknown = sorted(name for name in names if name not in known)
     summary = (f"fetched {render.bytes_(len(fetched.data))} in {fetched.seconds:.2f} s, "
                f"{len(names)} sections")
     details = []
+    sources = split.sections.get(SOURCES_SECTION)
+    if sources:
+        said = ", ".join(f"{row[0]} ({render.timespan(float(row[1]))} old)" if len(row) == 2 and _number(row[1])
+                         else " ".join(row) for row in sources[:5])
+        summary = f"piggyback data from {said}, {len(names)} section{'s' if len(names) != 1 else ''}"
+    if piggyback:
+        details.append(f"Piggyback data for {len(piggyback)} other hosts: {_listing(sorted(piggyback), 20)}")
     if unknown:
         summary += f", {len(unknown)} not interpreted: {_listing(unknown)}"
         details.append("Sections without a check plugin (their data is not judged): " + ", ".join(unknown))
@@ -131,8 +183,8 @@ def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[st
     if not names:
         return Outcome(AGENT_SERVICE, State.CRIT, "the agent output holds no sections: is this a "
                        "Watchkeeper or Checkmk agent?", "\n".join(details))
-    if problems or unread or split.problems:
-        named = sorted(problems.values()) + sorted(unread.values())
+    if problems or unread or split.problems or piggyback_problems:
+        named = sorted(problems.values()) + sorted(unread.values()) + piggyback_problems
         text = "; ".join(named + split.problems[:1])
         return Outcome(AGENT_SERVICE, State.WARN, f"{text} ({summary})", "\n".join(named + details))
     return Outcome(AGENT_SERVICE, State.OK, summary, "\n".join(details))
@@ -150,6 +202,13 @@ def _discovery_outcome(host: str, specs: Sequence[ServiceSpec], discovered: Sequ
     if not parts:
         return Outcome(DISCOVERY_SERVICE, State.OK, f"all {len(monitored)} discovered services are monitored")
     return Outcome(DISCOVERY_SERVICE, State.WARN, "; ".join(parts) + f"; run `watchkeeper discover {host}`")
+
+
+def _number(text: str) -> bool:
+    try:
+        return 0 <= float(text) < 1e10
+    except ValueError:
+        return False
 
 
 def _listing(names: list[str], shown: int = 5) -> str:

@@ -8,6 +8,8 @@
     snmp://device[:port]      an SNMP v2c device (default port 161), its community in the file
                               named by option `snmp_credentials`; `snmp://v2c@device` is the same
     snmp://user@device[:port] an SNMPv3 device and user (authPriv), keys in `snmp_credentials`
+    piggyback                 no agent of its own: what other hosts' outputs say of it (a VM
+                              as its hypervisor or OpenNebula sees it), `collect/piggyback.py`
     none                      no agent: only active checks (plugins) and passive results
 """
 
@@ -57,6 +59,8 @@ class HostOptions:
     credentials_file: str = ""
     """A special agent's login, in a file (an OpenNebula frontend: `user:password`, like ONE_AUTH);
     never on the command line, never logged."""
+    piggyback_max_age_s: float | None = None
+    """How old piggyback data for this host may be (default: three of its source's intervals)."""
     max_attempts: int = 3
     retry_interval_s: float | None = None
     """How soon a soft problem is checked again (default: 30 s, or the interval if shorter)."""
@@ -87,7 +91,7 @@ class HostOptions:
 
 def _option(host: str, key: str, value: Any) -> Any:
     problem = f"{host}: option {key}"
-    if key in ("timeout_s", "retry_interval_s"):
+    if key in ("timeout_s", "retry_interval_s", "piggyback_max_age_s"):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0.1 <= value <= 86400:
             raise ConfigError(f"{problem} must be a number of seconds from 0.1 to 86400")
         return float(value)
@@ -176,7 +180,7 @@ def _sensor_map(problem: str, value: Any) -> str | dict[str, dict[str, str]]:
 
 
 def parse_uri(name: str, uri: str) -> Endpoint:
-    if uri in ("local", "none"):
+    if uri in ("local", "none", "piggyback"):
         return Endpoint(uri)
     parts = urlsplit(uri)
     problem = f"{name}: address {uri!r}"
@@ -188,7 +192,7 @@ def parse_uri(name: str, uri: str) -> Endpoint:
         raise ConfigError(f"{problem} is not understood; use local, ssh://user@host:port, "
                           "tcp://host:port, tls://host:port, snmp://[user@]device[:port], "
                           "http(s)://sensor-device/path, one(s)://opennebula-frontend:2633/RPC2, "
-                          "file:///path or none")
+                          "file:///path, piggyback or none")
     try:
         port = parts.port
     except ValueError:

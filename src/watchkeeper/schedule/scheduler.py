@@ -29,6 +29,7 @@ from typing import Any
 from watchkeeper.active.execute import execute
 from watchkeeper.active.pool import HelperPool
 from watchkeeper.collect.hosts import make_transport
+from watchkeeper.collect.piggyback import DEFAULT_AGE_INTERVALS, PiggybackHub
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
 from watchkeeper.engine.catalog import builtin_catalog
@@ -149,6 +150,8 @@ class Scheduler:
             sink = ResultsSink(Store(store.path), PassiveResults(ActiveTables(store)), notifier=notifier, clock=clock)
         self.sink = sink
         self.passive = sink.passive
+        self.piggyback = PiggybackHub(clock)
+        """What hosts' outputs say about other hosts (a hypervisor about its domains)."""
         self.plugin_pool = HelperPool()
         self._reader = Store(store.path)
         """The configuration thread's own connection."""
@@ -254,12 +257,13 @@ class Scheduler:
                 del self.hosts[name]
                 if name not in rows:
                     self.sink.forget_host(name)
+                    self.piggyback.forget_source(name)
         new = [row for name, row in rows.items() if name not in self.hosts]
         spread = NEW_CHECK_SPREAD_S * len(new)
         for row in new:
             name = row.config.name
             try:
-                transport = make_transport(row.config, self.paths, builtin_catalog().snmp_sections)
+                transport = make_transport(row.config, self.paths, builtin_catalog().snmp_sections, self.piggyback)
             except ConfigError as exc:
                 log.error("%s is not checked: %s", name, exc)
                 continue
@@ -269,6 +273,8 @@ class Scheduler:
             due = _first_due(name, min(interval, spread) if row.last_fetch is None else interval, now)
             if row.config.uri == "none":
                 due = math.inf  # no agent to fetch: only its active and passive services run
+            elif row.config.uri == "piggyback":
+                due = _piggyback_fallback(row.config, now)  # checked when its data comes
             runtime = self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
             self._queue_host(runtime)
 
@@ -304,6 +310,8 @@ class Scheduler:
                 fetched = err  # this host's result, not a crash of the scheduler
         if isinstance(fetched, CollectError):
             self.stats.fetch_errors += 1
+        elif runtime.config.uri != "piggyback" and self.piggyback.speaks_of(name):
+            fetched = self._with_piggyback(runtime.config, fetched)
         if runtime.value_stores is None:
             runtime.value_stores = self.store.value_stores(name)
         if runtime.specs_epoch != self.epoch:  # the configuration changed: services and discovery afresh
@@ -327,6 +335,8 @@ class Scheduler:
                                     params_cache=runtime.params)
         runtime.discovery = result.discovery
         runtime.parsed = result.parsed
+        if result.piggyback is not None and (result.piggyback or self.piggyback.targets(name)):
+            self._piggyback_arrived(name, started, result.piggyback, runtime.config.interval_s)
         cycle = result.cycle
         if cycle.up:
             runtime.last_ok = started
@@ -336,6 +346,24 @@ class Scheduler:
         if self.sink.put(cycle, policy_for(runtime.config)):
             runtime.due = min(runtime.due, started + runtime.config.retry_interval_s)  # confirm a soft problem
         return cycle
+
+    def _with_piggyback(self, config: HostConfig, fetched: AgentOutput) -> AgentOutput:
+        """The host's own output, then what other hosts said of it (after closing any piggyback
+        block the host's output left open)."""
+        extra = self.piggyback.output(config.name, config.opts.piggyback_max_age_s)
+        if extra is None:
+            return fetched
+        return AgentOutput(fetched.data + b"\n<<<<>>>>\n" + extra.encode(), fetched.truncated, fetched.limit,
+                           fetched.seconds)
+
+    def _piggyback_arrived(self, source: str, at: float, data: dict[str, str], interval_s: float) -> None:
+        """Keep what `source` said of other hosts; a host that has nothing but such data is checked now."""
+        for target in self.piggyback.put(source, at, data, interval_s):
+            runtime = self.hosts.get(target)
+            if runtime is not None and runtime.config.uri == "piggyback":
+                runtime.due = at
+                if not runtime.running:
+                    self._queue_host(runtime)
 
     def _log_host_change(self, runtime: HostRuntime, cycle: HostCycle) -> None:
         if cycle.up == runtime.up:
@@ -400,7 +428,10 @@ class Scheduler:
                 continue  # removed, running, or rescheduled since it was queued
             self.stats.started_late(now - due)
             interval = runtime.config.interval_s
-            runtime.due = due + interval if now - due < interval else now + interval  # late: skip, no burst
+            if runtime.config.uri == "piggyback":  # checked when its data comes; this is the fallback
+                runtime.due = _piggyback_fallback(runtime.config, now)
+            else:
+                runtime.due = due + interval if now - due < interval else now + interval  # late: skip, no burst
             runtime.running = True
             task = asyncio.create_task(self._guarded(runtime))
             self._tasks.add(task)
@@ -521,6 +552,13 @@ class Scheduler:
 
 
 SHUTDOWN_GRACE_S = 3.0
+
+
+def _piggyback_fallback(config: HostConfig, now: float) -> float:
+    """When a host with only piggyback data is checked if no data comes for it (then it is DOWN,
+    saying whose data it had last)."""
+    interval = config.interval_s
+    return now + interval + (config.opts.piggyback_max_age_s or DEFAULT_AGE_INTERVALS * interval)
 
 
 def _first_due(name: str, interval_s: float, now: float) -> float:

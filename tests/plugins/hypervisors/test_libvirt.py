@@ -14,8 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import missing, outcomes, run_after_discovery
-from tests.labs.libvirt import CRASHED, PAUSED, PMSUSPENDED, SHUT_OFF, LabDomain, unavailable, write_node
-from watchkeeper.agent import watchkeeper_agent as agent
+from tests.labs.libvirt import CRASHED, PAUSED, PMSUSPENDED, SHUT_OFF, LabDomain, collect, unavailable, write_node
 from watchkeeper.checkapi import SectionUnparsed, ValueStore
 from watchkeeper.engine.checking import collapse
 from watchkeeper.plugins.hypervisors.capacity import HypervisorParams, check_hypervisor
@@ -28,20 +27,10 @@ HOSTILE = "build agent'; echo INJECTED; echo '"
 
 
 @pytest.fixture(autouse=True)
-def virsh(monkeypatch: pytest.MonkeyPatch) -> None:
+def virsh() -> None:
     reason = unavailable()
     if reason is not None:
         missing(reason)
-    monkeypatch.setitem(agent.CONFIG, "libvirt", {})
-
-
-def collected(uri: str, **settings: object) -> bytes:
-    config = agent.CONFIG["libvirt"]
-    assert isinstance(config, dict)
-    config.update(uri=uri, **settings)
-    out: list[str] = []
-    agent.virt_libvirt(out)  # type: ignore[no-untyped-call]
-    return ("\n".join(out) + "\n").encode()
 
 
 def lab(tmp_path: Path, *domains: LabDomain) -> str:
@@ -54,7 +43,7 @@ BUILD = LabDomain(HOSTILE, vcpus=2, memory_kib=2 * GIB_KIB, state=SHUT_OFF)
 
 
 def test_the_hypervisor_counts_how_many_more_vms_fit_as_by_hand(tmp_path: Path) -> None:
-    found = outcomes(collected(lab(tmp_path, WEB, DB, BUILD)))
+    found = outcomes(collect(lab(tmp_path, WEB, DB, BUILD)))
     hypervisor = found["Hypervisor"]
     assert hypervisor.state == 0, hypervisor.summary
     assert "32 CPUs, 128.00 GiB; 1 paused, 1 running, 1 shut off" in hypervisor.summary
@@ -70,12 +59,12 @@ def test_the_hypervisor_counts_how_many_more_vms_fit_as_by_hand(tmp_path: Path) 
 
 def test_a_full_hypervisor_warns_that_no_vm_of_the_size_fits(tmp_path: Path) -> None:
     big = [LabDomain(f"big{n}", vcpus=16, memory_kib=36 * GIB_KIB) for n in range(3)]
-    hypervisor = outcomes(collected(lab(tmp_path, *big)))["Hypervisor"]
+    hypervisor = outcomes(collect(lab(tmp_path, *big)))["Hypervisor"]
     assert hypervisor.state == 1 and "that still fit (bound by memory): 0 (warn/crit below 1/0)" in hypervisor.summary
 
 
 def test_each_vm_is_judged_against_its_state_at_discovery_as_vms_stop_vanish_and_appear(tmp_path: Path) -> None:
-    before = collected(lab(tmp_path, WEB, DB, BUILD))
+    before = collect(lab(tmp_path, WEB, DB, BUILD))
     found = outcomes(before)
     assert found["VM web01"].state == 0 and "running" in found["VM web01"].summary
     assert "4 vCPUs, 4.00 GiB of 4.00 GiB memory" in found["VM web01"].summary
@@ -83,7 +72,7 @@ def test_each_vm_is_judged_against_its_state_at_discovery_as_vms_stop_vanish_and
     assert found[f"VM {HOSTILE}"].state == 0 and "shut off, as when discovered" in found[f"VM {HOSTILE}"].summary
     stopped = LabDomain(WEB.name, WEB.vcpus, WEB.memory_kib, state=SHUT_OFF, uuid=WEB.uuid)
     started = LabDomain(BUILD.name, BUILD.vcpus, BUILD.memory_kib, uuid=BUILD.uuid)
-    after = collected(lab(tmp_path, stopped, started, LabDomain("new01", vcpus=2, memory_kib=GIB_KIB)))
+    after = collect(lab(tmp_path, stopped, started, LabDomain("new01", vcpus=2, memory_kib=GIB_KIB)))
     later = run_after_discovery(before, after)
     assert later["VM web01"].state == 2 and "shut off (it was running when discovered)" in later["VM web01"].summary
     assert later["VM db01"].state == 2 and "VM db01 is missing" in later["VM db01"].summary
@@ -92,27 +81,27 @@ def test_each_vm_is_judged_against_its_state_at_discovery_as_vms_stop_vanish_and
 
 
 def test_crashed_and_guest_suspended_domains(tmp_path: Path) -> None:
-    found = outcomes(collected(lab(tmp_path, LabDomain("c", 1, GIB_KIB, state=CRASHED),
+    found = outcomes(collect(lab(tmp_path, LabDomain("c", 1, GIB_KIB, state=CRASHED),
                                    LabDomain("s", 1, GIB_KIB, state=PMSUSPENDED))))
     assert found["VM c"].state == 2 and found["VM c"].summary.startswith("crashed")
     assert found["VM s"].state == 1 and "suspended by the guest" in found["VM s"].summary
 
 
 def test_a_domain_name_is_never_run_as_a_command(tmp_path: Path) -> None:
-    output = collected(lab(tmp_path, WEB, BUILD))
+    output = collect(lab(tmp_path, WEB, BUILD))
     assert b"INJECTED" in output  # the name is there, as data
     assert b"\nINJECTED\n" not in output  # and nothing ran it
     assert HOSTILE in parse_libvirt([[line] for line in output.decode().splitlines()[1:]]).domains
 
 
 def test_virsh_failing_or_hanging_is_unknown_with_the_reason(tmp_path: Path) -> None:
-    agent_service = outcomes(collected(f"test://{tmp_path}/no-such-node.xml"))["Agent"]
+    agent_service = outcomes(collect(f"test://{tmp_path}/no-such-node.xml"))["Agent"]
     assert agent_service.state == 1 and "section <<<libvirt>>> could not be read: virsh failed: virsh exited " \
         "with 1: error: XML error: failed to parse xml document" in agent_service.summary, agent_service.summary
     hung = tmp_path / "virsh"
     hung.write_text("#!/bin/sh\nexec sleep 30\n")
     os.chmod(hung, 0o755)
-    output = collected("test:///default", virsh=str(hung), timeout_s=1)
+    output = collect("test:///default", virsh=str(hung), timeout_s=1)
     with pytest.raises(SectionUnparsed, match="virsh failed: .*virsh did not answer within 1"):
         parse_libvirt([[line] for line in output.decode().splitlines()[1:]])
 

@@ -28,6 +28,9 @@ def cmd_host_add(args: argparse.Namespace) -> int:
     print(f"Added host {host.name} ({host.uri}, every {host.interval_s:g}s).")
     if host.uri == "none":
         print(f"It has no agent: give it services with `watchkeeper service add {host.name} NAME -- PLUGIN ARGS`.")
+    elif host.uri == "piggyback":
+        print("Its data comes from other hosts' output (a hypervisor's, a frontend's); its services are "
+              "discovered when the daemon first has data for it.")
     elif args.discover:
         try:
             found, agent = asyncio.run(fetch_and_discover(store, paths, host.name))

@@ -84,6 +84,11 @@ def check_domain(item: str, params: DomainParams, section: Node, store: ValueSto
         yield vanished(f"VM {item}", section.errors, "not on this hypervisor any more (moved away, undefined, or "
                        "a transient domain that stopped)")
         return
+    yield from check_one_domain(params, domain, store, now)
+
+
+def check_one_domain(params: DomainParams, domain: Domain, store: ValueStore, now: float) -> CheckResult:
+    """A domain's state, size, CPU use and throughput (on its hypervisor's host, or its own)."""
     yield _state(params, domain)
     size = []
     if domain.vcpus is not None:

@@ -26,7 +26,7 @@ between the two `virsh` runs) keeps its state from `domstats`.
 from __future__ import annotations
 
 from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_float, to_int
-from watchkeeper.plugins.hypervisors.node import STATES, Domain, Node
+from watchkeeper.plugins.hypervisors.node import STATES, Domain, Node, domains_as_hosts
 
 KIB = 1024
 MAX_FIELD = 64
@@ -130,4 +130,4 @@ def parse_libvirt(table: StringTable) -> Node:
     return section
 
 
-libvirt_section = AgentSection("libvirt", parse_libvirt, parsed_section="hypervisor")
+libvirt_section = AgentSection("libvirt", parse_libvirt, parsed_section="hypervisor", piggyback=domains_as_hosts)

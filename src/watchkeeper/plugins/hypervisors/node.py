@@ -3,6 +3,9 @@ Xen's `xl`), for the `Hypervisor` and `VM` services."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from dataclasses import dataclass, field
 
 STATES = {0: "no state", 1: "running", 2: "blocked", 3: "paused", 4: "in shutdown", 5: "shut off", 6: "crashed",
@@ -43,3 +46,25 @@ class Node:
     """What the host's own domain holds (Xen's dom0); None where the host is no domain."""
     host_memory_fixed: bool | None = None
     """Whether that is fixed (Xen's `dom0_mem`) rather than ballooned."""
+
+
+GUEST_SECTION = "virt_domain"
+"""Where a domain's data goes on its own host (`guests.py`)."""
+NOT_IN_HOST_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def host_name(domain: str) -> str:
+    """The host name a domain's data goes to: its name, with each run of characters a host name
+    cannot hold (a space, a quote) made one `_` ("build agent 2" -> "build_agent_2")."""
+    return NOT_IN_HOST_NAMES.sub("_", domain).strip("._-")[:253]
+
+
+def domains_as_hosts(node: Node) -> dict[str, str]:
+    """Each domain as piggyback data for its own host."""
+    hosts: dict[str, list[str]] = {}
+    for domain in node.domains.values():
+        name = host_name(domain.name)
+        if name:
+            hosts.setdefault(name, [f"<<<{GUEST_SECTION}:sep(0)>>>\n"]).append(
+                json.dumps(dataclasses.asdict(domain), separators=(",", ":")) + "\n")
+    return {name: "".join(lines) for name, lines in hosts.items()}

@@ -19,7 +19,7 @@ itself: what it holds is recorded, and it is no VM.
 from __future__ import annotations
 
 from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_float, to_int
-from watchkeeper.plugins.hypervisors.node import Domain, Node
+from watchkeeper.plugins.hypervisors.node import Domain, Node, domains_as_hosts
 
 MIB = 1024 * 1024
 LETTERS = (("c", "crashed"), ("d", "in shutdown"), ("s", "in shutdown"), ("p", "paused"), ("r", "running"),
@@ -92,4 +92,4 @@ def parse_xen(table: StringTable) -> Node:
     return node
 
 
-xen_section = AgentSection("xen", parse_xen, parsed_section="hypervisor")
+xen_section = AgentSection("xen", parse_xen, parsed_section="hypervisor", piggyback=domains_as_hosts)
