@@ -29,9 +29,10 @@ ALLOWED: dict[str, set[str]] = {
     "nagios_import": {"model"} | LEAVES,
     "tsdb": {"model", "store"} | LEAVES,
     "patching": {"model", "store", "notify"} | LEAVES,
-    "daemon": {"model", "store", "notify", "sink", "schedule", "livestatus", "web", "tsdb"} | LEAVES,
+    "inventory": {"model", "store"} | LEAVES,
+    "daemon": {"model", "store", "notify", "sink", "schedule", "livestatus", "web", "tsdb", "inventory"} | LEAVES,
     "cli": {"model", "checkapi", "collect", "engine", "store", "active", "notify", "nagios_import", "plugins",
-            "agent", "daemon", "tsdb", "patching", "(root)"} | LEAVES,
+            "agent", "daemon", "tsdb", "patching", "inventory", "(root)"} | LEAVES,
 }
 """Package -> what it may import. `collect.sections` names one module of a package."""
 

@@ -4,6 +4,7 @@ the web server, each handed what it needs, started in that order and stopped in 
     store ──► notifier ──► sink (writer connection) ──► scheduler ──► livestatus, web
                   │                └──► remote-write queue ──► sender (to a TSDB, with retries)
                   └──► delivery (sends what the notifier spooled, with retries)
+    inventory sync (its own connection: sources make, change and retire hosts every 30 s)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from watchkeeper.inventory.sync import run_syncs
 from watchkeeper.livestatus.server import LivestatusServer
 from watchkeeper.notify.delivery import Delivery
 from watchkeeper.notify.notifier import Notifier
@@ -83,6 +85,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier, sink=sink,
                           freeze_gc=True)
     delivering = asyncio.create_task(Delivery(tables).run(stop))
+    syncing = asyncio.create_task(run_syncs(paths.database, stop))
     livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
     await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
     web = None
@@ -101,6 +104,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     finally:
         stop.set()
         await delivering
+        await syncing
         if sending is not None:
             await sending
         if web is not None:

@@ -1,5 +1,5 @@
-"""A store written by Watchkeeper's format 1 (a row per metric point) is converted on open,
-without losing a point, and a conversion cut short goes on where it stopped."""
+"""A store written by an older Watchkeeper is converted on open: format 1 (a row per metric point)
+without losing a point, a conversion cut short going on where it stopped; tables get newer columns."""
 
 from __future__ import annotations
 
@@ -122,3 +122,19 @@ def test_damaged_points_are_left_out_and_counted_and_the_rest_converted(tmp_path
     store = Store(tmp_path / "wk.db")
     assert stored(store, 1) == [p for p in points if p[1:3] != (0, NOW // 60)]
     assert "1 damaged points (not numbers) were left out" in caplog.text
+
+
+def test_a_store_with_rules_from_before_host_labels_gets_the_column_and_keeps_its_rules(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE rules (id INTEGER PRIMARY KEY, plugin TEXT NOT NULL, host_glob TEXT NOT NULL DEFAULT '*', "
+               "item_glob TEXT NOT NULL DEFAULT '*', params TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', "
+               "created REAL NOT NULL)")
+    db.execute("INSERT INTO rules (plugin, params, created) VALUES ('df', '{\"used_percent\": [85, 95]}', 1.0)")
+    db.commit()
+    db.close()
+    store = Store(path)
+    [rule] = store.rules()
+    assert (rule.plugin, rule.params, rule.host_labels) == ("df", {"used_percent": [85, 95]}, {})
+    store.add_rule("df", {}, host_labels={"role": "db"})
+    assert store.rules()[1].host_labels == {"role": "db"}

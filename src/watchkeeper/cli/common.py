@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -72,6 +73,24 @@ def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
         except ValueError:
             options[key] = value
     return options
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not match:
+        raise ConfigError(f"duration {text!r} is not understood; write e.g. 90s, 30m, 2h, 1d or 1w")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def parse_label(pair: str) -> tuple[str, str]:
+    key, sep, value = pair.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"label {pair!r} is not KEY=VALUE")
+    return key, value
 
 
 def listen_address(text: str | None, default_port: int) -> tuple[str, int] | None:

@@ -13,6 +13,7 @@ from watchkeeper import __version__
 from watchkeeper.cli.commands import (
     alerting,
     hosts,
+    inventory,
     looking,
     nagios_import,
     patching,
@@ -26,7 +27,8 @@ from watchkeeper.cli.commands import (
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.paths import PRIVATE_UMASK
 
-COMMANDS = (setup, hosts, run, looking, plugin_mode, alerting, services, web_access, nagios_import, rules, patching)
+COMMANDS = (setup, hosts, inventory, run, looking, plugin_mode, alerting, services, web_access, nagios_import, rules,
+            patching)
 """In the order `watchkeeper --help` lists them."""
 
 

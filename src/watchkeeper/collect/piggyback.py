@@ -11,6 +11,7 @@ with an agent gets the fresh data added to its own output.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -89,6 +90,30 @@ class PiggybackHub:
         newest = max(pieces, key=lambda piece: piece.at)
         return (f"the piggyback data for {target} is too old: the newest came from {newest.source} "
                 f"{self.clock() - newest.at:.0f} s ago")
+
+
+LABELS_HEADER = "<<<labels:sep(0)>>>\n"
+MAX_LABELS = 100
+
+
+def labels_in(text: str) -> dict[str, str]:
+    """The labels a host's piggyback data gives it: `<<<labels:sep(0)>>>` and a JSON object on
+    the next line (the Checkmk agent's form), later ones adding to earlier ones."""
+    labels: dict[str, str] = {}
+    start = text.find(LABELS_HEADER)
+    while start != -1:
+        begin = start + len(LABELS_HEADER)
+        end = text.find("\n", begin)
+        try:
+            document = json.loads(text[begin:end if end != -1 else len(text)])
+        except (ValueError, RecursionError):
+            document = None
+        if isinstance(document, dict):
+            for key, value in list(document.items())[:MAX_LABELS]:
+                if isinstance(value, str | int | float) and len(str(key)) <= 100:
+                    labels[str(key)] = str(value)[:1000]
+        start = text.find(LABELS_HEADER, begin)
+    return labels
 
 
 class PiggybackTransport:

@@ -1,10 +1,11 @@
-"""Rules: check parameters for the services of matching hosts and items (shell-style globs)."""
+"""Rules: check parameters for the services of matching hosts and items (shell-style globs),
+and of hosts carrying given labels (so hosts an inventory source makes get their levels)."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -16,10 +17,14 @@ class Rule:
     item_glob: str
     params: dict[str, Any]
     comment: str
+    host_labels: dict[str, str] = field(default_factory=dict)
+    """Labels a host must carry, each with this value (besides matching `host_glob`)."""
 
 
-def rules_for_host(rules: Iterable[Rule], host: str) -> list[Rule]:
-    return [rule for rule in rules if fnmatch.fnmatchcase(host, rule.host_glob)]
+def rules_for_host(rules: Iterable[Rule], host: str, labels: Mapping[str, str] | None = None) -> list[Rule]:
+    return [rule for rule in rules if fnmatch.fnmatchcase(host, rule.host_glob)
+            and (not rule.host_labels or (labels is not None and all(
+                labels.get(key) == value for key, value in rule.host_labels.items())))]
 
 
 def params_from_rules(rules: Iterable[Rule], plugin: str, item: str) -> dict[str, Any]:

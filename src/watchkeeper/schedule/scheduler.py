@@ -29,7 +29,7 @@ from typing import Any
 from watchkeeper.active.execute import execute
 from watchkeeper.active.pool import HelperPool
 from watchkeeper.collect.hosts import make_transport
-from watchkeeper.collect.piggyback import DEFAULT_AGE_INTERVALS, PiggybackHub
+from watchkeeper.collect.piggyback import DEFAULT_AGE_INTERVALS, PiggybackHub, labels_in
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.collect.transport import AgentOutput, AgentTransport
 from watchkeeper.engine.catalog import builtin_catalog
@@ -48,6 +48,7 @@ from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
 from watchkeeper.store.database import HostRow, Store
+from watchkeeper.store.inventory_tables import InventoryTables
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ class Scheduler:
         self.passive = sink.passive
         self.piggyback = PiggybackHub(clock)
         """What hosts' outputs say about other hosts (a hypervisor about its domains)."""
+        self._recorded_targets: dict[str, dict[str, dict[str, str]]] | None = None
+        """Per source host, the hosts (and their labels) last recorded for inventory sources."""
         self.plugin_pool = HelperPool()
         self._reader = Store(store.path)
         """The configuration thread's own connection."""
@@ -273,8 +276,9 @@ class Scheduler:
             due = _first_due(name, min(interval, spread) if row.last_fetch is None else interval, now)
             if row.config.uri == "none":
                 due = math.inf  # no agent to fetch: only its active and passive services run
-            elif row.config.uri == "piggyback":
-                due = _piggyback_fallback(row.config, now)  # checked when its data comes
+            elif row.config.uri == "piggyback":  # checked when its data comes (at once if it is here)
+                due = now + min(interval, spread) if self.piggyback.speaks_of(name) else _piggyback_fallback(
+                    row.config, now)
             runtime = self.hosts[name] = HostRuntime(row.config, transport, due, row.last_ok)
             self._queue_host(runtime)
 
@@ -321,7 +325,7 @@ class Scheduler:
             runtime.params = {}
         specs = runtime.specs
         acked = self.notifier.acknowledged(name) if self.notifier is not None else None
-        rules = rules_for_host(self.rules, name)
+        rules = rules_for_host(self.rules, name, runtime.config.opts.labels)
         result = run_host_cycle(name, fetched, specs, rules, runtime.value_stores, started, runtime.last_ok,
                                 acknowledged=acked, discovery=runtime.discovery, previous=runtime.parsed,
                                 params_cache=runtime.params)
@@ -357,13 +361,27 @@ class Scheduler:
                            fetched.seconds)
 
     def _piggyback_arrived(self, source: str, at: float, data: dict[str, str], interval_s: float) -> None:
-        """Keep what `source` said of other hosts; a host that has nothing but such data is checked now."""
-        for target in self.piggyback.put(source, at, data, interval_s):
+        """Keep what `source` said of other hosts; a host that has nothing but such data is checked now.
+        Which hosts it speaks of, with their labels, is recorded for inventory sources when it changes."""
+        targets = self.piggyback.put(source, at, data, interval_s)
+        for target in targets:
             runtime = self.hosts.get(target)
             if runtime is not None and runtime.config.uri == "piggyback":
                 runtime.due = at
                 if not runtime.running:
                     self._queue_host(runtime)
+        tables = InventoryTables(self.store)
+        try:
+            if self._recorded_targets is None:
+                self._recorded_targets = {}
+                for known_source, target, labels in tables.piggyback_targets():
+                    self._recorded_targets.setdefault(known_source, {})[target] = labels
+            now_said = {target: labels_in(data[target]) for target in targets}
+            if self._recorded_targets.get(source, {}) != now_said:
+                tables.set_piggyback_targets(source, now_said, at)
+                self._recorded_targets[source] = now_said
+        except StoreError as exc:  # the checks go on; recorded with the next output
+            log.error("%s: the hosts its output speaks of are not recorded for inventory: %s", source, exc)
 
     def _log_host_change(self, runtime: HostRuntime, cycle: HostCycle) -> None:
         if cycle.up == runtime.up:
@@ -505,7 +523,8 @@ class Scheduler:
             raise ConfigError(f"{host} has no agent that the daemon reaches; there is nothing to discover")
         async with self.gate:
             fetched = await runtime.transport.fetch()
-        return discover_in_output(fetched.data, host, rules=rules_for_host(self.rules, host))
+        rules = rules_for_host(self.rules, host, runtime.config.opts.labels)
+        return discover_in_output(fetched.data, host, rules=rules)
 
     def health(self) -> Health:
         return Health(hosts=len(self.hosts), active_checks=len(self.active), cycles=self.stats.cycles,

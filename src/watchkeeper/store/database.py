@@ -27,7 +27,15 @@ from watchkeeper.model.rules import Rule
 from watchkeeper.store import metric_history
 from watchkeeper.store.metric_history import MetricWriter, head_key
 from watchkeeper.store.migrate import convert_metric_points
-from watchkeeper.store.schema import CHUNK_TABLES, CONFIG_COUNTERS, METRIC_TIERS, PAGE_SIZE, SCHEMA, SCHEMA_VERSION
+from watchkeeper.store.schema import (
+    CHUNK_TABLES,
+    CONFIG_COUNTERS,
+    METRIC_TIERS,
+    PAGE_SIZE,
+    SCHEMA,
+    SCHEMA_VERSION,
+    add_missing_columns,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +119,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
+            add_missing_columns(self.db)
             self.db.executescript(CONFIG_COUNTERS)
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -158,33 +167,46 @@ class Store:
 
     # ------------------------------------------------------------------ hosts
     def add_host(self, host: HostConfig) -> None:
-        now = time.time()
         with self.transaction(f"adding host {host.name}") as db:
             if db.execute("SELECT 1 FROM hosts WHERE name = ?", (host.name,)).fetchone():
                 raise ConfigError(f"host {host.name} exists already; remove it first or pick another name")
-            db.execute("INSERT INTO hosts (name, uri, interval_s, options, created) VALUES (?, ?, ?, ?, ?)",
-                       (host.name, host.uri, host.interval_s, json.dumps(host.options), now))
-            if host.uri != "none":  # a host without an agent has no agent to report on
-                db.executemany("INSERT INTO services (host, name, plugin, item, accepted) VALUES (?, ?, ?, '', ?)",
-                               [(host.name, name, INTERNAL_PLUGIN, now) for name in INTERNAL_SERVICES])
+            self.insert_host(db, host, time.time())
 
-    def remove_host(self, name: str) -> None:
+    @staticmethod
+    def insert_host(db: sqlite3.Connection, host: HostConfig, now: float) -> None:
+        """Inside a transaction: the host and its internal services."""
+        db.execute("INSERT INTO hosts (name, uri, interval_s, options, created) VALUES (?, ?, ?, ?, ?)",
+                   (host.name, host.uri, host.interval_s, json.dumps(host.options), now))
+        if host.uri != "none":  # a host without an agent has no agent to report on
+            db.executemany("INSERT INTO services (host, name, plugin, item, accepted) VALUES (?, ?, ?, '', ?)",
+                           [(host.name, name, INTERNAL_PLUGIN, now) for name in INTERNAL_SERVICES])
+
+    def remove_host(self, name: str, keep_history: bool = False) -> None:
+        """`keep_history`: its state changes and metrics stay (shown again if the host comes back)."""
         with self.transaction(f"removing host {name}") as db:
-            if db.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount == 0:
+            if not self.delete_host(db, name, keep_history):
                 raise NotFound(f"there is no host {name!r}; `watchkeeper host list` shows the hosts")
-            db.execute("DELETE FROM services WHERE host = ?", (name,))
-            db.execute("DELETE FROM value_store WHERE host = ?", (name,))
-            db.execute("DELETE FROM state_history WHERE host = ?", (name,))
-            db.execute("DELETE FROM active_checks WHERE host = ?", (name,))
-            db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
-            series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
-            for table in CHUNK_TABLES:
-                db.executemany(f"DELETE FROM {table} WHERE series = ?", [(s,) for s in series])
-            db.executemany("DELETE FROM metric_heads WHERE key BETWEEN ? AND ?",
-                           [(head_key(s, 0), head_key(s, len(METRIC_TIERS) - 1)) for s in series])
-            db.executemany("DELETE FROM metric_levels WHERE series = ?", [(s,) for s in series])
-            db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
+
+    def delete_host(self, db: sqlite3.Connection, name: str, keep_history: bool = False) -> bool:
+        """Inside a transaction; False when there is no such host."""
+        if db.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount == 0:
+            return False
+        db.execute("DELETE FROM services WHERE host = ?", (name,))
+        db.execute("DELETE FROM value_store WHERE host = ?", (name,))
+        db.execute("DELETE FROM active_checks WHERE host = ?", (name,))
+        db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
         self.forget_host(name)
+        if keep_history:
+            return True
+        db.execute("DELETE FROM state_history WHERE host = ?", (name,))
+        series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
+        for table in CHUNK_TABLES:
+            db.executemany(f"DELETE FROM {table} WHERE series = ?", [(s,) for s in series])
+        db.executemany("DELETE FROM metric_heads WHERE key BETWEEN ? AND ?",
+                       [(head_key(s, 0), head_key(s, len(METRIC_TIERS) - 1)) for s in series])
+        db.executemany("DELETE FROM metric_levels WHERE series = ?", [(s,) for s in series])
+        db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
+        return True
 
     def update_host(self, host: HostConfig) -> None:
         """A new address, interval or options; the daemon reconnects on its next reload."""
@@ -256,11 +278,12 @@ class Store:
 
     # ------------------------------------------------------------------ rules
     def add_rule(self, plugin: str, params: dict[str, Any], host_glob: str = "*", item_glob: str = "*",
-                 comment: str = "") -> int:
+                 comment: str = "", host_labels: dict[str, str] | None = None) -> int:
         with self.transaction("adding a rule") as db:
-            cursor = db.execute("INSERT INTO rules (plugin, host_glob, item_glob, params, comment, created) "
-                                "VALUES (?, ?, ?, ?, ?, ?)",
-                                (plugin, host_glob, item_glob, json.dumps(params), comment, time.time()))
+            cursor = db.execute("INSERT INTO rules (plugin, host_glob, item_glob, params, comment, created, "
+                                "host_labels) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (plugin, host_glob, item_glob, json.dumps(params), comment, time.time(),
+                                 json.dumps(host_labels or {})))
             return int(cursor.lastrowid or 0)
 
     def remove_rule(self, rule_id: int) -> None:
@@ -269,8 +292,9 @@ class Store:
                 raise NotFound(f"there is no rule {rule_id}; `watchkeeper rule list` shows them")
 
     def rules(self) -> list[Rule]:
-        rows = self.query("SELECT id, plugin, host_glob, item_glob, params, comment FROM rules ORDER BY id")
-        return [Rule(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+        rows = self.query("SELECT id, plugin, host_glob, item_glob, params, comment, host_labels "
+                          "FROM rules ORDER BY id")
+        return [Rule(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], json.loads(r[6])) for r in rows]
 
     # ------------------------------------------------------------------ cycles
     def write_cycles(self, cycles: Sequence[HostCycle], value_stores: Sequence[tuple[str, str, str]] = ()) -> None:

@@ -3,6 +3,8 @@ killed daemon loses only the transaction it had not committed."""
 
 from __future__ import annotations
 
+import sqlite3
+
 SCHEMA_VERSION = 2
 """2: metric history in compressed chunks (`metric_heads`, `CHUNK_TABLES`) instead of a row
 per point (`metric_points`); a store of version 1 is converted when it is opened."""
@@ -99,6 +101,33 @@ CREATE TABLE IF NOT EXISTS remote_write_queue (
     samples INTEGER NOT NULL,
     body    BLOB NOT NULL  -- a Prometheus remote-write request, ready to send (tsdb/remote_write.py)
 );
+CREATE TABLE IF NOT EXISTS inventory_sources (
+    name     TEXT PRIMARY KEY,
+    kind     TEXT NOT NULL,  -- piggyback | file (model/inventory.py)
+    settings TEXT NOT NULL,  -- JSON
+    created  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inventory_hosts (
+    host    TEXT PRIMARY KEY,  -- a host an inventory source made, and is the source's to change
+    source  TEXT NOT NULL,
+    seen    REAL NOT NULL,
+    retired REAL               -- when its source stopped listing it; removed after the grace period
+);
+CREATE TABLE IF NOT EXISTS inventory_log (
+    id     INTEGER PRIMARY KEY,
+    at     REAL NOT NULL,
+    source TEXT NOT NULL,
+    host   TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS piggyback_targets (
+    source TEXT NOT NULL,  -- a host whose output speaks of other hosts
+    target TEXT NOT NULL,
+    labels TEXT NOT NULL,  -- JSON: what the data says of the target (`<<<labels>>>`)
+    seen   REAL NOT NULL,
+    PRIMARY KEY (source, target)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rules (
     id        INTEGER PRIMARY KEY,
     plugin    TEXT NOT NULL,
@@ -106,7 +135,8 @@ CREATE TABLE IF NOT EXISTS rules (
     item_glob TEXT NOT NULL DEFAULT '*',
     params    TEXT NOT NULL,
     comment   TEXT NOT NULL DEFAULT '',
-    created   REAL NOT NULL
+    created   REAL NOT NULL,
+    host_labels TEXT NOT NULL DEFAULT '{}'  -- JSON: labels a host must carry, each with this value
 );
 CREATE TABLE IF NOT EXISTS alerts (
     host    TEXT NOT NULL,
@@ -207,6 +237,18 @@ CREATE TABLE IF NOT EXISTS web_sessions (
     expires REAL NOT NULL
 ) WITHOUT ROWID;
 """
+
+ADDED_COLUMNS = {"rules": (("host_labels", "TEXT NOT NULL DEFAULT '{}'"),)}
+"""Columns newer than the table: added to a store made before them, when it is opened."""
+
+
+def add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
 
 CONFIG_TABLES = {
     "hosts": "uri, interval_s, options", "services": "plugin, item, facts", "rules": "", "active_checks": "",

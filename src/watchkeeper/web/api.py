@@ -222,7 +222,7 @@ def service_metrics(request: Request, host: str, service: str, _: Read,
 @router.get("/rules", tags=["rules"], summary="Check parameter rules, in order")
 def list_rules(request: Request, _: Read) -> list[RuleOut]:
     return [RuleOut(id=r.id, plugin=r.plugin, host_glob=r.host_glob, item_glob=r.item_glob, params=r.params,
-                    comment=r.comment) for r in store_of(request).rules()]
+                    comment=r.comment, host_labels=r.host_labels) for r in store_of(request).rules()]
 
 
 @router.post("/rules", tags=["rules"], status_code=201, summary="Add a rule, e.g. df used_percent [85, 95]")
@@ -234,7 +234,8 @@ def add_rule(request: Request, body: RuleIn, _: Admin) -> RuleOut:
         build_params(plugin.default_params, body.params)
     except (ValueError, TypeError) as exc:
         raise ApiError(400, f"the parameters do not fit {body.plugin}: {exc}") from None
-    rule_id = store_of(request).add_rule(body.plugin, body.params, body.host_glob, body.item_glob, body.comment)
+    rule_id = store_of(request).add_rule(body.plugin, body.params, body.host_glob, body.item_glob, body.comment,
+                                         body.host_labels)
     return RuleOut(id=rule_id, **body.model_dump())
 
 

@@ -105,6 +105,7 @@ class RuleOut(BaseModel):
     item_glob: str
     params: dict[str, Any]
     comment: str
+    host_labels: dict[str, str] = {}
 
 
 class RuleIn(Strict):
@@ -113,6 +114,8 @@ class RuleIn(Strict):
     host_glob: str = Field("*", max_length=1000)
     item_glob: str = Field("*", max_length=1000)
     comment: str = Field("", max_length=2000)
+    host_labels: dict[str, str] = Field({}, max_length=50, examples=[{"hypervisor": "hyp1"}],
+                                        description="labels a host must carry, each with this value")
 
 
 class PatchDecisionOut(BaseModel):

@@ -5,29 +5,18 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import re
 import time
 from datetime import datetime
 from typing import Any
 
 from watchkeeper.checkapi import render
-from watchkeeper.cli.common import open_store, parse_options
+from watchkeeper.cli.common import open_store, parse_duration, parse_label, parse_options
 from watchkeeper.errors import ConfigError
 from watchkeeper.model.notifications import PROBLEM_STATES, Channel, Contact, NotificationRule
 from watchkeeper.model.states import BY_NAME, NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.notify.notifier import Notifier
 from watchkeeper.store.notify_tables import NotifyTables
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> float:
-    match = _DURATION.fullmatch(text.strip().lower())
-    if not match:
-        raise ConfigError(f"duration {text!r} is not understood; write e.g. 90s, 30m, 2h, 1d or 1w")
-    return float(match[1]) * _UNITS[match[2]]
 
 
 def parse_time(text: str) -> float:
@@ -137,7 +126,7 @@ def cmd_contact_add(args: argparse.Namespace) -> int:
 def cmd_rule_add(args: argparse.Namespace) -> int:
     spec: dict[str, Any] = {"name": args.name, "hosts": args.host, "services": args.service,
                             "service_regex": args.service_regex, "summary_regex": args.summary_regex,
-                            "labels": dict(pair.split("=", 1) for pair in args.label),
+                            "labels": dict(parse_label(pair) for pair in args.label),
                             "states": tuple(args.state or PROBLEM_STATES), "transitions": tuple(args.transition),
                             "period": args.period, "zone": args.zone, "contacts": tuple(args.contact),
                             "after_s": parse_duration(args.after), "renotify_s": parse_duration(args.renotify),

@@ -15,7 +15,7 @@ from watchkeeper.engine.catalog import builtin_catalog
 from watchkeeper.engine.discovery import DiscoveryDiff, diff_services, discover_in_output
 from watchkeeper.errors import CollectError, ConfigError
 from watchkeeper.model.hosts import HostConfig, parse_uri
-from watchkeeper.model.rules import rules_for_host
+from watchkeeper.model.rules import Rule, rules_for_host
 from watchkeeper.paths import Paths
 from watchkeeper.store.database import Store
 
@@ -100,9 +100,13 @@ async def fetch_output(store: Store, paths: Paths, name: str) -> tuple[AgentOutp
         await transport.close()
 
 
+def host_rules(store: Store, name: str) -> list[Rule]:
+    return rules_for_host(store.rules(), name, store.host(name).config.opts.labels)
+
+
 async def fetch_and_discover(store: Store, paths: Paths, name: str) -> tuple[int, str]:
     output, agent = await fetch_output(store, paths, name)
-    found = discover_in_output(output.data, name, rules=rules_for_host(store.rules(), name))
+    found = discover_in_output(output.data, name, rules=host_rules(store, name))
     store.accept_services(name, found)
     return len(found), agent
 
@@ -124,7 +128,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
             failures += 1
             print(("\n" if progress else "") + f"{name}: discovery failed: {exc}", file=sys.stderr)
             continue
-        found = discover_in_output(output.data, name, rules=rules_for_host(store.rules(), name))
+        found = discover_in_output(output.data, name, rules=host_rules(store, name))
         diff = diff_services(store.service_specs(name), found)
         _show_diff(name, diff, args)
         if not args.dry_run:

@@ -60,13 +60,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     except CollectError as exc:
         fetched = exc
     specs = store.service_specs(args.host)
+    rules = rules_for_host(store.rules(), args.host, host.config.opts.labels)
     if not specs and isinstance(fetched, AgentOutput):
-        specs = discover_in_output(fetched.data, args.host, rules=rules_for_host(store.rules(), args.host))
+        specs = discover_in_output(fetched.data, args.host, rules=rules)
         print(f"({args.host} has no accepted services; checking what discovery finds)", file=sys.stderr)
     # The daemon's counters are read, not written: a one-shot check must not skew its rates.
     stores = store.value_stores(args.host)
-    result = run_host_cycle(args.host, fetched, specs, rules_for_host(store.rules(), args.host), stores, now,
-                            host.last_ok)
+    result = run_host_cycle(args.host, fetched, specs, rules, stores, now, host.last_ok)
     return _print_outcomes(console, result.cycle.outcomes, args.verbose)
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from watchkeeper.cli.common import open_store, parse_options
+from watchkeeper.cli.common import open_store, parse_label, parse_options
 from watchkeeper.errors import ConfigError
 
 
@@ -20,14 +20,16 @@ def cmd_rule_add(args: argparse.Namespace) -> int:
         raise ConfigError(f"there is no check plugin {args.plugin!r}; known: {', '.join(sorted(plugins_by_name()))}")
     params = parse_options(args.params)
     build_params(plugin.default_params, params)  # refuse a rule the checks could not use
-    rule_id = store.add_rule(args.plugin, params, args.host, args.item, args.comment)
+    labels = dict(parse_label(text) for text in args.label)
+    rule_id = store.add_rule(args.plugin, params, args.host, args.item, args.comment, labels)
     print(f"Added rule {rule_id}; the daemon applies it within a second.")
     return 0
 
 
 def cmd_rule_list(args: argparse.Namespace) -> int:
     for rule in open_store(args).rules():
-        print(f"{rule.id:>4} {rule.plugin:<20} host={rule.host_glob} item={rule.item_glob} "
+        labels = "".join(f" label:{key}={value}" for key, value in rule.host_labels.items())
+        print(f"{rule.id:>4} {rule.plugin:<20} host={rule.host_glob}{labels} item={rule.item_glob} "
               f"{json.dumps(rule.params)} {rule.comment}")
     return 0
 
@@ -45,6 +47,8 @@ def register(sub: Any) -> None:
     p.add_argument("params", nargs="+", metavar="KEY=VALUE", help="values in JSON: 5, [80,90], \"10:\"")
     p.add_argument("--host", default="*", help="host name glob (default *)")
     p.add_argument("--item", default="*", help="item glob (default *)")
+    p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                   help="only hosts carrying this label with this value (repeatable: all must match)")
     p.add_argument("--comment", default="")
     p.set_defaults(func=cmd_rule_add)
     p = rsub.add_parser("list", help="list rules")

@@ -8,8 +8,7 @@ import shlex
 from typing import Any
 
 from watchkeeper.active.execute import execute
-from watchkeeper.cli.commands.alerting import parse_duration
-from watchkeeper.cli.common import open_store
+from watchkeeper.cli.common import open_store, parse_duration
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.engine.catalog import builtin_catalog

@@ -1,0 +1,1 @@
+"""Inventory sources make, change, retire and remove hosts (`model/inventory.py` says how)."""
