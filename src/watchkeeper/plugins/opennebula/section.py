@@ -13,12 +13,15 @@ ID when two VMs share one.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
+from watchkeeper.plugins.hypervisors.node import host_name
 
 COMPANION = "<<<opennebula_vms>>>"
 
@@ -49,6 +52,7 @@ class OneVm:
     cpu: float | None = None
     host: str = ""
     error: str = ""
+    template_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +120,8 @@ def _state(data: dict[str, Any], key: str) -> int:
 def _vms(lines: list[str], unread: list[str]) -> dict[str, OneVm]:
     vms = [OneVm(id=d["id"], name=d["name"], state=_state(d, "state"), lcm_state=_state(d, "lcm_state"),
                  owner=str(d.get("owner") or ""), memory_mib=_optional(d, "memory_mib"), cpu=_optional(d, "cpu"),
-                 host=str(d.get("host") or ""), error=str(d.get("error") or "")[:500])
+                 host=str(d.get("host") or ""), error=str(d.get("error") or "")[:500],
+                 template_id=str(d.get("template_id") or "")[:100])
            for d in _objects(lines, unread)]
     names = Counter(vm.name for vm in vms)
     return {(vm.name if names[vm.name] == 1 else f"{vm.name} ({vm.id})"): vm for vm in vms}
@@ -152,6 +157,24 @@ def parse_opennebula_datastores(table: StringTable) -> Datastores:
     return found
 
 
-opennebula_hosts_section = AgentSection("opennebula_hosts", parse_opennebula_hosts, companions=("opennebula_vms",))
+def vms_as_hosts(cloud: Cloud) -> dict[str, str]:
+    """Each VM as piggyback data for a host of its name: its line of `<<<opennebula_vms>>>` (so
+    its own host gets its `OpenNebula VM` service) and labels: the host it runs on, that
+    host's cluster, its owner and template."""
+    hosts: dict[str, str] = {}
+    for item, vm in cloud.vms.items():
+        name = host_name(item)
+        if not name:
+            continue
+        on = cloud.hosts.get(vm.host)
+        labels = {"hypervisor": vm.host, "opennebula_cluster": on.cluster if on else "",
+                  "opennebula_owner": vm.owner, "opennebula_template": vm.template_id}
+        hosts[name] = (f"<<<opennebula_vms:sep(0)>>>\n{json.dumps(dataclasses.asdict(vm), separators=(',', ':'))}\n"
+                       f"<<<labels:sep(0)>>>\n{json.dumps({k: v for k, v in labels.items() if v})}\n")
+    return hosts
+
+
+opennebula_hosts_section = AgentSection("opennebula_hosts", parse_opennebula_hosts, companions=("opennebula_vms",),
+                                        piggyback=vms_as_hosts)
 opennebula_vms_section = AgentSection("opennebula_vms", parse_opennebula_vms)
 opennebula_datastores_section = AgentSection("opennebula_datastores", parse_opennebula_datastores)
