@@ -19,7 +19,7 @@ from pathlib import Path
 from watchkeeper.errors import ConfigError, StoreError
 from watchkeeper.inventory.hosts_file import read_hosts_file
 from watchkeeper.model.hosts import HostConfig
-from watchkeeper.model.inventory import SOURCE_LABEL, Change, InventorySource, plan
+from watchkeeper.model.inventory import SOURCE_LABEL, Change, InventorySource, configured, plan
 from watchkeeper.store.database import Store
 from watchkeeper.store.inventory_tables import InventoryTables
 
@@ -41,7 +41,7 @@ def sync(store: Store, now: float, dry_run: bool = False, only: str | None = Non
     sources = [source for source in tables.sources() if only is None or source.name == only]
     if only is not None and not sources:
         raise ConfigError(f"there is no inventory source {only!r}; `watchkeeper inventory source list` shows them")
-    existing = {row.config.name: row.config for row in store.hosts()}
+    existing = InventoryTables(store).configured_hosts()
     owned = tables.owned()
     targets = tables.piggyback_targets() if any(s.kind == "piggyback" for s in sources) else []
     reports = []
@@ -56,7 +56,7 @@ def sync(store: Store, now: float, dry_run: bool = False, only: str | None = Non
         report.changes = plan(source, desired, owned, existing, now)
         for change in report.changes:  # what a later source sees: this one's hosts as planned
             if change.action == "create" and change.config is not None:
-                existing[change.host] = change.config
+                existing[change.host] = configured(change.config)
     if not dry_run:
         changes = [change for report in reports for change in report.changes]
         tables.apply(changes, now, {source.name: source.grace_s for source in sources})

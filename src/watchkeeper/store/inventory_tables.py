@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from watchkeeper.errors import ConfigError, NotFound
-from watchkeeper.model.inventory import Change, InventorySource, Owned
+from watchkeeper.model.inventory import Change, Configured, InventorySource, Owned
 from watchkeeper.store.database import Store
 
 RETIRED_BY = "inventory"
@@ -50,6 +50,11 @@ class InventoryTables:
     def sources(self) -> list[InventorySource]:
         rows = self.store.query("SELECT name, kind, settings FROM inventory_sources ORDER BY name")
         return [InventorySource.from_settings(name, kind, json.loads(settings)) for name, kind, settings in rows]
+
+    def configured_hosts(self) -> dict[str, Configured]:
+        """Every host as stored (address, interval, options), for comparing, not checked again."""
+        return {name: (uri, interval, json.loads(options)) for name, uri, interval, options in
+                self.store.query("SELECT name, uri, interval_s, options FROM hosts")}
 
     def owned(self) -> dict[str, Owned]:
         return {host: Owned(host, source, retired) for host, source, retired in
@@ -111,7 +116,3 @@ class InventoryTables:
         rows = self.store.query(f"SELECT at, source, host, action, detail FROM inventory_log {where} "
                                 "ORDER BY id DESC LIMIT ?", (*args, limit))
         return [LogEntry(*row) for row in reversed(rows)]
-
-
-def labels_text(labels: Iterable[tuple[str, str]]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in labels)
