@@ -4,7 +4,8 @@ the web server, each handed what it needs, started in that order and stopped in 
     store ──► notifier ──► sink (writer connection) ──► scheduler ──► livestatus, web
                   │                └──► remote-write queue ──► sender (to a TSDB, with retries)
                   └──► delivery (sends what the notifier spooled, with retries)
-    inventory sync (its own connection: sources make, change and retire hosts every 30 s)
+    inventory sync, baselines (each on a thread with its own connection: sources make, change and
+    retire hosts every 30 s; learned baselines computed every hour)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from watchkeeper.schedule.scheduler import Scheduler
 from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
+from watchkeeper.store.baseline_tables import run_computations
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.tsdb.promql import PromQLSource
@@ -86,6 +88,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
                           freeze_gc=True)
     delivering = asyncio.create_task(Delivery(tables).run(stop))
     syncing = asyncio.create_task(run_syncs(paths.database, stop))
+    baselines = asyncio.create_task(run_computations(paths.database, stop))
     livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
     await livestatus.start(paths.livestatus_socket, options.livestatus_tcp)
     web = None
@@ -105,6 +108,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
         stop.set()
         await delivering
         await syncing
+        await baselines
         if sending is not None:
             await sending
         if web is not None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from watchkeeper import __version__
 from watchkeeper.cli.commands import (
     alerting,
+    baselines,
     hosts,
     inventory,
     looking,
@@ -28,7 +29,7 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.paths import PRIVATE_UMASK
 
 COMMANDS = (setup, hosts, inventory, run, looking, plugin_mode, alerting, services, web_access, nagios_import, rules,
-            patching)
+            baselines, patching)
 """In the order `watchkeeper --help` lists them."""
 
 

@@ -20,9 +20,11 @@ from watchkeeper.checkapi import (
     State,
     StringTable,
     build_params,
+    render,
 )
 from watchkeeper.collect.sections import SplitOutput
 from watchkeeper.engine.catalog import AnyPlugin, Catalog
+from watchkeeper.model.baselines import Baseline, judge
 from watchkeeper.model.cycles import Outcome, ServiceSpec
 from watchkeeper.model.rules import Rule, items_named_by_rules
 from watchkeeper.model.states import PENDING
@@ -161,8 +163,10 @@ def check_service(
     now: float,
     missing_hint: str = "",
     params: Any = None,
+    baselines: Mapping[str, Baseline] | None = None,
 ) -> Outcome:
-    """`params`: the parameters already built from `rule_params` and the facts (kept between cycles)."""
+    """`params`: the parameters already built from `rule_params` and the facts (kept between cycles);
+    `baselines`: this service's metrics' learned baselines, by metric name, judged beside the check."""
     section = parsed.sections.get(plugin.section)
     if section is None:
         reason = parsed.problems.get(plugin.section) or (
@@ -172,11 +176,29 @@ def check_service(
     try:
         if params is None:
             params = build_params(plugin.default_params, rule_params, spec.facts)
-        return collapse(spec.name, plugin.check(spec.item, params, section, store, now))
+        results = plugin.check(spec.item, params, section, store, now)
+        if baselines:
+            results = _with_baselines(list(results), baselines, now)
+        return collapse(spec.name, results)
     except Exception as exc:  # our bug or a section we did not foresee: this service only
         log.exception("check %s crashed for %r", plugin.name, spec.name)
         return Outcome(spec.name, State.UNKNOWN, f"check crashed: {type(exc).__name__}: {exc} "
                        "(traceback in the daemon's log; please report it with the agent output)")
+
+
+def _with_baselines(results: list[Result | Metric | Pending], baselines: Mapping[str, Baseline],
+                    now: float) -> list[Result | Metric | Pending]:
+    """Each metric that has a baseline, judged against it (`model/baselines.judge`)."""
+    judged: list[Result | Metric | Pending] = []
+    for result in results:
+        if type(result) is Metric and result.name in baselines:
+            verdict = judge(baselines[result.name], result.value, now, _RENDER.get(result.unit))
+            judged.append(Result(State(verdict.state), f"{result.name}: {verdict.text}"))
+    return results + judged
+
+
+_RENDER = {"B": render.bytes_, "B/s": render.bytes_per_second, "%": render.percent, "/s": render.per_second,
+           "s": render.timespan}
 
 
 def collapse(name: str, results: Iterable[Result | Metric | Pending]) -> Outcome:

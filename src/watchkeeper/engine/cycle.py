@@ -7,7 +7,7 @@ stale UNKNOWN that says for how long there has been no data: never silently OK.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from watchkeeper.collect.transport import AgentOutput
 from watchkeeper.engine.catalog import Catalog, builtin_catalog
 from watchkeeper.engine.checking import ParsedHost, check_service, discover_services, parse_host
 from watchkeeper.errors import CollectError
+from watchkeeper.model.baselines import Baseline
 from watchkeeper.model.cycles import AGENT_SERVICE, DISCOVERY_SERVICE, HostCycle, Outcome, ServiceSpec
 from watchkeeper.model.hosts import HOST_NAME
 from watchkeeper.model.rules import Rule, params_from_rules
@@ -68,13 +69,15 @@ def run_host_cycle(
     discovery: Discovery | None = None,
     previous: ParsedHost | None = None,
     params_cache: dict[str, Any] | None = None,
+    baselines: Mapping[str, Mapping[str, Baseline]] | None = None,
 ) -> CycleResult:
     """`acknowledged`: service name -> when it was acknowledged, for checks that clear what they
     keep on an acknowledgement (`CheckPlugin.reads_acknowledgements`). `discovery`: what
     discovery found in an earlier cycle of this host, reused while it is still good; `previous`:
     the last cycle's parsed sections, whose unchanged ones are neither split nor parsed again;
     `params_cache`: each service's parameters, built once from rules and facts (the caller
-    empties it when rules or services change; an acknowledged service's are built each time)."""
+    empties it when rules or services change; an acknowledged service's are built each time);
+    `baselines`: learned baselines by service and metric, judged beside the checks."""
     if isinstance(fetched, CollectError):
         return CycleResult(_stale_cycle(host, fetched, specs, now, last_ok), discovery, previous)
     catalog = builtin_catalog() if catalog is None else catalog
@@ -106,7 +109,8 @@ def run_host_cycle(
             if params_cache is not None:
                 with contextlib.suppress(Exception):  # a bad rule: check_service says so, every cycle
                     built = params_cache[spec.name] = build_params(plugin.default_params, rule_params, spec.facts)
-        outcomes.append(check_service(plugin, spec, parsed, rule_params, store, now, hint, built))
+        outcomes.append(check_service(plugin, spec, parsed, rule_params, store, now, hint, built,
+                                      baselines.get(spec.name) if baselines else None))
         if store:
             used_stores[spec.name] = store
     sections = frozenset(split.sections)

@@ -9,19 +9,17 @@ this time, and says why: hosts are never retired because a file could not be rea
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from watchkeeper.errors import ConfigError, StoreError
+from watchkeeper.errors import ConfigError
 from watchkeeper.inventory.hosts_file import read_hosts_file
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.inventory import SOURCE_LABEL, Change, InventorySource, configured, plan
 from watchkeeper.store.database import Store
 from watchkeeper.store.inventory_tables import InventoryTables
+from watchkeeper.store.periodic import run_periodically
 
 log = logging.getLogger(__name__)
 
@@ -87,25 +85,15 @@ def _desired(source: InventorySource, targets: list[tuple[str, str, dict[str, st
 
 
 async def run_syncs(database: Path, stop: asyncio.Event, every_s: float = SYNC_EVERY_S) -> None:
-    """The daemon's part: sync every `every_s` on a thread with its own connection, log each
-    change, and each source's problems when they change."""
-    loop = asyncio.get_running_loop()
-    store = Store(database)
+    """The daemon's part: sync every `every_s`, log each change, and each source's problems
+    when they change."""
     said: dict[str, list[str]] = {}
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inventory") as thread:
-            while not stop.is_set():
-                try:
-                    reports = await loop.run_in_executor(thread, sync, store, time.time())
-                except (StoreError, ConfigError) as exc:
-                    log.error("inventory sync failed: %s", exc)
-                    reports = []
-                for report in reports:
-                    _log_report(report, said)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), every_s)
-    finally:
-        store.close()
+
+    def logged(reports: list[SyncReport]) -> None:
+        for report in reports:
+            _log_report(report, said)
+
+    await run_periodically(database, stop, "inventory", every_s, sync, logged)
 
 
 MAX_LOGGED = 20

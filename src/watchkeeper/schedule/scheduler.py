@@ -38,6 +38,7 @@ from watchkeeper.engine.cycle import Discovery, failed_cycle, run_host_cycle
 from watchkeeper.engine.discovery import discover_in_output
 from watchkeeper.errors import CollectError, ConfigError, StoreError
 from watchkeeper.model.active_checks import ActiveCheck
+from watchkeeper.model.baselines import Baseline
 from watchkeeper.model.cycles import HostCycle, ServiceSpec
 from watchkeeper.model.health import Health
 from watchkeeper.model.hosts import HostConfig
@@ -47,6 +48,7 @@ from watchkeeper.paths import Paths
 from watchkeeper.sink.passive import PassiveResults
 from watchkeeper.sink.results import ResultsSink
 from watchkeeper.store.active_tables import ActiveTables
+from watchkeeper.store.baseline_tables import BaselineTables
 from watchkeeper.store.database import HostRow, Store
 from watchkeeper.store.inventory_tables import InventoryTables
 
@@ -116,6 +118,7 @@ class ConfigSnapshot:
     """When each passive service last had a result (read with the checks)."""
     notifications_changed: bool
     services_changed: bool
+    baselines: dict[str, dict[str, dict[str, Baseline]]] | None = None
 
 
 NOTIFY_TABLES = ("downtimes", "acknowledgements", "notify_channels", "notify_contacts", "notify_rules", "hosts")
@@ -163,6 +166,8 @@ class Scheduler:
         self._host_rows: dict[str, HostRow] = {}
         """The hosts as last read (by the configuration thread): active checks of others are dropped."""
         self.rules: list[Rule] = []
+        self.baselines: dict[str, dict[str, dict[str, Baseline]]] = {}
+        """Learned baselines: host -> service -> metric (`model/baselines.py`)."""
         self.counters: dict[str, int] = {}
         self.epoch = 0
         """Raised on every configuration change: hosts read their services and discover again."""
@@ -211,6 +216,7 @@ class Scheduler:
             passive = ({(host, name): when for host, name, when in reader.query(
                 "SELECT host, name, last_check FROM services WHERE plugin = 'passive' AND last_check IS NOT NULL")}
                 if specs is not None else None)
+            baselines = BaselineTables(reader).baselines() if "metric_baselines" in changed else None
         if hosts is not None:
             self._host_rows = hosts
         checks: dict[tuple[str, str], ActiveCheck] | None = None
@@ -232,11 +238,13 @@ class Scheduler:
                 checks[(host, name)] = known[1]  # the same object while its spec is unchanged
             self._parsed_specs = parsed
         return ConfigSnapshot(counters, hosts, rules, checks, passive, bool(changed & set(NOTIFY_TABLES)),
-                              bool(changed & set(SERVICE_TABLES)))
+                              bool(changed & set(SERVICE_TABLES)), baselines)
 
     async def _apply(self, snapshot: ConfigSnapshot) -> None:
         if snapshot.rules is not None:
             self.rules = snapshot.rules
+        if snapshot.baselines is not None:
+            self.baselines = snapshot.baselines
         self.counters = snapshot.counters
         if snapshot.services_changed:
             self.epoch += 1
@@ -326,9 +334,10 @@ class Scheduler:
         specs = runtime.specs
         acked = self.notifier.acknowledged(name) if self.notifier is not None else None
         rules = rules_for_host(self.rules, name, runtime.config.opts.labels)
+        baselines = self.baselines.get(name)
         result = run_host_cycle(name, fetched, specs, rules, runtime.value_stores, started, runtime.last_ok,
                                 acknowledged=acked, discovery=runtime.discovery, previous=runtime.parsed,
-                                params_cache=runtime.params)
+                                params_cache=runtime.params, baselines=baselines)
         if not specs and result.discovered and self.auto_accept and result.cycle.up:
             self.store.accept_services(name, result.discovered)
             log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
@@ -336,7 +345,7 @@ class Scheduler:
             runtime.specs = self.store.service_specs(name)
             result = run_host_cycle(name, fetched, runtime.specs, rules, runtime.value_stores, started,
                                     runtime.last_ok, discovery=result.discovery, previous=result.parsed,
-                                    params_cache=runtime.params)
+                                    params_cache=runtime.params, baselines=baselines)
         runtime.discovery = result.discovery
         runtime.parsed = result.parsed
         if result.piggyback is not None and (result.piggyback or self.piggyback.targets(name)):

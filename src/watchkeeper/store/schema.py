@@ -128,6 +128,20 @@ CREATE TABLE IF NOT EXISTS piggyback_targets (
     seen   REAL NOT NULL,
     PRIMARY KEY (source, target)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS baseline_rules (
+    id       INTEGER PRIMARY KEY,
+    settings TEXT NOT NULL,  -- JSON (model/baselines.py, BaselineRule)
+    created  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metric_baselines (
+    series   INTEGER PRIMARY KEY,  -- metric_series.id
+    host     TEXT NOT NULL,
+    service  TEXT NOT NULL,
+    metric   TEXT NOT NULL,
+    rule     INTEGER NOT NULL,
+    data     TEXT NOT NULL,  -- JSON: per hour of the week centre and spread, peak, the rule's levels
+    computed REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rules (
     id        INTEGER PRIMARY KEY,
     plugin    TEXT NOT NULL,
@@ -253,6 +267,7 @@ def add_missing_columns(db: sqlite3.Connection) -> None:
 CONFIG_TABLES = {
     "hosts": "uri, interval_s, options", "services": "plugin, item, facts", "rules": "", "active_checks": "",
     "downtimes": "", "acknowledgements": "", "notify_channels": "", "notify_contacts": "", "notify_rules": "",
+    "baseline_rules": "", "metric_baselines": "",
 }
 """Tables whose changes the daemon applies (the columns that matter, or every column)."""
 

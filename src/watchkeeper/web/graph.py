@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from watchkeeper.checkapi import render
+from watchkeeper.model.baselines import Baseline
 from watchkeeper.store.database import HistoryRow, MetricPoint
 from watchkeeper.web.series import Trend, render_value, trend
 
@@ -62,11 +63,29 @@ def forecast_words(metric: str, line: Trend | None, end: float, levels: tuple[fl
     return words + ("; no level in its way" if any(v is not None for v in levels) else "")
 
 
+def baseline_band(baseline: Baseline, start: float, end: float) -> list[tuple[float, float, float]]:
+    """(time, low, high) at each hour in the range: the centre for that hour of the week, give or
+    take the spreads at which it warns (one spread when it has no such level)."""
+    width = baseline.rule.spreads[0] if baseline.rule.spreads else 1.0
+    corners: list[tuple[float, float, float]] = []
+    hour = start - start % 3600
+    while hour < end and len(corners) < 20_000:
+        band = baseline.band(hour)
+        if band is not None:
+            centre, spread = band
+            for ts in (max(hour, start), min(hour + 3600, end)):
+                corners.append((ts, centre - width * spread, centre + width * spread))
+        hour += 3600
+    return corners
+
+
 def draw(metric: str, points: Sequence[MetricPoint], start: float, end: float, step: float,
-         levels: tuple[float | None, float | None] = (None, None)) -> Graph:
+         levels: tuple[float | None, float | None] = (None, None), baseline: Baseline | None = None) -> Graph:
     line = trend(points)
     until = end + (end - start) * PROJECTION if line is not None else end
+    expected = baseline_band(baseline, start, end) if baseline is not None and baseline.active else []
     values = [p.lo for p in points] + [p.hi for p in points] + [v for v in levels if v is not None]
+    values += [low for _, low, _ in expected] + [high for _, _, high in expected]
     if line is not None and points:
         values.append(line.at(until))  # the projection stays on the graph
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
@@ -96,6 +115,11 @@ def draw(metric: str, points: Sequence[MetricPoint], start: float, end: float, s
         parts.append(f'<text class="tick" x="{x(ts):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
                      f'{escape(_time_label(ts, until - start))}</text>')
     clip = f'clip-path="url(#clip-{id(points)})"'
+    if expected:
+        corners = [f"{x(ts):.1f},{y(high):.1f}" for ts, _, high in expected] + \
+                  [f"{x(ts):.1f},{y(low):.1f}" for ts, low, _ in reversed(expected)]
+        parts.append(f'<polygon class="baseline" points="{" ".join(corners)}" {clip}>'
+                     "<title>learned baseline for each hour of the week</title></polygon>")
     if points:
         path = []
         previous = None

@@ -21,6 +21,7 @@ from watchkeeper.model.states import NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.patching.facts import fleet_facts
 from watchkeeper.patching.plan import PATCH_NOW, WAIT, WINDOW, plan
+from watchkeeper.store.baseline_tables import BaselineTables
 from watchkeeper.store.database import MetricPoint, Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.store.web_tables import Session, WebTables, allows
@@ -178,10 +179,12 @@ def service_page(request: Request, session: Logged, host: str, service: str, ran
     end = time.time()
     start = end - RANGES[range]
     series = views.metrics(store, host, service, start, end, source=request.app.state.metric_source).series
+    baselines = BaselineTables(store).for_service(host, service)
     graphs, forecasts = [], []
     for one in series:
         points = [MetricPoint(*p) for p in one.points]
-        graphs.append(draw(one.metric, points, start, end, max((end - start) / 720, 60.0), (one.warn, one.crit)))
+        graphs.append(draw(one.metric, points, start, end, max((end - start) / 720, 60.0), (one.warn, one.crit),
+                           baselines.get(one.metric)))
         if one.metric.endswith(CHECK_FORECASTS) and points:
             said = check_forecast(one.metric, points[-1].avg)
             if said:
