@@ -188,3 +188,22 @@ def test_the_parsers_take_any_lines(rows: list[str]) -> None:
     parse_opennebula_hosts(table + [["<<<opennebula_vms>>>"]] + table)
     parse_opennebula_vms(table)
     parse_opennebula_datastores(table)
+
+
+async def test_each_cluster_counts_its_own_capacity_and_datastore_space(frontend: OpenNebulaReplay,
+                                                                        login: Path) -> None:
+    # the real pools with their first two hosts, hyp101 and hyp102 (both MONITORED), and the Ceph
+    # datastore put in a cluster
+    frontend.hosts = frontend.hosts.replace("<CLUSTER_ID>-1</CLUSTER_ID><CLUSTER></CLUSTER>",
+                                            "<CLUSTER_ID>100</CLUSTER_ID><CLUSTER>production</CLUSTER>", 2)
+    frontend.datastores = frontend.datastores.replace("<CLUSTER></CLUSTER>", "<CLUSTER>production</CLUSTER>")
+    found = outcomes(await fetch(frontend.url, login))
+    cluster = found["OpenNebula cluster production"]
+    # hyp101 fits 7 (by CPU: 700 / 100), hyp102 8; both 16433996 KiB, 524288 allocated on hyp101
+    assert cluster.state == 0, cluster.summary
+    assert cluster.summary.startswith("hosts: 2 MONITORED, allocated 512.00 MiB of 31.35 GiB and 1 of 16 CPUs")
+    # the Ceph datastore: FREE_MB 48476696 of TOTAL_MB 48645212
+    assert "datastores 46.23 TiB free of 46.39 TiB" in cluster.summary
+    assert "VMs of 1 CPU and 512.00 MiB that still fit: 15" in cluster.summary
+    assert {m.name for m in cluster.metrics} >= {"opennebula_cluster_vms_fit", "opennebula_cluster_ds_free_bytes"}
+    assert "OpenNebula cluster " not in " ".join(n for n in found if n != "OpenNebula cluster production")

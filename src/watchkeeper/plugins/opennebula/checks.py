@@ -23,7 +23,7 @@ from watchkeeper.checkapi import (
     render,
     vanished,
 )
-from watchkeeper.plugins.opennebula.section import Cloud, Datastores, OneHost, OneVm
+from watchkeeper.plugins.opennebula.section import Cloud, Datastores, OneDatastore, OneHost, OneVm
 
 DAY = 86400.0
 KIB, MIB = 1024, 1024 * 1024
@@ -158,27 +158,58 @@ def discover_single(section: Cloud) -> DiscoveryResult:
 
 def check_capacity(item: str, params: OneCapacityParams, section: Cloud, store: ValueStore,
                    now: float) -> CheckResult:
+    yield from _capacity(params, section, list(section.hosts.values()), list(section.datastores.values()), store,
+                         now, "opennebula")
+
+
+def discover_clusters(section: Cloud) -> DiscoveryResult:
+    for cluster in sorted({host.cluster for host in section.hosts.values() if host.cluster}):
+        yield Service(cluster)
+
+
+def check_cluster(item: str, params: OneCapacityParams, section: Cloud, store: ValueStore,
+                  now: float) -> CheckResult:
+    hosts = [host for host in section.hosts.values() if host.cluster == item]
+    if not hosts:
+        yield vanished(f"cluster {item}", [], "no host of OpenNebula's is in it any more")
+        return
+    datastores = [ds for ds in section.datastores.values() if ds.cluster == item]
+    yield from _capacity(params, section, hosts, datastores, store, now, "opennebula_cluster")
+
+
+def _capacity(params: OneCapacityParams, section: Cloud, hosts: list[OneHost], datastores: list[OneDatastore],
+              store: ValueStore, now: float, prefix: str) -> CheckResult:
+    """Hosts by state, memory, CPU and datastore space allocated, how many more VMs fit, and
+    the time until the memory is all allocated: of the cloud, or of one cluster."""
     states: dict[str, int] = {}
-    for host in section.hosts.values():
+    for host in hosts:
         name = HOST_STATES.get(host.state, f"STATE {host.state}")
         states[name] = states.get(name, 0) + 1
     yield Result(State.OK, "hosts: " + ", ".join(f"{count} {name}" for name, count in sorted(states.items())))
-    serving = [host for host in section.hosts.values() if host.state in SERVING]
+    serving = [host for host in hosts if host.state in SERVING]
     allocated = sum(host.mem_usage_kib for host in serving) * KIB
     total = sum(host.max_mem_kib for host in serving) * KIB
-    yield Result(State.OK, f"allocated {render.bytes_(allocated)} of {render.bytes_(total)} on the hosts that "
-                 "take VMs")
+    cpu_allocated = sum(host.cpu_usage for host in serving) / 100
+    cpus = sum(host.max_cpu for host in serving) / 100
+    yield Result(State.OK, f"allocated {render.bytes_(allocated)} of {render.bytes_(total)} and {cpu_allocated:g} "
+                 f"of {cpus:g} CPUs on the hosts that take VMs")
+    sized = [ds for ds in datastores if ds.total_mb and ds.free_mb is not None]
+    if sized:
+        free = sum(ds.free_mb or 0.0 for ds in sized) * MIB
+        space = sum(ds.total_mb or 0.0 for ds in sized) * MIB
+        yield Result(State.OK, f"datastores {render.bytes_(free)} free of {render.bytes_(space)}")
+        yield Metric(f"{prefix}_ds_free_bytes", free, boundaries=(0.0, space))
     size = _size(section, params.vm_memory_mib, params.vm_cpu)
     if size is None:
         yield Result(State.OK, "", details="no running VM to take a size from, and none configured")
         return
     fits = sum(_fits(host, size) for host in serving)
-    yield from check_levels(fits, levels_lower=params.fits_lower, metric_name="opennebula_vms_fit",
+    yield from check_levels(fits, levels_lower=params.fits_lower, metric_name=f"{prefix}_vms_fit",
                             label=f"VMs of {size[1]:g} CPU and {render.bytes_(size[0] * MIB)} that still fit",
                             render_func=render.count)
     yield from check_time_until_full(store, now, allocated, max(0.0, total - allocated),
                                      horizon_s=params.trend_horizon_seconds, levels=params.time_until_full_seconds,
-                                     metric_prefix="opennebula_memory")
+                                     metric_prefix=f"{prefix}_memory")
 
 
 def discover_vms(section: Cloud) -> DiscoveryResult:
@@ -237,6 +268,8 @@ opennebula_host = CheckPlugin(name="opennebula_host", section="opennebula_hosts"
                               discover=discover_hosts, check=check_host, default_params=OneHostParams())
 opennebula_capacity = CheckPlugin(name="opennebula_capacity", section="opennebula_hosts", title="OpenNebula capacity",
                                   discover=discover_single, check=check_capacity, default_params=OneCapacityParams())
+opennebula_cluster = CheckPlugin(name="opennebula_cluster", section="opennebula_hosts", title="OpenNebula cluster %s",
+                                 discover=discover_clusters, check=check_cluster, default_params=OneCapacityParams())
 opennebula_vm = CheckPlugin(name="opennebula_vm", section="opennebula_vms", title="OpenNebula VM %s",
                             discover=discover_vms, check=check_vm, default_params=OneVmParams())
 opennebula_datastore = CheckPlugin(name="opennebula_datastore", section="opennebula_datastores",

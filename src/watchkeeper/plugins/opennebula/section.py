@@ -23,7 +23,7 @@ from typing import Any
 from watchkeeper.checkapi import AgentSection, StringTable, finite, load_json
 from watchkeeper.plugins.hypervisors.node import host_name
 
-COMPANION = "<<<opennebula_vms>>>"
+COMPANIONS = ("<<<opennebula_vms>>>", "<<<opennebula_datastores>>>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,8 @@ class Cloud:
     unread: list[str] = field(default_factory=list)
     median_running: tuple[float, float] | None = None
     """(MiB, CPUs) of the median running VM: worked out once, read by every host's check."""
+    datastores: dict[str, OneDatastore] = field(default_factory=dict)
+    """For each cluster's capacity (the datastores section is read with the hosts)."""
 
 
 RUNNING = (3, 3)
@@ -127,18 +129,30 @@ def _vms(lines: list[str], unread: list[str]) -> dict[str, OneVm]:
     return {(vm.name if names[vm.name] == 1 else f"{vm.name} ({vm.id})"): vm for vm in vms}
 
 
+def _parts(lines: list[str]) -> dict[str, list[str]]:
+    """The section's own lines ("") and each companion's, by its header."""
+    parts: dict[str, list[str]] = {"": []}
+    current = parts[""]
+    for line in lines:
+        if line in COMPANIONS:
+            current = parts.setdefault(line, [])
+        else:
+            current.append(line)
+    return parts
+
+
 def parse_opennebula_hosts(table: StringTable) -> Cloud:
-    lines = [" ".join(row) for row in table]
-    split = lines.index(COMPANION) if COMPANION in lines else len(lines)
+    parts = _parts([" ".join(row) for row in table])
     cloud = Cloud()
-    for d in _objects(lines[:split], cloud.unread):
+    for d in _objects(parts[""], cloud.unread):
         cloud.hosts[d["name"]] = OneHost(
             id=d["id"], name=d["name"], state=_state(d, "state"), cluster=str(d.get("cluster") or ""),
             error=str(d.get("error") or "")[:500], last_monitored=_optional(d, "last_monitored"),
             max_mem_kib=_number(d, "max_mem"), mem_usage_kib=_number(d, "mem_usage"), max_cpu=_number(d, "max_cpu"),
             cpu_usage=_number(d, "cpu_usage"), running_vms=int(_number(d, "running_vms")))
-    cloud.vms = _vms(lines[split + 1:], [])
+    cloud.vms = _vms(parts.get(COMPANIONS[0], []), [])
     cloud.median_running = _median_running(cloud.vms)
+    cloud.datastores = _datastores(parts.get(COMPANIONS[1], []), [])
     return cloud
 
 
@@ -149,11 +163,15 @@ def parse_opennebula_vms(table: StringTable) -> Cloud:
     return cloud
 
 
+def _datastores(lines: list[str], unread: list[str]) -> dict[str, OneDatastore]:
+    return {d["name"]: OneDatastore(id=d["id"], name=d["name"], total_mb=_optional(d, "total_mb"),
+                                    free_mb=_optional(d, "free_mb"), cluster=str(d.get("cluster") or ""))
+            for d in _objects(lines, unread)}
+
+
 def parse_opennebula_datastores(table: StringTable) -> Datastores:
     found = Datastores()
-    for d in _objects([" ".join(row) for row in table], found.unread):
-        found.items[d["name"]] = OneDatastore(id=d["id"], name=d["name"], total_mb=_optional(d, "total_mb"),
-                                              free_mb=_optional(d, "free_mb"), cluster=str(d.get("cluster") or ""))
+    found.items = _datastores([" ".join(row) for row in table], found.unread)
     return found
 
 
@@ -174,7 +192,7 @@ def vms_as_hosts(cloud: Cloud) -> dict[str, str]:
     return hosts
 
 
-opennebula_hosts_section = AgentSection("opennebula_hosts", parse_opennebula_hosts, companions=("opennebula_vms",),
-                                        piggyback=vms_as_hosts)
+opennebula_hosts_section = AgentSection("opennebula_hosts", parse_opennebula_hosts,
+                                        companions=("opennebula_vms", "opennebula_datastores"), piggyback=vms_as_hosts)
 opennebula_vms_section = AgentSection("opennebula_vms", parse_opennebula_vms)
 opennebula_datastores_section = AgentSection("opennebula_datastores", parse_opennebula_datastores)
