@@ -28,6 +28,7 @@ from watchkeeper.store.web_tables import Session, WebTables, allows
 from watchkeeper.web import views
 from watchkeeper.web.api_models import ServiceOut
 from watchkeeper.web.auth import SESSION_COOKIE, check_csrf, session_of
+from watchkeeper.web.capacity import capacity
 from watchkeeper.web.errors import ApiError
 from watchkeeper.web.graph import draw, timeline
 from watchkeeper.web.series import CHECK_FORECASTS, RANGES, check_forecast
@@ -54,6 +55,7 @@ _environment.filters["age"] = _age
 _environment.filters["when"] = lambda ts: "-" if ts is None else render.datetime(ts) if math.isfinite(ts) \
     else "open end"
 _environment.globals["state_name"] = lambda code: NAMES.get(code, "UNKNOWN")
+_environment.globals["timespan"] = render.timespan
 _environment.globals["service_url"] = lambda host, service, **extra: "/service?" + urlencode(
     {"host": host, "service": service, **extra})
 _environment.globals["host_url"] = lambda host: "/hosts/" + quote(host, safe="")
@@ -137,6 +139,11 @@ def patch_plan_page(request: Request, session: Logged) -> HTMLResponse:
     decisions = plan(fleet_facts(_store(request), now), now)
     return _page(request, "patch_plan.html", session, decisions=decisions,
                  groups=[(name, [d for d in decisions if d.decision == name]) for name in (PATCH_NOW, WINDOW, WAIT)])
+
+
+@router.get("/capacity")
+def capacity_page(request: Request, session: Logged) -> HTMLResponse:
+    return _page(request, "capacity.html", session, capacity=capacity(_store(request)))
 
 
 @router.get("/services")
