@@ -25,7 +25,8 @@ async def run_periodically(database: Path, stop: asyncio.Event, name: str, every
                            sooner: Callable[[Store], bool] | None = None, look_every_s: float = 30.0) -> None:
     """Run `job(store, now)` now and every `every_s` until `stop`, handing each result to `done`
     (on the loop). `sooner(store)`, asked every `look_every_s` on the thread, runs it early
-    (a rule changed). A job that fails is logged and tried again next time."""
+    (a rule changed). A job that fails (a store that cannot be written, our own bug) is logged
+    and tried again next time: the daemon goes on."""
     loop = asyncio.get_running_loop()
     store = Store(database)
     try:
@@ -35,6 +36,8 @@ async def run_periodically(database: Path, stop: asyncio.Event, name: str, every
                     done(await loop.run_in_executor(thread, job, store, time.time()))
                 except (StoreError, ConfigError) as exc:
                     log.error("%s failed: %s", name, exc)
+                except Exception:  # our bug: logged with its traceback, and tried again next time
+                    log.exception("%s failed", name)
                 waited = 0.0
                 while not stop.is_set() and waited < every_s:
                     step = min(look_every_s, every_s - waited)
