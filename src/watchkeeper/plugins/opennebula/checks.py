@@ -151,6 +151,14 @@ def check_host(item: str, params: OneHostParams, section: Cloud, store: ValueSto
         yield Metric("opennebula_host_vms_fit", fits)
 
 
+def check_own_host(item: str, params: OneHostParams, section: Cloud, store: ValueStore, now: float) -> CheckResult:
+    """On an OpenNebula host's own host (piggyback from its frontend): how the frontend sees it."""
+    if len(section.hosts) != 1:
+        yield Result(State.UNKNOWN, f"the frontend's data names {len(section.hosts)} hosts here, not one")
+        return
+    yield from check_host(next(iter(section.hosts)), params, section, store, now)
+
+
 def discover_single(section: Cloud) -> DiscoveryResult:
     if section.hosts:
         yield Service()
@@ -270,6 +278,8 @@ opennebula_capacity = CheckPlugin(name="opennebula_capacity", section="opennebul
                                   discover=discover_single, check=check_capacity, default_params=OneCapacityParams())
 opennebula_cluster = CheckPlugin(name="opennebula_cluster", section="opennebula_hosts", title="OpenNebula cluster %s",
                                  discover=discover_clusters, check=check_cluster, default_params=OneCapacityParams())
+opennebula_own_host = CheckPlugin(name="opennebula_own_host", section="opennebula_host", title="OpenNebula host",
+                                  discover=discover_single, check=check_own_host, default_params=OneHostParams())
 opennebula_vm = CheckPlugin(name="opennebula_vm", section="opennebula_vms", title="OpenNebula VM %s",
                             discover=discover_vms, check=check_vm, default_params=OneVmParams())
 opennebula_datastore = CheckPlugin(name="opennebula_datastore", section="opennebula_datastores",

@@ -141,15 +141,19 @@ def _parts(lines: list[str]) -> dict[str, list[str]]:
     return parts
 
 
+def _host(d: dict[str, Any]) -> OneHost:
+    return OneHost(id=d["id"], name=d["name"], state=_state(d, "state"), cluster=str(d.get("cluster") or ""),
+                   error=str(d.get("error") or "")[:500], last_monitored=_optional(d, "last_monitored"),
+                   max_mem_kib=_number(d, "max_mem"), mem_usage_kib=_number(d, "mem_usage"),
+                   max_cpu=_number(d, "max_cpu"), cpu_usage=_number(d, "cpu_usage"),
+                   running_vms=int(_number(d, "running_vms")))
+
+
 def parse_opennebula_hosts(table: StringTable) -> Cloud:
     parts = _parts([" ".join(row) for row in table])
     cloud = Cloud()
     for d in _objects(parts[""], cloud.unread):
-        cloud.hosts[d["name"]] = OneHost(
-            id=d["id"], name=d["name"], state=_state(d, "state"), cluster=str(d.get("cluster") or ""),
-            error=str(d.get("error") or "")[:500], last_monitored=_optional(d, "last_monitored"),
-            max_mem_kib=_number(d, "max_mem"), mem_usage_kib=_number(d, "mem_usage"), max_cpu=_number(d, "max_cpu"),
-            cpu_usage=_number(d, "cpu_usage"), running_vms=int(_number(d, "running_vms")))
+        cloud.hosts[d["name"]] = _host(d)
     cloud.vms = _vms(parts.get(COMPANIONS[0], []), [])
     cloud.median_running = _median_running(cloud.vms)
     cloud.datastores = _datastores(parts.get(COMPANIONS[1], []), [])
@@ -175,11 +179,33 @@ def parse_opennebula_datastores(table: StringTable) -> Datastores:
     return found
 
 
-def vms_as_hosts(cloud: Cloud) -> dict[str, str]:
-    """Each VM as piggyback data for a host of its name: its line of `<<<opennebula_vms>>>` (so
-    its own host gets its `OpenNebula VM` service) and labels: the host it runs on, that
-    host's cluster, its owner and template."""
+def parse_opennebula_host(table: StringTable) -> Cloud:
+    """One OpenNebula host as its frontend sees it, on that host's own host (piggyback), with
+    the cloud's median running VM for "fits N more"."""
+    cloud = Cloud()
+    for d in _objects([" ".join(row) for row in table], cloud.unread):
+        cloud.hosts[d["name"]] = _host(d)
+        median = d.get("median_vm")
+        if isinstance(median, list) and len(median) == 2 and all(finite(v) for v in median):
+            cloud.median_running = (float(median[0]), float(median[1]))
+    return cloud
+
+
+def cloud_as_hosts(cloud: Cloud) -> dict[str, str]:
+    """Each OpenNebula host as piggyback data for a host of its name (its `<<<opennebula_host>>>`
+    line: its own `OpenNebula host` service), and each VM for a host of the VM's name: its line
+    of `<<<opennebula_vms>>>` (its own `OpenNebula VM` service). With labels: a host's cluster;
+    a VM's host, that host's cluster, its owner and template."""
     hosts: dict[str, str] = {}
+    for item, host in cloud.hosts.items():
+        name = host_name(item)
+        if not name:
+            continue
+        line = {"id": host.id, "name": host.name, "state": host.state, "cluster": host.cluster, "error": host.error,
+                "last_monitored": host.last_monitored, "max_mem": host.max_mem_kib, "mem_usage": host.mem_usage_kib,
+                "max_cpu": host.max_cpu, "cpu_usage": host.cpu_usage, "running_vms": host.running_vms,
+                "median_vm": list(cloud.median_running) if cloud.median_running else None}
+        hosts[name] = _block("opennebula_host", line, {"opennebula_cluster": host.cluster, "opennebula_role": "host"})
     for item, vm in cloud.vms.items():
         name = host_name(item)
         if not name:
@@ -187,12 +213,18 @@ def vms_as_hosts(cloud: Cloud) -> dict[str, str]:
         on = cloud.hosts.get(vm.host)
         labels = {"hypervisor": vm.host, "opennebula_cluster": on.cluster if on else "",
                   "opennebula_owner": vm.owner, "opennebula_template": vm.template_id}
-        hosts[name] = (f"<<<opennebula_vms:sep(0)>>>\n{json.dumps(dataclasses.asdict(vm), separators=(',', ':'))}\n"
-                       f"<<<labels:sep(0)>>>\n{json.dumps({k: v for k, v in labels.items() if v})}\n")
+        hosts[name] = hosts.get(name, "") + _block("opennebula_vms", dataclasses.asdict(vm), labels)
     return hosts
 
 
+def _block(section: str, line: dict[str, Any], labels: dict[str, str]) -> str:
+    return (f"<<<{section}:sep(0)>>>\n{json.dumps(line, separators=(',', ':'))}\n"
+            f"<<<labels:sep(0)>>>\n{json.dumps({k: v for k, v in labels.items() if v})}\n")
+
+
 opennebula_hosts_section = AgentSection("opennebula_hosts", parse_opennebula_hosts,
-                                        companions=("opennebula_vms", "opennebula_datastores"), piggyback=vms_as_hosts)
+                                        companions=("opennebula_vms", "opennebula_datastores"),
+                                        piggyback=cloud_as_hosts)
+opennebula_host_section = AgentSection("opennebula_host", parse_opennebula_host)
 opennebula_vms_section = AgentSection("opennebula_vms", parse_opennebula_vms)
 opennebula_datastores_section = AgentSection("opennebula_datastores", parse_opennebula_datastores)
