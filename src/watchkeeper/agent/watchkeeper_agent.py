@@ -1695,6 +1695,116 @@ def virt_xen(out):
 VIRTUALIZATION = [virt_libvirt, virt_xen]
 
 
+# ---------------------------------------------------------------- backups
+# Bacula or Bareos through `bconsole`, configured as {"bacula": {"bconsole": "bconsole",
+# "config": "/etc/bacula/bconsole.conf", "days": 14, "timeout_s": 30, "interval_s": 300,
+# "command_prefix": []}}; without an entry, where bconsole and its configuration exist and a
+# director runs (or once ran: a director that stopped is said, not left out). Read-only
+# commands only, written to bconsole's input: the backup jobs defined, the director's status, the
+# jobs of the last `days` days, the volumes, then the log of each job name's newest failed run (by JobId: digits; a job
+# name never goes into a command). Kept for `interval_s`: the catalog is not asked every minute.
+BACULA_CONFIGS = ("/etc/bacula/bconsole.conf", "/etc/bareos/bconsole.conf")
+BACULA_FAILED = ("E", "e", "f", "A")
+BACULA_MAX_LOGS = 50
+
+
+def backup_bacula(out):
+    settings = _config("bacula")
+    if settings is None:
+        config = next((path for path in BACULA_CONFIGS if os.access(path, os.R_OK)), None)
+        if config is None or not _which("bconsole") or not _bacula_director_here():
+            return
+        settings = {"config": config}
+    interval = int(settings.get("interval_s", 300))
+    made, lines = _cached("bacula", interval, lambda: _bacula_lines(settings))
+    out.append("<<<bacula:sep(0):cached(%d,%d)>>>" % (made, max(interval, 1)))
+    out.extend(lines)
+
+
+def _bacula_director_here():
+    """Whether this is a director's host: one runs here, or one ran here before (then a director
+    that is gone is said, not left out). A machine with only the packages installed is not."""
+    seen = os.path.join(_state_dir(), "bacula-director-seen")
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        try:
+            if read("/proc/%s/comm" % pid).strip() in ("bacula-dir", "bareos-dir"):
+                _keep(seen, {"at": time.time()})
+                return True
+        except OSError:
+            continue  # gone meanwhile
+    return os.path.exists(seen)
+
+
+def _bacula_lines(settings):
+    bconsole = [str(part) for part in settings.get("command_prefix") or []] + [str(settings.get("bconsole")
+                                                                                  or "bconsole")]
+    if settings.get("config"):
+        bconsole += ["-c", str(settings["config"])]
+    timeout_s = float(settings.get("timeout_s") or 30)
+    days = int(settings.get("days") or 14)
+    lines = ["[agent] now=%d utc_offset=%d" % (time.time(), time.localtime().tm_gmtoff)]
+    text, error = _run_input(bconsole, ".jobs type=B\nstatus director\nllist jobs days=%d\nlist volumes\nquit\n"
+                             % days, timeout_s)
+    lines.extend(text.splitlines())
+    if error is not None:
+        lines.append("watchkeeper-error: %s" % error.replace("\n", " "))
+        return lines
+    failed = _bacula_failed_jobids(text)[:BACULA_MAX_LOGS]
+    if failed:
+        session = "".join("list joblog jobid=%d\n" % jobid for jobid in failed) + "quit\n"
+        text, error = _run_input(bconsole, session, timeout_s)
+        lines.extend(text.splitlines())
+        if error is not None:
+            lines.append("watchkeeper-error: %s" % error.replace("\n", " "))
+    return lines
+
+
+def _bacula_failed_jobids(text):
+    """The JobId of each job name's newest run, where that run failed (llist's `key: value` blocks)."""
+    newest = {}  # type: dict[str, dict[str, str]]
+    job = {}  # type: dict[str, str]
+    for line in text.splitlines() + [""]:
+        key, _, value = line.strip().partition(": ")
+        key = key.lower().rstrip(":")
+        if key == "jobid" and job:
+            newest = _bacula_keep(newest, job)
+            job = {}
+        if key in ("jobid", "name", "jobstatus") and value.strip():
+            job[key] = value.strip()
+    newest = _bacula_keep(newest, job)
+    return sorted(int(job["jobid"]) for job in newest.values() if job.get("jobstatus") in BACULA_FAILED)
+
+
+def _bacula_keep(newest, job):
+    if job.get("jobid", "").isdigit() and job.get("name"):
+        known = newest.get(job["name"])
+        if known is None or int(job["jobid"]) > int(known["jobid"]):
+            newest[job["name"]] = job
+    return newest
+
+
+def _run_input(argv, text, timeout_s):
+    """(stdout, error) of a command given `text` on its input."""
+    try:
+        done = subprocess.run(argv, input=text, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout_s,
+                              universal_newlines=True, errors="replace")
+    except subprocess.TimeoutExpired:
+        return "", "%s did not answer within %ss" % (argv[0], timeout_s)
+    except OSError as exc:
+        return "", "cannot run %s: %s" % (argv[0], exc.strerror or exc)
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        return done.stdout, "%s exited with %d: %s" % (argv[0], done.returncode, said[-1] if said else "")
+    return done.stdout, None
+
+
+BACKUPS = [backup_bacula]
+
+
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
 def freebsd_check_mk(out):
     uname = platform.uname()
@@ -1709,7 +1819,7 @@ def freebsd_check_mk(out):
 
 FREEBSD = [freebsd_check_mk]
 
-COLLECTORS = {"linux": LINUX + STORAGE + VIRTUALIZATION, "freebsd": FREEBSD + STORAGE}
+COLLECTORS = {"linux": LINUX + STORAGE + VIRTUALIZATION + BACKUPS, "freebsd": FREEBSD + STORAGE}
 
 
 def collect():

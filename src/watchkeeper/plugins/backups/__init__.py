@@ -1,0 +1,1 @@
+"""Backups: Bacula and Bareos through bconsole."""

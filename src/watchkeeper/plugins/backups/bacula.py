@@ -1,0 +1,251 @@
+"""Parse `<<<bacula>>>`: `bconsole` sessions (Bacula or Bareos) as the agent ran them.
+
+    [agent] now=1796086124 utc_offset=3600
+    .jobs type=B                      each command as bconsole echoes it, then its answer
+    BackupClient1
+    status director                   running jobs: "is waiting for an appendable Volume"
+    llist jobs days=14                `JobId: 1` / `Name: ...` / `JobStatus: T` blocks
+    list volumes                      `Pool: NAME` and a table per pool
+    list joblog jobid=4               the newest failed run's log: its fatal error
+
+Times in the catalog are the director host's local time: `utc_offset` turns them into epoch
+seconds, and ages are counted from the agent's `now` (not the server's clock). Outputs
+without the agent's line (a saved `bconsole` session, Bareos' `list jobs` table, `messages`)
+are read too, in UTC. A line that fits nowhere is named in `unread`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from dataclasses import dataclass, field
+
+from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_int
+
+RUNNING_CODES = frozenset("CRBFSmMsjcdtpa")
+"""JobStatus codes of a job not finished: created, running, blocked, waiting (for the FD, SD,
+media, a mount, storage, a job or client slot, max jobs, its start time, priority...)."""
+OK_CODES = frozenset("T")
+WARNING_CODES = frozenset("W")
+FAILED_CODES = frozenset("Eef")
+CANCELED_CODES = frozenset("A")
+STATUS_NAMES = {"T": "OK", "W": "OK with warnings", "E": "terminated in error", "e": "non-fatal error",
+                "f": "fatal error", "A": "canceled", "R": "running", "C": "created, not yet running",
+                "B": "blocked", "D": "verify differences", "I": "incomplete", "F": "waiting on the client",
+                "S": "waiting on the storage daemon", "m": "waiting for new media", "M": "waiting for a mount",
+                "s": "waiting for storage", "j": "waiting for a job slot", "c": "waiting for the client",
+                "d": "waiting for max jobs", "t": "waiting for its start time", "p": "waiting for priority",
+                "a": "SD despooling attributes"}
+LEVELS = {"F": "Full", "I": "Incremental", "D": "Differential", "B": "Base", "f": "VirtualFull"}
+_REASON = re.compile(r"JobId (\d+): (Fatal error|Error|Warning): (.*)")
+_SOURCE_LOCATION = re.compile(r"^[\w/]+\.c+:\d+ ")
+_RUNNING_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+([\d,]+)\s+([\d.,]+(?: [KMGTPE])?)\s+(\S.*)$")
+MAX_REASON = 300
+
+
+@dataclass(slots=True)
+class Job:
+    jobid: int
+    name: str
+    type: str = ""
+    level: str = ""
+    client: str = ""
+    status: str = ""
+    start: float | None = None
+    end: float | None = None
+    files: int | None = None
+    bytes: int | None = None
+    errors: int | None = None
+    pool: str = ""
+
+    @property
+    def duration_s(self) -> float | None:
+        return self.end - self.start if self.end is not None and self.start is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    name: str
+    pool: str
+    status: str
+    bytes: int | None = None
+    last_written: float | None = None
+
+
+@dataclass(slots=True)
+class Bacula:
+    now: float | None = None
+    """The agent's clock when it asked (None for an output without the agent's line)."""
+    version: str = ""
+    defined: list[str] = field(default_factory=list)
+    """Backup jobs the director has (`.jobs type=B`), run or not."""
+    jobs: list[Job] = field(default_factory=list)
+    """Oldest first (by JobId)."""
+    running: dict[int, str] = field(default_factory=dict)
+    """JobId -> what `status director` says it does ("is waiting for an appendable Volume")."""
+    pools: dict[str, list[Volume]] = field(default_factory=dict)
+    reasons: dict[int, str] = field(default_factory=dict)
+    """JobId -> its first fatal error (else error) message."""
+    errors: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    asked: set[str] = field(default_factory=set)
+    """Which parts the output holds: `jobs`, `status`, `volumes`."""
+
+
+def parse_bacula(table: StringTable) -> Bacula:
+    section = Bacula()
+    offset = 0.0
+    part = ""
+    lines: dict[str, list[str]] = {}
+    for row in table:
+        line = row[0] if row else ""
+        stripped = line.strip()
+        if stripped.startswith("[agent] "):
+            fields = dict(item.partition("=")[::2] for item in stripped.split()[1:])
+            section.now = float(to_int(fields.get("now", "")) or 0) or None
+            offset = float(to_int(fields.get("utc_offset", "")) or 0)
+            continue
+        if stripped.startswith("watchkeeper-error: "):
+            section.errors.append(stripped[len("watchkeeper-error: "):][:500])
+            continue
+        command = _command(stripped)
+        if command is not None:
+            part = command
+            continue
+        lines.setdefault(part, []).append(line)
+    if not lines.keys() - {""} and not section.errors:
+        raise SectionUnparsed("no bconsole command's answer in it" + (f": {table[0][0][:80]!r}" if table else ""))
+    for line in lines.get(".jobs", []):
+        if line.strip() and not line.startswith("You have messages"):
+            section.defined.append(line.strip())
+    section.jobs = _llist(lines.get("llist jobs", []), offset) + _list_jobs(lines.get("list jobs", []), offset)
+    section.jobs.sort(key=lambda job: job.jobid)
+    if "llist jobs" in lines or "list jobs" in lines:
+        section.asked.add("jobs")
+    if "status director" in lines:
+        section.asked.add("status")
+        _status(section, lines["status director"])
+    if "list volumes" in lines:
+        section.asked.add("volumes")
+        _volumes(section, lines["list volumes"], offset)
+    for line in lines.get("list joblog", []) + lines.get("messages", []):
+        found = _REASON.search(line)
+        if found is not None:
+            jobid, kind, text = int(found.group(1)), found.group(2), found.group(3)
+            text = _SOURCE_LOCATION.sub("", text.rstrip(" \\|")).strip()
+            if kind == "Error" and re.match(r"(Bacula|Bareos) \S+ \S+ \(", text):
+                continue  # the job report's header, not a reason
+            if text and (jobid not in section.reasons or kind == "Fatal error" and not
+                         section.reasons[jobid].startswith("Fatal error")):
+                section.reasons[jobid] = f"{kind}: {text}"[:MAX_REASON]
+    return section
+
+
+def _command(line: str) -> str | None:
+    """The part a line starts when it is a command bconsole echoed."""
+    if line in ("status director", "list volumes", "messages", "quit", ".jobs type=B"):
+        return ".jobs" if line.startswith(".jobs") else line
+    for prefix in ("llist jobs", "list jobs", "list joblog jobid="):
+        if line.startswith(prefix) and (line == prefix or line[len(prefix)] in " 0123456789"):
+            return prefix.split(" jobid=")[0]
+    return None
+
+
+def _epoch(text: str, offset: float) -> float | None:
+    try:
+        return calendar.timegm(time.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")) - offset
+    except ValueError:
+        return None
+
+
+def _llist(lines: list[str], offset: float) -> list[Job]:
+    jobs: list[Job] = []
+    fields: dict[str, str] = {}
+    for line in [*lines, ""]:
+        key, colon, value = line.strip().partition(":")
+        key = key.strip().lower()
+        if (not line.strip() or key == "jobid") and fields:
+            job = _job(fields, offset)
+            if job is not None:
+                jobs.append(job)
+            fields = {}
+        if colon and key:
+            fields[key] = value.strip()
+    return jobs
+
+
+def _job(fields: dict[str, str], offset: float) -> Job | None:
+    jobid = to_int(fields.get("jobid", ""))
+    name = fields.get("name") or fields.get("jobname") or ""
+    if jobid is None or not name:
+        return None
+    return Job(jobid, name, fields.get("type", ""), fields.get("level", ""),
+               fields.get("clientname") or fields.get("client", ""), fields.get("jobstatus", ""),
+               _epoch(fields.get("starttime", ""), offset), _epoch(fields.get("endtime", ""), offset),
+               to_int(fields.get("jobfiles", "").replace(",", "")), to_int(fields.get("jobbytes", "").replace(",", "")),
+               to_int(fields.get("joberrors", "")), fields.get("poolname", ""))
+
+
+def _tables(lines: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Rows of `+---+` tables as {column: cell}, each with the last `Pool: NAME` line above it."""
+    rows: list[tuple[str, dict[str, str]]] = []
+    header: list[str] | None = None
+    pool = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("Pool: "):
+            pool, header = stripped[len("Pool: "):].strip(), None
+        elif stripped.startswith("|") and stripped.endswith("|"):
+            cells = [cell.strip() for cell in stripped[1:-1].split("|")]
+            if header is None:
+                header = [cell.lower() for cell in cells]
+            elif len(cells) == len(header):
+                rows.append((pool, dict(zip(header, cells, strict=True))))
+        elif not stripped.startswith("+"):
+            header = None  # a table ends where its lines do
+    return rows
+
+
+def _list_jobs(lines: list[str], offset: float) -> list[Job]:
+    return [job for _, row in _tables(lines) if (job := _job({**row, "jobstatus": row.get("jobstatus", "")}, offset))]
+
+
+def _status(section: Bacula, lines: list[str]) -> None:
+    names = sorted({job.name for job in section.jobs} | set(section.defined), key=len, reverse=True)
+    running = False
+    for line in lines:
+        stripped = line.strip()
+        if " Version: " in stripped and not section.version:
+            section.version = stripped.split(" Version: ", 1)[1].split(" (")[0]
+        elif stripped == "Running Jobs:":
+            running = True
+        elif stripped.endswith(":") and not stripped.startswith("Console") or stripped.startswith("No Jobs running"):
+            running = False  # "Terminated Jobs:", "Scheduled Jobs:", "Client Initiated Connections ...:"
+        elif running:
+            found = _RUNNING_ROW.match(line)
+            if found is None:
+                continue
+            rest = found.group(6)
+            name = next((known for known in names if rest.startswith(known + " ") or rest == known), None)
+            if name is None:
+                name, _, status = rest.partition(" ")
+            else:
+                status = rest[len(name):]
+            section.running[int(found.group(1))] = status.strip()
+
+
+def _volumes(section: Bacula, lines: list[str], offset: float) -> None:
+    for line in lines:
+        if line.strip().startswith("Pool: "):
+            section.pools.setdefault(line.strip()[len("Pool: "):].strip(), [])
+    for pool, row in _tables(lines):
+        name = row.get("volumename")
+        if not name:
+            continue
+        section.pools.setdefault(pool, []).append(Volume(name, pool, row.get("volstatus", ""),
+                                                         to_int(row.get("volbytes", "").replace(",", "")),
+                                                         _epoch(row.get("lastwritten", ""), offset)))
+
+
+bacula_section = AgentSection("bacula", parse_bacula)
