@@ -9,11 +9,13 @@ Collectors are grouped per operating system; a collector that fails is named in 
 `FailedCollectors:` line of `<<<check_mk>>>` and the others still run.
 """
 
+import fnmatch
 import hashlib
 import json
 import os
 import platform
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -1802,7 +1804,73 @@ def _run_input(argv, text, timeout_s):
     return done.stdout, None
 
 
-BACKUPS = [backup_bacula]
+# Backup targets that rsync, dump or `zfs send` write, configured as {"backup_files": [{"path":
+# "/srv/backup/db1", "pattern": "*.dump", "max_depth": 4}]}: below each path, the newest file
+# (whose name matches `pattern`, default every file) by modification time, and how many files
+# and bytes; a walk of at most BACKUP_FILES_MAX entries and BACKUP_FILES_SECONDS seconds per
+# path, never following symbolic links. One JSON line per path.
+BACKUP_FILES_MAX = 200000
+BACKUP_FILES_SECONDS = 10.0
+
+
+def backup_files(out):
+    targets = CONFIG.get("backup_files")
+    if not isinstance(targets, list) or not targets:
+        return
+    out.append("<<<backup_files:sep(0)>>>")
+    for target in targets[:100]:
+        if isinstance(target, dict) and isinstance(target.get("path"), str):
+            out.append(json.dumps(_newest_file(target), sort_keys=True))
+
+
+def _newest_file(target):
+    path = target["path"]
+    pattern = str(target.get("pattern") or "*")
+    max_depth = int(target.get("max_depth") or 8)
+    limit = int(target.get("max_entries") or BACKUP_FILES_MAX)
+    found = {"path": path, "pattern": pattern, "files": 0, "bytes": 0}
+    if not os.path.isdir(path):
+        found["error"] = "not a directory" if os.path.exists(path) else "does not exist"
+        return found
+    started = time.time()
+    newest = None
+    seen = 0
+    unreadable = []
+    top = path.rstrip("/").count("/")
+
+    def failed(error):
+        unreadable.append(error.filename)
+
+    for folder, folders, files in os.walk(path, onerror=failed):
+        if folder.rstrip("/").count("/") - top >= max_depth:
+            del folders[:]
+        for name in files:
+            seen += 1
+            if seen > limit or time.time() - started > BACKUP_FILES_SECONDS:
+                found["cut"] = "after %d entries in %.0f s" % (seen - 1, time.time() - started)
+                break
+            if not fnmatch.fnmatchcase(name, pattern):
+                continue
+            try:
+                info = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue  # gone meanwhile
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            found["files"] += 1
+            found["bytes"] += info.st_size
+            if newest is None or info.st_mtime > newest[0]:
+                newest = (info.st_mtime, os.path.relpath(os.path.join(folder, name), path), info.st_size)
+        if "cut" in found:
+            break
+    if newest is not None:
+        found["newest_mtime"], found["newest"], found["newest_bytes"] = newest
+    if unreadable:
+        found["unreadable"] = len(unreadable)
+    return found
+
+
+BACKUPS = [backup_bacula, backup_files]
 
 
 # ---------------------------------------------------------------- FreeBSD (collectors follow in their own issue)
