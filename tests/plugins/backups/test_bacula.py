@@ -19,6 +19,7 @@ from tests.conftest import missing, outcomes, run_after_discovery
 from tests.labs.bacula import BaculaLab, unavailable
 from watchkeeper.agent import watchkeeper_agent as agent
 from watchkeeper.checkapi import SectionUnparsed
+from watchkeeper.cli.main import main
 from watchkeeper.plugins.backups.bacula import parse_bacula
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -49,7 +50,8 @@ def wait_for(lab: BaculaLab, text: str) -> None:
 
 
 @pytest.mark.slow
-def test_good_failed_and_waiting_jobs_as_the_real_director_reports_them(lab: BaculaLab) -> None:
+def test_good_failed_and_waiting_jobs_as_the_real_director_reports_them(lab: BaculaLab,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     for _ in range(3):
         lab.run_job("BackupGood")
     lab.run_job("BackupDeadClient")
@@ -71,6 +73,15 @@ def test_good_failed_and_waiting_jobs_as_the_real_director_reports_them(lab: Bac
     assert director.state == 1 and "version 9.6.7, 1 jobs running" in director.summary
     assert "waiting: BackupSmallPool is waiting for an appendable Volume" in director.summary
     assert found["Agent"].state == 0, found["Agent"].summary
+
+    # the same as a Nagios plugin: one line, exit code 2
+    plugin = ["--home", str(lab.root.parent / "home"), "plugin", "bacula-jobs", "--bconsole", "/usr/sbin/bconsole",
+              "--bconsole-config", str(lab.bconsole_conf)]
+    assert main(plugin) == 2
+    said = capsys.readouterr().out
+    assert said.startswith("CRIT - 2 of 3 not OK: Backup BackupDeadClient: last run JobId 4 (Full "), said
+    assert main([*plugin, "--item", "BackupGood"]) == 0
+    assert capsys.readouterr().out.startswith("OK - all 1 OK | 'BackupGood backup_age_seconds'=")
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from watchkeeper.engine.catalog import AnyPlugin, builtin_catalog
 from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.paths import Paths
+from watchkeeper.plugins.backups.checks import bacula_job, bacula_pool
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
 from watchkeeper.plugins.moosefs.files import moosefs_files
 from watchkeeper.plugins.moosefs.replication import moosefs_replication
@@ -41,6 +42,8 @@ class PluginMode:
     collector: Callable[[list[str]], None]
     per_item: bool = False
     """Check every discovered item (and every item seen before) and report the worst."""
+    config: str = "moosefs"
+    """The agent configuration entry the collector reads."""
 
 
 MODES = {
@@ -48,13 +51,16 @@ MODES = {
     "moosefs-chunkservers": PluginMode(moosefs_chunkservers, agent.storage_moosefs, per_item=True),
     "moosefs-space": PluginMode(moosefs_space, agent.storage_moosefs),
     "moosefs-files": PluginMode(moosefs_files, agent.storage_moosefs_files, per_item=True),
+    "bacula-jobs": PluginMode(bacula_job, agent.backup_bacula, per_item=True, config="bacula"),
+    "bacula-pools": PluginMode(bacula_pool, agent.backup_bacula, per_item=True, config="bacula"),
 }
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("plugin", help="run one check as a Nagios plugin (one line, perfdata, exit code)",
                        description="Examples: watchkeeper plugin moosefs-replicas --master mfsmaster:9421; "
-                       "watchkeeper plugin moosefs-files --path /mnt/mfs/images")
+                       "watchkeeper plugin moosefs-files --path /mnt/mfs/images; "
+                       "watchkeeper plugin bacula-jobs --item BackupClient1")
     p.add_argument("name", choices=sorted(MODES))
     p.add_argument("--master", default="mfsmaster:9421", help="MooseFS master HOST:PORT (default mfsmaster:9421)")
     p.add_argument("--goal", type=int, help="moosefs-replicas: judge only this goal")
@@ -63,7 +69,12 @@ def register(sub: Any) -> None:
                    "'nsenter --net=/run/netns/storage --' (split like a shell would, but never run by one)")
     p.add_argument("--max-files", type=int, default=10000, help="moosefs-files: files per run (default 10000)")
     p.add_argument("--max-seconds", type=float, default=20.0, help="moosefs-files: time per run (default 20)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per tool call (default 10)")
+    p.add_argument("--bconsole-config", default="/etc/bacula/bconsole.conf",
+                   help="bacula-*: bconsole's configuration (default /etc/bacula/bconsole.conf)")
+    p.add_argument("--bconsole", default="bconsole", help="bacula-*: the bconsole program (default bconsole)")
+    p.add_argument("--item", action="append", default=[],
+                   help="bacula-*: check only this job or pool (repeatable; default: all)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per tool call (default 10; bconsole 30)")
     p.add_argument("--state-file", help="where rates and ETAs are remembered (default: under the state directory)")
     p.set_defaults(func=cmd_plugin)
 
@@ -77,8 +88,11 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     if args.name == "moosefs-files" and not args.path:
         print("UNKNOWN - moosefs-files needs at least one --path")
         return 3
+    if mode.config == "bacula":
+        settings = {"config": args.bconsole_config, "bconsole": args.bconsole, "interval_s": 0,
+                    "timeout_s": max(args.timeout, 30.0), "command_prefix": shlex.split(args.prefix)}
     lines: list[str] = []
-    with _agent_config({"moosefs": settings}):
+    with _agent_config({mode.config: settings}):
         mode.collector(lines)
     parsed = parse_host(builtin_catalog(), split_sections(("\n".join(lines) + "\n").encode()))
     section = parsed.sections.get(mode.plugin.section)
@@ -91,7 +105,7 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     state_path = Path(args.state_file) if args.state_file else _state_path(args)
     stores = _load(state_path)
     if mode.per_item:
-        outcome = _check_items(mode.plugin, section, params, stores)
+        outcome = _check_items(mode.plugin, section, params, stores, args.item)
     else:
         store = stores.setdefault("", {})
         outcome = collapse(mode.plugin.service_name(""), mode.plugin.check("", params, section, store, _now()))
@@ -100,9 +114,10 @@ def cmd_plugin(args: argparse.Namespace) -> int:
     return outcome.state if outcome.state in STATE_WORDS else 3
 
 
-def _check_items(plugin: AnyPlugin, section: object, params: object, stores: dict[str, Any]) -> Outcome:
+def _check_items(plugin: AnyPlugin, section: object, params: object, stores: dict[str, Any],
+                 only: list[str] | None = None) -> Outcome:
     known = stores.setdefault("known items", {})
-    items = [service.item for service in plugin.discover(section)]
+    items = list(only) if only else [service.item for service in plugin.discover(section)]
     for item in items:
         known[item] = True
     outcomes = []
@@ -171,7 +186,7 @@ def _agent_config(config: dict[str, object]) -> Iterator[None]:
 
 
 def _state_path(args: argparse.Namespace) -> Path:
-    target = json.dumps([args.name, args.master, args.goal, sorted(args.path)])
+    target = json.dumps([args.name, args.master, args.goal, sorted(args.path), args.bconsole_config, sorted(args.item)])
     digest = hashlib.sha256(target.encode()).hexdigest()[:16]
     return Paths.resolve(getattr(args, "home", None)).home / "plugin-state" / f"{args.name}-{digest}.json"
 
