@@ -166,3 +166,10 @@ def test_the_parser_reads_any_lines_or_says_it_cannot(lines: list[str]) -> None:
         parse_bacula([[line] for line in lines])
     except SectionUnparsed:
         pass
+
+
+def test_a_running_jobs_status_is_read_whatever_it_ends_in() -> None:
+    raw = (FIXTURES / "lab" / "bacula-9.6-good-dead-client-full-pool.agent.txt").read_text()
+    changed = raw.replace("is waiting for an appendable Volume", 'is waiting on Storage "SmallStorage":')
+    section = parse_bacula([[line] for line in changed.splitlines()[1:]])
+    assert section.running == {5: 'is waiting on Storage "SmallStorage":'}

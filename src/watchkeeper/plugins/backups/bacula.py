@@ -216,16 +216,8 @@ def _status(section: Bacula, lines: list[str]) -> None:
     running = False
     for line in lines:
         stripped = line.strip()
-        if " Version: " in stripped and not section.version:
-            section.version = stripped.split(" Version: ", 1)[1].split(" (")[0]
-        elif stripped == "Running Jobs:":
-            running = True
-        elif stripped.endswith(":") and not stripped.startswith("Console") or stripped.startswith("No Jobs running"):
-            running = False  # "Terminated Jobs:", "Scheduled Jobs:", "Client Initiated Connections ...:"
-        elif running:
-            found = _RUNNING_ROW.match(line)
-            if found is None:
-                continue
+        found = _RUNNING_ROW.match(line) if running else None
+        if found is not None:
             rest = found.group(6)
             name = next((known for known in names if rest.startswith(known + " ") or rest == known), None)
             if name is None:
@@ -233,6 +225,12 @@ def _status(section: Bacula, lines: list[str]) -> None:
             else:
                 status = rest[len(name):]
             section.running[int(found.group(1))] = status.strip()
+        elif " Version: " in stripped and not section.version:
+            section.version = stripped.split(" Version: ", 1)[1].split(" (")[0]
+        elif stripped == "Running Jobs:":
+            running = True
+        elif stripped.endswith(":") and not stripped.startswith("Console") or stripped.startswith("No Jobs running"):
+            running = False  # "Terminated Jobs:", "Scheduled Jobs:", "Client Initiated Connections ...:"
 
 
 def _volumes(section: Bacula, lines: list[str], offset: float) -> None:
