@@ -159,3 +159,12 @@ async def test_a_hypervisor_that_cannot_be_reached_retires_nothing(lab: Lab) -> 
     assert "Agent" in await lab.check("hyp1")
     assert sync(lab.store, lab.now)[0].changes == []
     assert sorted(InventoryTables(lab.store).owned()) == ["db01", "web01"]
+
+
+async def test_a_hypervisor_removed_from_monitoring_has_its_domains_retired(lab: Lab) -> None:
+    InventoryTables(lab.store).add_source(InventorySource("vms", "piggyback"))
+    lab.hypervisor(WEB)
+    await lab.check("hyp1")
+    sync(lab.store, lab.now)
+    lab.store.remove_host("hyp1")
+    assert [(c.action, c.host) for c in sync(lab.store, lab.now)[0].changes] == [("retire", "web01")]

@@ -39,7 +39,7 @@ def sync(store: Store, now: float, dry_run: bool = False, only: str | None = Non
     sources = [source for source in tables.sources() if only is None or source.name == only]
     if only is not None and not sources:
         raise ConfigError(f"there is no inventory source {only!r}; `watchkeeper inventory source list` shows them")
-    existing = InventoryTables(store).configured_hosts()
+    existing = tables.configured_hosts()
     owned = tables.owned()
     targets = tables.piggyback_targets() if any(s.kind == "piggyback" for s in sources) else []
     reports = []

@@ -195,6 +195,7 @@ class Store:
         db.execute("DELETE FROM value_store WHERE host = ?", (name,))
         db.execute("DELETE FROM active_checks WHERE host = ?", (name,))
         db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
+        db.execute("DELETE FROM piggyback_targets WHERE source = ?", (name,))  # its VMs: no longer listed
         self.forget_host(name)
         if keep_history:
             return True
