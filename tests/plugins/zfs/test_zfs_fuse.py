@@ -1,6 +1,7 @@
 """ZFS checks against real pools: Debian's zfs-fuse (user-space ZFS, the older output format)
 on file vdevs, through the real agent. A device taken offline, and a raidz member overwritten
-with junk and then scrubbed, must each be named in a non-OK state."""
+with junk and then scrubbed, must each be named in a non-OK state. Snapshots by age, and
+snapshots that all went."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.checking import collapse
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.plugins.zfs.pools import PoolParams, zfs_pools
+from watchkeeper.plugins.zfs.snapshots import SnapshotParams, zfs_snapshots
 from watchkeeper.plugins.zfs.zpool import parse_zfs
 
 AGENT = REPO / "src" / "watchkeeper" / "agent" / "watchkeeper_agent.py"
@@ -131,3 +133,27 @@ def test_junk_on_a_raidz_member_shows_as_checksum_errors_after_a_scrub(pools: tu
     outcome = check(raidz)
     assert outcome.state == 1, outcome.summary
     assert f"{victim}: " in outcome.summary and "checksum errors" in outcome.summary
+
+
+def snapshots_service(dataset: str, now: float) -> Outcome:
+    output = subprocess.run([sys.executable, "-I", str(AGENT)], capture_output=True, timeout=120).stdout
+    section = parse_zfs(split_sections(output).sections["zfs"])
+    assert section is not None
+    return collapse(dataset, zfs_snapshots.check(dataset, SnapshotParams(), section, {}, now))
+
+
+def test_each_datasets_newest_snapshot_by_age_and_snapshots_that_all_went(pools: tuple[str, str, Path]) -> None:
+    mirror, _, _ = pools
+    dataset = f"{mirror}/data"
+    subprocess.run(["zfs", "create", dataset], check=True, capture_output=True, timeout=60)
+    for name in ("daily-1", "daily-2"):
+        subprocess.run(["zfs", "snapshot", f"{dataset}@{name}"], check=True, capture_output=True, timeout=60)
+    now = time.time()
+    fresh = snapshots_service(dataset, now)
+    assert fresh.state == 0, fresh.summary
+    assert fresh.summary.startswith("2 snapshots, ") and "newest @daily-" in fresh.summary
+    assert snapshots_service(dataset, now + 3 * 86400).state == 2  # three days without one: CRIT at 50 h
+    for name in ("daily-1", "daily-2"):
+        subprocess.run(["zfs", "destroy", f"{dataset}@{name}"], check=True, capture_output=True, timeout=60)
+    gone = snapshots_service(dataset, now)
+    assert gone.state == 2 and "has no snapshot any more" in gone.summary

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from watchkeeper.checkapi import AgentSection, StringTable
 
 POOL_STATES = frozenset("ONLINE DEGRADED FAULTED OFFLINE UNAVAIL REMOVED SUSPENDED".split())
-MARKERS = frozenset(("[zpool status]", "[zpool list]", "[zfs get]"))
+MARKERS = frozenset(("[zpool status]", "[zpool list]", "[zfs get]", "[zfs snapshots]"))
 KEYS = frozenset("pool state status action see scan scrub config errors".split())
 GROUPS = frozenset("logs cache spares special dedup".split())
 _SUFFIX = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
@@ -103,9 +103,23 @@ class Pool:
 
 
 @dataclass(slots=True)
+class Snapshots:
+    """One dataset's snapshots."""
+
+    count: int = 0
+    newest: str = ""
+    newest_created: float | None = None
+    used_bytes: float = 0.0
+    unread: int = 0
+    """Snapshots whose creation time could not be read."""
+
+
+@dataclass(slots=True)
 class Zfs:
     pools: dict[str, Pool] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    snapshots: dict[str, Snapshots] | None = None
+    """Per dataset that has any; None where they were not listed (Checkmk's agent, an older agent)."""
 
 
 def parse_zfs(table: StringTable) -> Zfs | None:
@@ -130,7 +144,28 @@ def parse_zfs(table: StringTable) -> Zfs | None:
         _read_list_line(zfs, line)
     for line in blocks.get("zfs get", []):
         _read_get_line(zfs, line)
+    if "zfs snapshots" in blocks:
+        zfs.snapshots = {}
+        for line in blocks["zfs snapshots"]:
+            _read_snapshot_line(zfs.snapshots, line)
     return zfs
+
+
+def _read_snapshot_line(snapshots: dict[str, Snapshots], line: str) -> None:
+    """`DATASET@NAME<TAB>CREATION<TAB>USED`, epoch seconds and bytes (`-` where unknown)."""
+    fields = line.split("\t")
+    if len(fields) < 3 or "@" not in fields[0]:
+        return
+    dataset, _, name = fields[0].partition("@")
+    found = snapshots.setdefault(dataset, Snapshots())
+    found.count += 1
+    used = size(fields[2])
+    found.used_bytes += used or 0.0
+    created = size(fields[1])
+    if created is None:
+        found.unread += 1
+    elif found.newest_created is None or created > found.newest_created:
+        found.newest, found.newest_created = name, created
 
 
 def parse_status(lines: list[str]) -> list[Pool]:
