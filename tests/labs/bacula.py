@@ -104,24 +104,8 @@ Messages {{
   console = all, !skipped, !saved
   append = "{self.work}/log" = all, !skipped
 }}
-Storage {{
-  Name = LabStorage
-  Address = 127.0.0.1
-  SDPort = {p['sd']}
-  Password = "{PASSWORD}"
-  Device = LabDevice
-  Media Type = LabFile
-  Maximum Concurrent Jobs = 10
-}}
-Storage {{
-  Name = SmallStorage
-  Address = 127.0.0.1
-  SDPort = {p['sd']}
-  Password = "{PASSWORD}"
-  Device = SmallDevice
-  Media Type = SmallFile
-  Maximum Concurrent Jobs = 10
-}}
+{_storage("LabStorage", "LabDevice", "LabFile", p['sd'])}
+{_storage("SmallStorage", "SmallDevice", "SmallFile", p['sd'])}
 Client {{
   Name = lab-fd
   Address = 127.0.0.1
@@ -207,28 +191,8 @@ Director {{
   Name = lab-dir
   Password = "{PASSWORD}"
 }}
-Device {{
-  Name = LabDevice
-  Media Type = LabFile
-  Archive Device = "{self.root / 'volumes'}"
-  LabelMedia = yes
-  Random Access = yes
-  AutomaticMount = yes
-  RemovableMedia = no
-  AlwaysOpen = no
-  Maximum Concurrent Jobs = 5
-}}
-Device {{
-  Name = SmallDevice
-  Media Type = SmallFile
-  Archive Device = "{self.root / 'small'}"
-  LabelMedia = yes
-  Random Access = yes
-  AutomaticMount = yes
-  RemovableMedia = no
-  AlwaysOpen = no
-  Maximum Concurrent Jobs = 5
-}}
+{_device("LabDevice", "LabFile", self.root / "volumes")}
+{_device("SmallDevice", "SmallFile", self.root / "small")}
 Messages {{
   Name = Standard
   director = lab-dir = all
@@ -318,6 +282,19 @@ Director {{
         for process in reversed(self.processes):
             _kill(process)
         self.processes.clear()
+
+
+def _storage(name: str, device: str, media: str, port: int) -> str:
+    """The director's view of one storage device."""
+    return (f"Storage {{\n  Name = {name}\n  Address = 127.0.0.1\n  SDPort = {port}\n  Password = \"{PASSWORD}\"\n"
+            f"  Device = {device}\n  Media Type = {media}\n  Maximum Concurrent Jobs = 10\n}}\n")
+
+
+def _device(name: str, media: str, folder: Path) -> str:
+    """A file storage device of the storage daemon: volumes are files in `folder`, labelled as needed."""
+    return (f"Device {{\n  Name = {name}\n  Media Type = {media}\n  Archive Device = \"{folder}\"\n  LabelMedia = yes\n"
+            "  Random Access = yes\n  AutomaticMount = yes\n  RemovableMedia = no\n  AlwaysOpen = no\n"
+            "  Maximum Concurrent Jobs = 5\n}\n")
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

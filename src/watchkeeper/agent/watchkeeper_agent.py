@@ -58,14 +58,15 @@ def run(argv):
     return done.stdout if done.returncode == 0 else None
 
 
-def run_capture(argv, timeout_s=COMMAND_TIMEOUT_S):
-    """(stdout, error): stdout even when the exit code is not 0; error says why it failed."""
+def run_capture(argv, timeout_s=COMMAND_TIMEOUT_S, input_text=None):
+    """(stdout, error): stdout even when the exit code is not 0; error says why it failed.
+    `input_text`: written to the command's input (else it reads nothing)."""
     try:
         done = subprocess.run(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
+            **({"input": input_text} if input_text is not None else {"stdin": subprocess.DEVNULL}),
             timeout=timeout_s,
             universal_newlines=True,
             errors="replace",
@@ -1780,8 +1781,8 @@ def _bacula_lines(settings):
     timeout_s = float(settings.get("timeout_s") or 30)
     days = int(settings.get("days") or 14)
     lines = ["[agent] now=%d utc_offset=%d" % (time.time(), time.localtime().tm_gmtoff)]
-    text, error = _run_input(bconsole, ".jobs type=B\nstatus director\nllist jobs days=%d\nlist volumes\nquit\n"
-                             % days, timeout_s)
+    text, error = run_capture(bconsole, timeout_s, ".jobs type=B\nstatus director\nllist jobs days=%d\nlist volumes\n"
+                              "quit\n" % days)
     lines.extend(text.splitlines())
     if error is not None:
         lines.append("watchkeeper-error: %s" % error.replace("\n", " "))
@@ -1789,7 +1790,7 @@ def _bacula_lines(settings):
     failed = _bacula_failed_jobids(text)[:BACULA_MAX_LOGS]
     if failed:
         session = "".join("list joblog jobid=%d\n" % jobid for jobid in failed) + "quit\n"
-        text, error = _run_input(bconsole, session, timeout_s)
+        text, error = run_capture(bconsole, timeout_s, session)
         lines.extend(text.splitlines())
         if error is not None:
             lines.append("watchkeeper-error: %s" % error.replace("\n", " "))
@@ -1818,21 +1819,6 @@ def _bacula_keep(newest, job):
         if known is None or int(job["jobid"]) > int(known["jobid"]):
             newest[job["name"]] = job
     return newest
-
-
-def _run_input(argv, text, timeout_s):
-    """(stdout, error) of a command given `text` on its input."""
-    try:
-        done = subprocess.run(argv, input=text, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout_s,
-                              universal_newlines=True, errors="replace")
-    except subprocess.TimeoutExpired:
-        return "", "%s did not answer within %ss" % (argv[0], timeout_s)
-    except OSError as exc:
-        return "", "cannot run %s: %s" % (argv[0], exc.strerror or exc)
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).strip().splitlines()
-        return done.stdout, "%s exited with %d: %s" % (argv[0], done.returncode, said[-1] if said else "")
-    return done.stdout, None
 
 
 # Backup targets that rsync, dump or `zfs send` write, configured as {"backup_files": [{"path":
