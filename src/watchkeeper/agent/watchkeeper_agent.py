@@ -932,11 +932,18 @@ def _mfs_master_port(config):
     return "9421"
 
 
-def _moosefs_settings():
-    settings = _config("moosefs")
+def _local_master_product():
+    """"lizardfs" where LizardFS's admin tool is here and MooseFS's is not: both masters are `mfsmaster`."""
+    return "lizardfs" if _which("lizardfs-admin") and not _which("mfscli") else "moosefs"
+
+
+def _chunkfs_settings(product):
+    """(settings, host, port, command prefix, timeout) for "moosefs" or "lizardfs": its agent
+    configuration entry, else the master running here; None where neither is."""
+    settings = _config(product)
     if settings is None:
         config = _local_master_config()
-        if config is None:
+        if config is None or _local_master_product() != product:
             return None
         settings = {"master": "127.0.0.1:%s" % _mfs_master_port(config)}
     host, _, port = str(settings.get("master") or "mfsmaster:9421").rpartition(":")
@@ -946,7 +953,7 @@ def _moosefs_settings():
 
 
 def storage_moosefs(out):
-    found = _moosefs_settings()
+    found = _chunkfs_settings("moosefs")
     if found is None:
         return
     settings, host, port, prefix, timeout_s = found
@@ -967,19 +974,44 @@ def storage_moosefs(out):
     out.append("watchkeeper:\tseconds\t%.3f" % (time.time() - started))
 
 
-def _mfs_goals(prefix, files, timeout_s):
-    text, _error = run_capture(prefix + ["mfsgetgoal"] + files, timeout_s)
-    goals = {}
+# the tools that tell a file's goal, its chunks by copies, and each chunk's copies: MooseFS's and LizardFS's
+MFS_FILE_TOOLS = (["mfsgetgoal"], ["mfscheckfile"], ["mfsfileinfo"])
+LIZARDFS_FILE_TOOLS = (["lizardfs", "getgoal"], ["lizardfs", "checkfile"], ["lizardfs", "fileinfo"])
+LOST_CHUNKS_NAMED = 10  # files whose lost chunks are named, 20 chunks each
+
+
+def _lost_chunks(command, path, timeout_s):
+    """Indexes of a file's chunks with no valid copy, from fileinfo's "chunk 118: ..." lines
+    followed by "no valid copies !!!"."""
+    text, _error = run_capture(command + [path], timeout_s)
+    lost = []  # type: list[int]
+    chunk = None
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "chunk" and words[1].rstrip(":").isdigit():
+            chunk = int(words[1].rstrip(":"))
+        elif chunk is not None and line.strip().startswith("no valid copies") and len(lost) < 20:
+            lost.append(chunk)
+    return lost
+
+
+def _mfs_goals(command, files, timeout_s):
+    """{file: goal}: a number, or a LizardFS goal's name (`ec21`, `xor3`)."""
+    text, _error = run_capture(command + files, timeout_s)
+    goals = {}  # type: dict[str, object]
     for line in text.splitlines():
         path, _, goal = line.rpartition(": ")
-        if goal.strip().isdigit():
+        goal = goal.strip()
+        if goal.isdigit():
             goals[path] = int(goal)
+        elif path and goal and " " not in goal:
+            goals[path] = goal
     return goals
 
 
-def _mfs_copies(prefix, files, timeout_s):
+def _mfs_copies(command, files, timeout_s):
     """{file: {copies: chunks}} from mfscheckfile; a file with no chunks has an empty dict."""
-    text, _error = run_capture(prefix + ["mfscheckfile"] + files, timeout_s)
+    text, _error = run_capture(command + files, timeout_s)
     wanted = set(files)
     copies = {}  # type: dict[str, dict[str, int]]
     current = None
@@ -988,16 +1020,18 @@ def _mfs_copies(prefix, files, timeout_s):
             current = copies.setdefault(line[:-1], {})
         elif current is not None and line.startswith(" chunks with "):
             words = line.replace(":", " ").split()
-            # " chunks with 2 copies:            1" / " chunks with 0 copies: ..."
+            # " chunks with 2 copies:            1" / " chunks with 0 copies: ..." / "... 1 copy: 571"
             if len(words) >= 5 and words[2].isdigit() and words[-1].isdigit():
                 current[words[2]] = current.get(words[2], 0) + int(words[-1])
     return copies
 
 
-def _check_mfs_path(root, prefix, max_files, max_seconds, batch=200):
+def _check_mfs_path(root, prefix, max_files, max_seconds, batch=200, tools=MFS_FILE_TOOLS, product="MooseFS"):
+    """Every file below `root` against its goal. A named goal (LizardFS's `ec21`) has no copy
+    count to compare with: its files are judged only for chunks with no copy at all."""
     started = time.time()
     report = {"path": root, "files": 0, "checked": 0, "complete": True, "under_goal": 0,
-              "zero_copies": 0, "examples": [], "errors": []}
+              "zero_copies": 0, "examples": [], "errors": [], "product": product}
     if not os.path.isdir(root):
         report["errors"].append("not a directory (is the MooseFS mount there?)")
         return report
@@ -1019,38 +1053,79 @@ def _check_mfs_path(root, prefix, max_files, max_seconds, batch=200):
             report["complete"] = False
             break
         chunk = files[index:index + batch]
-        goals = _mfs_goals(prefix, chunk, max(left, 1.0))
-        copies = _mfs_copies(prefix, chunk, max(left, 1.0))
+        goals = _mfs_goals(prefix + tools[0], chunk, max(left, 1.0))
+        copies = _mfs_copies(prefix + tools[1], chunk, max(left, 1.0))
         for path in chunk:
             if path not in goals or path not in copies:
                 if len(report["errors"]) < 20:
-                    report["errors"].append("%s: no goal or copies from the MooseFS tools" % path)
+                    report["errors"].append("%s: no goal or copies from the %s tools" % (path, product))
                 continue
             report["checked"] += 1
             goal, by_copies = goals[path], copies[path]
-            lowest = min((int(count) for count in by_copies), default=goal)
-            if lowest >= goal:
+            wanted = goal if isinstance(goal, int) else 1
+            lowest = min((int(count) for count in by_copies), default=wanted)
+            if lowest >= wanted:
                 continue
             report["under_goal"] += 1
             if lowest == 0:
                 report["zero_copies"] += 1
             if len(report["examples"]) < 50 or lowest == 0 and len(report["examples"]) < 100:
-                report["examples"].append({"file": os.path.relpath(path, root), "goal": goal, "copies": by_copies})
+                example = {"file": os.path.relpath(path, root), "goal": goal, "copies": by_copies}
+                if lowest == 0 and report["zero_copies"] <= LOST_CHUNKS_NAMED:
+                    example["lost_chunks"] = _lost_chunks(prefix + tools[2], path, max(left, 1.0))
+                report["examples"].append(example)
     report["seconds"] = round(time.time() - started, 3)
     return report
 
 
-def storage_moosefs_files(out):
-    settings = _config("moosefs") or {}
+def _chunkfs_files(out, product, tools):
+    settings = _config(product.lower()) or {}
     paths = settings.get("paths") or []
     if not paths:
         return
     prefix = [str(part) for part in settings.get("command_prefix") or []]
     max_files = int(settings.get("max_files") or 10000)
     max_seconds = float(settings.get("max_seconds") or 20)
-    out.append("<<<moosefs_files:sep(0)>>>")
+    out.append("<<<%s_files:sep(0)>>>" % product.lower())
     for path in paths:
-        out.append(json.dumps(_check_mfs_path(str(path), prefix, max_files, max_seconds / len(paths))))
+        out.append(json.dumps(_check_mfs_path(str(path), prefix, max_files, max_seconds / len(paths),
+                                              tools=tools, product=product)))
+
+
+def storage_moosefs_files(out):
+    _chunkfs_files(out, "MooseFS", MFS_FILE_TOOLS)
+
+
+# LizardFS: {"lizardfs": {"master": "mfsmaster:9421", "lizardfs_admin": "lizardfs-admin",
+# "paths": [...], ...}} as for MooseFS; without an entry, where a master runs and only
+# LizardFS's tools are installed. Each command's output under a `[command]` line.
+LIZARDFS_COMMANDS = ("info", "metadataserver-status", "list-goals", "chunks-health", "list-chunkservers",
+                     "list-disks")
+
+
+def storage_lizardfs(out):
+    found = _chunkfs_settings("lizardfs")
+    if found is None:
+        return
+    settings, host, port, prefix, timeout_s = found
+    admin = prefix + [str(settings.get("lizardfs_admin") or "lizardfs-admin")]
+    out.append("<<<lizardfs:sep(0)>>>")
+    out.append("watchkeeper: master %s:%s" % (host, port))
+    started = time.time()
+    for command in LIZARDFS_COMMANDS:
+        text, error = run_capture(admin + [command, "--porcelain", host, port], timeout_s)
+        if error is not None:
+            out.append("watchkeeper: error %s: %s" % (command, error.translate(TAB_FREE)))
+            if command == "info":
+                break  # the master does not answer: the other commands would wait as long
+            continue
+        out.append("[%s]" % command)
+        out.extend(line for line in text.splitlines() if line.strip())
+    out.append("watchkeeper: seconds %.3f" % (time.time() - started))
+
+
+def storage_lizardfs_files(out):
+    _chunkfs_files(out, "LizardFS", LIZARDFS_FILE_TOOLS)
 
 
 def _ceph_settings():
@@ -1649,8 +1724,8 @@ def _save_log_state(path, state):
     os.rename(temporary, path)
 
 
-STORAGE = [storage_moosefs, storage_moosefs_files, storage_ceph, storage_zfs, storage_lvm, storage_smart,
-           storage_megaraid, storage_logwatch]
+STORAGE = [storage_moosefs, storage_moosefs_files, storage_lizardfs, storage_lizardfs_files, storage_ceph,
+           storage_zfs, storage_lvm, storage_smart, storage_megaraid, storage_logwatch]
 
 
 # ---------------------------------------------------------------- virtualization

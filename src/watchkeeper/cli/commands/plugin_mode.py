@@ -28,6 +28,12 @@ from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.paths import Paths
 from watchkeeper.plugins.backups.checks import bacula_job, bacula_pool
+from watchkeeper.plugins.lizardfs.checks import (
+    lizardfs_chunkservers,
+    lizardfs_files,
+    lizardfs_replication,
+    lizardfs_space,
+)
 from watchkeeper.plugins.moosefs.chunkservers import moosefs_chunkservers
 from watchkeeper.plugins.moosefs.files import moosefs_files
 from watchkeeper.plugins.moosefs.replication import moosefs_replication
@@ -51,6 +57,11 @@ MODES = {
     "moosefs-chunkservers": PluginMode(moosefs_chunkservers, agent.storage_moosefs, per_item=True),
     "moosefs-space": PluginMode(moosefs_space, agent.storage_moosefs),
     "moosefs-files": PluginMode(moosefs_files, agent.storage_moosefs_files, per_item=True),
+    "lizardfs-replicas": PluginMode(lizardfs_replication, agent.storage_lizardfs, config="lizardfs"),
+    "lizardfs-chunkservers": PluginMode(lizardfs_chunkservers, agent.storage_lizardfs, per_item=True,
+                                        config="lizardfs"),
+    "lizardfs-space": PluginMode(lizardfs_space, agent.storage_lizardfs, config="lizardfs"),
+    "lizardfs-files": PluginMode(lizardfs_files, agent.storage_lizardfs_files, per_item=True, config="lizardfs"),
     "bacula-jobs": PluginMode(bacula_job, agent.backup_bacula, per_item=True, config="bacula"),
     "bacula-pools": PluginMode(bacula_pool, agent.backup_bacula, per_item=True, config="bacula"),
 }
@@ -62,13 +73,14 @@ def register(sub: Any) -> None:
                        "watchkeeper plugin moosefs-files --path /mnt/mfs/images; "
                        "watchkeeper plugin bacula-jobs --item BackupClient1")
     p.add_argument("name", choices=sorted(MODES))
-    p.add_argument("--master", default="mfsmaster:9421", help="MooseFS master HOST:PORT (default mfsmaster:9421)")
-    p.add_argument("--goal", type=int, help="moosefs-replicas: judge only this goal")
-    p.add_argument("--path", action="append", default=[], help="moosefs-files: a path to check (repeatable)")
-    p.add_argument("--prefix", default="", help="command prefix for the MooseFS tools, e.g. "
+    p.add_argument("--master", default="mfsmaster:9421",
+                   help="MooseFS or LizardFS master HOST:PORT (default mfsmaster:9421)")
+    p.add_argument("--goal", help="moosefs-replicas, lizardfs-replicas: judge only this goal (a number or a name)")
+    p.add_argument("--path", action="append", default=[], help="*-files: a path to check (repeatable)")
+    p.add_argument("--prefix", default="", help="command prefix for the MooseFS or LizardFS tools, e.g. "
                    "'nsenter --net=/run/netns/storage --' (split like a shell would, but never run by one)")
-    p.add_argument("--max-files", type=int, default=10000, help="moosefs-files: files per run (default 10000)")
-    p.add_argument("--max-seconds", type=float, default=20.0, help="moosefs-files: time per run (default 20)")
+    p.add_argument("--max-files", type=int, default=10000, help="*-files: files per run (default 10000)")
+    p.add_argument("--max-seconds", type=float, default=20.0, help="*-files: time per run (default 20)")
     p.add_argument("--bconsole-config", default="/etc/bacula/bconsole.conf",
                    help="bacula-*: bconsole's configuration (default /etc/bacula/bconsole.conf)")
     p.add_argument("--bconsole", default="bconsole", help="bacula-*: the bconsole program (default bconsole)")
@@ -85,8 +97,8 @@ def cmd_plugin(args: argparse.Namespace) -> int:
         "master": args.master, "command_prefix": shlex.split(args.prefix), "paths": args.path,
         "max_files": args.max_files, "max_seconds": args.max_seconds, "timeout_s": args.timeout,
     }
-    if args.name == "moosefs-files" and not args.path:
-        print("UNKNOWN - moosefs-files needs at least one --path")
+    if args.name.endswith("-files") and not args.path:
+        print(f"UNKNOWN - {args.name} needs at least one --path")
         return 3
     if mode.config == "bacula":
         settings = {"config": args.bconsole_config, "bconsole": args.bconsole, "interval_s": 0,
@@ -100,7 +112,8 @@ def cmd_plugin(args: argparse.Namespace) -> int:
         reason = parsed.problems.get(mode.plugin.section, f"no data from the {args.name} collector")
         print(f"UNKNOWN - {reason}")
         return 3
-    overrides = {"goal": args.goal} if args.goal is not None else {}
+    goal = int(args.goal) if args.goal is not None and args.goal.isdigit() else args.goal
+    overrides = {"goal": goal} if goal is not None else {}
     params = build_params(mode.plugin.default_params, overrides)
     state_path = Path(args.state_file) if args.state_file else _state_path(args)
     stores = _load(state_path)

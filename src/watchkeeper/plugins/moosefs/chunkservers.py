@@ -49,7 +49,7 @@ def drain_pending(section: MooseFS) -> int | None:
         return None
     kinds = ("missing", "endangered", "undergoal")
     regular = sum(section.regular_chunks.total(kind) for kind in kinds)
-    every = sum(section.all_chunks.total(kind) for kind in kinds)
+    every = sum(section.total(kind) for kind in kinds)
     return max(regular - every, 0)
 
 
@@ -57,7 +57,8 @@ def check_chunkserver(
     item: str, params: ChunkserverParams, section: MooseFS, store: ValueStore, now: float
 ) -> CheckResult:
     if not section.reachable:
-        yield Result(State.UNKNOWN, f"no data from the MooseFS master: {'; '.join(section.errors) or 'no master info'}")
+        yield Result(State.UNKNOWN,
+                     f"no data from the {section.product} master: {'; '.join(section.errors) or 'no master info'}")
         return
     server = section.chunkservers.get(item)
     if server is None:

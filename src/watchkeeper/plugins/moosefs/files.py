@@ -32,13 +32,16 @@ SHOWN = 5
 @dataclass(frozen=True, slots=True)
 class FileCopies:
     file: str
-    goal: int
+    goal: int | str
+    """A number (MooseFS, LizardFS's numbered goals) or a LizardFS goal's name (`ec21`)."""
     copies: dict[int, int]
     """Chunks of the file by their number of valid copies."""
+    lost_chunks: tuple[int, ...] = ()
+    """Indexes of its chunks with no valid copy (fileinfo's "no valid copies"), where the agent asked."""
 
     @property
     def lowest(self) -> int:
-        return min(self.copies, default=self.goal)
+        return min(self.copies, default=self.goal if isinstance(self.goal, int) else 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class PathReport:
     examples: list[FileCopies] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    product: str = "MooseFS"
 
 
 def _int(value: object, default: int = 0) -> int:
@@ -72,14 +76,16 @@ def _report(raw: object) -> PathReport | None:
         copies = entry.get("copies")
         counts = {number: _int(value) for key, value in copies.items()
                   if (number := to_int(str(key))) is not None} if isinstance(copies, dict) else {}
-        examples.append(FileCopies(entry["file"], _int(entry.get("goal")), counts))
+        goal = entry.get("goal")
+        lost = tuple(_int(index) for index in _list(entry.get("lost_chunks"))[:20])
+        examples.append(FileCopies(entry["file"], goal[:40] if isinstance(goal, str) else _int(goal), counts, lost))
     errors = [str(error)[:500] for error in _list(raw.get("errors"))[:20]]
     seconds = raw.get("seconds")
     return PathReport(
         path=raw["path"], files=_int(raw.get("files")), checked=_int(raw.get("checked")),
         complete=raw.get("complete") is not False, under_goal=_int(raw.get("under_goal")),
         zero_copies=_int(raw.get("zero_copies")), examples=examples, errors=errors,
-        seconds=finite(seconds) or 0.0,
+        seconds=finite(seconds) or 0.0, product="LizardFS" if raw.get("product") == "LizardFS" else "MooseFS",
     )
 
 
@@ -107,7 +113,7 @@ def check_files(item: str, params: NoParams, section: dict[str, PathReport], sto
                 now: float) -> CheckResult:
     report = section.get(item)
     if report is None:
-        yield Result(State.UNKNOWN, f"{item} was not checked by the agent (is it still in its moosefs paths?)")
+        yield Result(State.UNKNOWN, f"{item} was not checked by the agent (is it still in the agent's paths?)")
         return
     zero = [entry for entry in report.examples if entry.lowest == 0]
     low = [entry for entry in report.examples if entry.lowest > 0]
@@ -115,7 +121,8 @@ def check_files(item: str, params: NoParams, section: dict[str, PathReport], sto
         yield Result(State.CRIT, f"{report.zero_copies} files have chunks with 0 copies: {_names(zero)}")
         yield Result(State.OK, "", details=(
             "Their data is unreadable until the chunkserver or disk that held the copies returns. "
-            "Do not run mfsfilerepair on them: it replaces the missing chunks with zeros for good."))
+            f"Do not run {'lizardfs filerepair' if report.product == 'LizardFS' else 'mfsfilerepair'} on them: "
+            "it replaces the missing chunks with zeros for good."))
     below = report.under_goal - report.zero_copies
     if below:
         yield Result(State.WARN, f"{below} files have fewer copies than their goal: {_names(low)}")
@@ -136,6 +143,7 @@ def check_files(item: str, params: NoParams, section: dict[str, PathReport], sto
     yield Metric("mfs_files_check_seconds", report.seconds)
     lines = [f"{entry.file}: goal {entry.goal}, chunks by copies "
              + ", ".join(f"{copies}:{chunks}" for copies, chunks in sorted(entry.copies.items()))
+             + (f"; no valid copy of chunk {', '.join(map(str, entry.lost_chunks))}" if entry.lost_chunks else "")
              for entry in report.examples]
     if lines:
         yield Result(State.OK, "", details="Files below goal (capped list):\n" + "\n".join(lines))

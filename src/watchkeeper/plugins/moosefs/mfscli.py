@@ -1,5 +1,9 @@
 """Parse `<<<moosefs>>>`: the master's state as printed by `mfscli` 3.0 without a terminal.
 
+The model (`MooseFS`) also holds a LizardFS master's state (`plugins/lizardfs/admin.py`
+fills it from `lizardfs-admin`): LizardFS is a MooseFS fork with the same chunkservers,
+disks and goals, so both are judged by the same checks.
+
 The agent runs `mfscli -SIN,CS,HD,IL,MO` and `mfscli -m1 -SIC` and prints both outputs
 under one header. Without a terminal mfscli prints one record per line, the section name
 first (`chunk servers:`, `disks:`, `all chunks matrix:`, ...), fields separated by tabs.
@@ -20,7 +24,8 @@ from watchkeeper.checkapi import AgentSection, StringTable
 class GoalCounts:
     """Chunks of one goal by how many valid copies they have, classified as mfscli does."""
 
-    goal: int
+    goal: int | str
+    """MooseFS goals are numbers; LizardFS goals have names (`2`, `ec21`, `xor3`, custom)."""
     missing: int = 0
     """No valid copy: the data in these chunks is unreadable until a copy returns."""
     endangered: int = 0
@@ -29,6 +34,8 @@ class GoalCounts:
     """Fewer copies than the goal, but at least two."""
     stable: int = 0
     overgoal: int = 0
+    single_by_goal: int = 0
+    """LizardFS: chunks with one copy because their goal asks for one (no redundancy by choice)."""
 
     @property
     def lacking(self) -> int:
@@ -37,7 +44,7 @@ class GoalCounts:
 
     @property
     def chunks(self) -> int:
-        return self.missing + self.endangered + self.undergoal + self.stable + self.overgoal
+        return self.missing + self.endangered + self.undergoal + self.stable + self.overgoal + self.single_by_goal
 
 
 @dataclass(slots=True)
@@ -46,7 +53,7 @@ class ChunkMatrix:
 
     cells: dict[tuple[int, int], int] = field(default_factory=dict)
 
-    def by_goal(self) -> dict[int, GoalCounts]:
+    def by_goal(self) -> dict[int | str, GoalCounts]:
         counts: dict[int, dict[str, int]] = {}
         for (goal, copies), chunks in sorted(self.cells.items()):
             row = counts.setdefault(goal, {})
@@ -116,6 +123,8 @@ class ChunkLoop:
 @dataclass(slots=True)
 class MooseFS:
     master: str = ""
+    product: str = "MooseFS"
+    """Whose master this is: "MooseFS" or "LizardFS"; it names the tools in messages."""
     errors: list[str] = field(default_factory=list)
     info: dict[str, str] = field(default_factory=dict)
     """`master info:` key/value pairs: version, total/avail space, chunks, last metadata save..."""
@@ -125,6 +134,18 @@ class MooseFS:
     disks: list[Disk] = field(default_factory=list)
     chunk_loop: ChunkLoop | None = None
     mounts: int = 0
+    goal_health: dict[int | str, GoalCounts] | None = None
+    """Counts per goal as a LizardFS master reports them; MooseFS's come from its matrix."""
+    personality: str = ""
+    """LizardFS: `master` or `shadow`, with its status, from `metadataserver-status`."""
+
+    def by_goal(self) -> dict[int | str, GoalCounts]:
+        if self.goal_health is not None:
+            return self.goal_health
+        return self.all_chunks.by_goal()
+
+    def total(self, kind: str) -> int:
+        return sum(getattr(counts, kind) for counts in self.by_goal().values())
 
     @property
     def reachable(self) -> bool:

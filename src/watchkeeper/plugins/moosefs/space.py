@@ -39,7 +39,8 @@ def discover_space(section: MooseFS) -> DiscoveryResult:
 def check_space(item: str, params: ClusterSpaceParams, section: MooseFS, store: ValueStore, now: float) -> CheckResult:
     total, avail = section.info_int("total space"), section.info_int("avail space")
     if not section.reachable or total is None or avail is None:
-        yield Result(State.UNKNOWN, f"no space figures from the MooseFS master: {'; '.join(section.errors) or '-'}")
+        yield Result(State.UNKNOWN,
+                     f"no space figures from the {section.product} master: {'; '.join(section.errors) or '-'}")
         return
     used = max(total - avail, 0)
     percent = 100.0 * used / total if total else 0.0
