@@ -10,6 +10,8 @@ and is killed (its process group) when the lab closes, also when the test fails.
 Jobs: `BackupGood` (a small tree, pool `Main`), `BackupDeadClient` (its client's address has
 nothing listening: it fails to connect), `BackupSmallPool` (pool `Small`: one volume of at
 most 64 KiB, so a job that writes more fills it and then waits for an appendable volume).
+Schedules, at a time of day twelve hours from the lab's start so that none runs during a test:
+`BackupGood` and `BackupDeadClient` daily, `BackupSmallPool` on weekdays (Monday to Friday).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class BaculaLab:
         (self.root / "data" / "a.txt").write_text("some data to back up\n" * 100)
         (self.root / "data" / "sub" / "b.bin").write_bytes(os.urandom(200_000))  # more than the Small pool holds
         p = self.ports
+        at = time.strftime("%H:%M", time.localtime(time.time() + 12 * 3600))
         common = f'WorkingDirectory = "{self.work}"\n  PidDirectory = "{self.work}"\n'
         (self.root / "bacula-dir.conf").write_text(f"""
 Director {{
@@ -149,10 +152,19 @@ Pool {{
   AutoPrune = no
   Recycle = no
 }}
+Schedule {{
+  Name = Daily
+  Run = Full daily at {at}
+}}
+Schedule {{
+  Name = Weekdays
+  Run = Full mon-fri at {at}
+}}
 Job {{
   Name = BackupGood
   Type = Backup
   Level = Full
+  Schedule = Daily
   Client = lab-fd
   FileSet = LabData
   Storage = LabStorage
@@ -163,6 +175,7 @@ Job {{
   Name = BackupDeadClient
   Type = Backup
   Level = Full
+  Schedule = Daily
   Client = dead-fd
   FileSet = LabData
   Storage = LabStorage
@@ -173,6 +186,7 @@ Job {{
   Name = BackupSmallPool
   Type = Backup
   Level = Full
+  Schedule = Weekdays
   Client = lab-fd
   FileSet = LabData
   Storage = SmallStorage

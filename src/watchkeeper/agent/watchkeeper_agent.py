@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import socket
 import stat
 import subprocess
@@ -1809,12 +1810,23 @@ VIRTUALIZATION = [virt_libvirt, virt_xen]
 # "config": "/etc/bacula/bconsole.conf", "days": 14, "timeout_s": 30, "interval_s": 300,
 # "command_prefix": []}}; without an entry, where bconsole and its configuration exist and a
 # director runs (or once ran: a director that stopped is said, not left out). Read-only
-# commands only, written to bconsole's input: the backup jobs defined, the director's status, the
-# jobs of the last `days` days, the volumes, then the log of each job name's newest failed run (by JobId: digits; a job
-# name never goes into a command). Kept for `interval_s`: the catalog is not asked every minute.
+# commands only, written to bconsole's input: the backup jobs, clients and storages defined, the
+# director's status and its schedule of the next 15 days, the jobs of the last `days` days, the
+# pools and their volumes, then the log of each job name's newest failed run (by JobId: digits; a
+# job name never goes into a command). Then each client's and storage daemon's status, several at
+# once, each in its own bconsole within `daemon_timeout_s` ("daemons": false to leave it out): the
+# director waits minutes for a daemon that does not answer. A daemon's name goes into that
+# command only when it is a plain Bacula name (letters, digits, `-_.:`).
+# Kept for `interval_s`: the catalog is not asked every minute.
 BACULA_CONFIGS = ("/etc/bacula/bconsole.conf", "/etc/bareos/bconsole.conf")
 BACULA_FAILED = ("E", "e", "f", "A")
 BACULA_MAX_LOGS = 50
+BACULA_SESSION = (".jobs type=B", ".clients", ".storage", "status director", "status schedule days=15",
+                  "llist jobs days=DAYS", "llist pools", "list volumes")
+BACULA_SESSION_STARTS = tuple(command.split("DAYS")[0] for command in BACULA_SESSION)
+BACULA_MAX_DAEMONS = 200
+BACULA_PARALLEL = 8
+BACULA_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,127}$")
 
 
 def backup_bacula(out):
@@ -1856,12 +1868,13 @@ def _bacula_lines(settings):
     timeout_s = float(settings.get("timeout_s") or 30)
     days = int(settings.get("days") or 14)
     lines = ["[agent] now=%d utc_offset=%d" % (time.time(), time.localtime().tm_gmtoff)]
-    text, error = run_capture(bconsole, timeout_s, ".jobs type=B\nstatus director\nllist jobs days=%d\nlist volumes\n"
-                              "quit\n" % days)
+    commands = [command.replace("DAYS", str(days)) for command in BACULA_SESSION]
+    text, error = run_capture(bconsole, timeout_s, "\n".join(commands + ["quit", ""]))
     lines.extend(text.splitlines())
     if error is not None:
         lines.append("watchkeeper-error: %s" % error.replace("\n", " "))
         return lines
+    main = text
     failed = _bacula_failed_jobids(text)[:BACULA_MAX_LOGS]
     if failed:
         session = "".join("list joblog jobid=%d\n" % jobid for jobid in failed) + "quit\n"
@@ -1869,7 +1882,69 @@ def _bacula_lines(settings):
         lines.extend(text.splitlines())
         if error is not None:
             lines.append("watchkeeper-error: %s" % error.replace("\n", " "))
+    if settings.get("daemons", True):
+        lines.extend(_bacula_daemons(bconsole, main, float(settings.get("daemon_timeout_s") or 20)))
     return lines
+
+
+def _bacula_names(text, command):
+    """The names a dot command (`.clients`, `.storage`) answered with: the lines between its echo
+    and the next command's."""
+    names = []  # type: list[str]
+    inside = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped == "quit" or stripped.startswith(BACULA_SESSION_STARTS):
+            inside = stripped == command
+        elif inside and stripped and not stripped.startswith("You have messages"):
+            names.append(stripped)
+    return names
+
+
+def _bacula_daemons(bconsole, text, timeout_s):
+    """`[daemon] KIND NAME ok|failed|timeout|skipped TEXT` for each client and storage daemon."""
+    asks = []
+    for kind, command in (("client", ".clients"), ("storage", ".storage")):
+        for name in _bacula_names(text, command)[:BACULA_MAX_DAEMONS]:
+            asks.append((kind, name))
+    lines = []
+    for start in range(0, len(asks), BACULA_PARALLEL):
+        batch = asks[start:start + BACULA_PARALLEL]
+        running = []
+        for kind, name in batch:
+            if not BACULA_PLAIN_NAME.match(name):
+                lines.append("[daemon] %s %s skipped its name is not passed to bconsole"
+                             % (kind, name.replace(" ", "_")))
+                continue
+            try:
+                process = subprocess.Popen(bconsole, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, universal_newlines=True, errors="replace")
+            except OSError as exc:
+                lines.append("[daemon] %s %s failed cannot run bconsole: %s" % (kind, name, exc))
+                continue
+            running.append((kind, name, process))
+        deadline = time.time() + timeout_s
+        for kind, name, process in running:
+            try:
+                said, _ = process.communicate("status %s=%s\nquit\n" % (kind, name),
+                                              timeout=max(deadline - time.time(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                lines.append("[daemon] %s %s timeout no answer within %ss" % (kind, name, timeout_s))
+                continue
+            lines.append("[daemon] %s %s %s" % (kind, name, _bacula_daemon_said(said)))
+    return lines
+
+
+def _bacula_daemon_said(said):
+    """`ok VERSION` when the daemon answered its status, else `failed` and the director's words."""
+    for line in said.splitlines():
+        if " Version: " in line and not line.startswith("1000 OK"):
+            return "ok " + line.split(" Version: ", 1)[1].split(" (")[0]
+    failed = [line.strip() for line in said.splitlines() if line.strip().startswith("Failed to connect")]
+    last = [line.strip() for line in said.splitlines() if line.strip() and line.strip() not in ("quit", "====")]
+    return "failed " + (failed[0] if failed else last[-1] if last else "no answer").replace("\t", " ")
 
 
 def _bacula_failed_jobids(text):

@@ -9,18 +9,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import missing, outcomes, run_after_discovery
+from tests.conftest import missing, outcomes, results, run_after_discovery
 from tests.labs.bacula import BaculaLab, unavailable
 from watchkeeper.agent import watchkeeper_agent as agent
-from watchkeeper.checkapi import SectionUnparsed
+from watchkeeper.checkapi import SectionUnparsed, State
 from watchkeeper.cli.main import main
-from watchkeeper.plugins.backups.bacula import parse_bacula
+from watchkeeper.plugins.backups.bacula import Bacula, parse_bacula
+from watchkeeper.plugins.backups.checks import JobParams, PoolParams, _past_runs, check_job, check_pool
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -73,6 +76,15 @@ def test_good_failed_and_waiting_jobs_as_the_real_director_reports_them(lab: Bac
     assert director.state == 1 and "version 9.6.7, 1 jobs running" in director.summary
     assert "waiting: BackupSmallPool is waiting for an appendable Volume" in director.summary
     assert found["Agent"].state == 0, found["Agent"].summary
+    # the daemons, each asked by the director
+    assert found["Bacula client lab-fd"].state == 0, found["Bacula client lab-fd"].summary
+    dead_fd = found["Bacula client dead-fd"]
+    assert dead_fd.state == 1
+    assert "the director cannot reach it: Failed to connect to Client dead-fd." in dead_fd.summary
+    assert found["Bacula storage LabStorage"].state == 0
+    assert "answers the director, version 9.6.7" in found["Bacula storage LabStorage"].summary
+    # the schedule: a daily job that ran now missed nothing, and the next run is said
+    assert "last good backup" in good.summary and "Next scheduled run" in good.details
 
     # the same as a Nagios plugin: one line, exit code 2
     plugin = ["--home", str(lab.root.parent / "home"), "plugin", "bacula-jobs", "--bconsole", "/usr/sbin/bconsole",
@@ -82,6 +94,11 @@ def test_good_failed_and_waiting_jobs_as_the_real_director_reports_them(lab: Bac
     assert said.startswith("CRIT - 2 of 3 not OK: Backup BackupDeadClient: last run JobId 4 (Full "), said
     assert main([*plugin, "--item", "BackupGood"]) == 0
     assert capsys.readouterr().out.startswith("OK - all 1 OK | 'BackupGood backup_age_seconds'=")
+
+    # the storage daemon killed: every job that writes to it would fail
+    lab.stop("sd")
+    storage = outcomes(collected(), now=time.time())["Bacula storage LabStorage"]
+    assert storage.state == 2, storage.summary
 
 
 @pytest.mark.slow
@@ -173,3 +190,108 @@ def test_a_running_jobs_status_is_read_whatever_it_ends_in() -> None:
     changed = raw.replace("is waiting for an appendable Volume", 'is waiting on Storage "SmallStorage":')
     section = parse_bacula([[line] for line in changed.splitlines()[1:]])
     assert section.running == {5: 'is waiting on Storage "SmallStorage":'}
+
+
+SCHEDULED = FIXTURES / "lab" / "bacula-9.6-schedule-daemons-sd-stopped.agent.txt"
+
+
+def scheduled_lab() -> Bacula:
+    return parse_bacula([[line] for line in SCHEDULED.read_text().splitlines()[1:]])
+
+
+def older(section: Bacula, hours: float) -> Bacula:
+    """The same director output, as if every run had been `hours` earlier."""
+    shift = hours * 3600
+    section.jobs = [replace(job, start=job.start - shift if job.start else None,
+                            end=job.end - shift if job.end else None) for job in section.jobs]
+    return section
+
+
+def job_outcome(section: Bacula, name: str) -> tuple[State, str, str]:
+    out = list(check_job(name, JobParams(), section, {}, 0.0))
+    found = results(out)
+    return (max(result.state for result in found), ", ".join(r.summary for r in found if r.summary),
+            "\n".join(r.details for r in found if r.details))
+
+
+def test_the_schedule_is_read_with_its_runs_and_the_daemons_with_their_answers() -> None:
+    section = scheduled_lab()
+    assert section.clients == ["lab-fd", "dead-fd"] and section.storages == ["LabStorage", "SmallStorage"]
+    daily = section.schedule["BackupGood"]
+    assert len(daily) == 15
+    assert all(later - earlier == 86400 for earlier, later in zip(daily[:-1], daily[1:], strict=True))
+    assert section.now is not None and 0 < daily[0] - section.now < 86400
+    weekdays = [time.gmtime(at).tm_wday for at in section.schedule["BackupSmallPool"]]
+    assert 5 not in weekdays and 6 not in weekdays and len(weekdays) == 11
+    assert section.pool_limits["Main"].capacity == 10 * 52428800 and not section.pool_limits["Main"].recycle
+    assert section.daemons[("client", "dead-fd")].text == "Failed to connect to Client dead-fd."
+    assert section.daemons[("storage", "LabStorage")].state == "timeout"
+
+
+def test_a_good_run_after_the_last_scheduled_one_is_ok_and_says_when_the_next_is() -> None:
+    state, summary, details = job_outcome(scheduled_lab(), "BackupGood")
+    assert state is State.OK and "last good backup" in summary
+    assert "Next scheduled run Tue 01-Dec 14:41 (in 11 hours 58 minutes)" in details
+
+
+def test_one_missed_daily_run_warns_and_two_are_crit() -> None:
+    state, summary, _ = job_outcome(older(scheduled_lab(), 36), "BackupGood")
+    assert state is State.WARN
+    assert "missed its scheduled run of Mon 30-Nov 14:41: last good backup 1 day 12 hours ago" in summary
+    state, summary, _ = job_outcome(older(scheduled_lab(), 60), "BackupGood")
+    assert state is State.CRIT
+    assert "missed 2 scheduled runs since its last good backup 2 days 12 hours ago (the newest of them Mon 30-Nov" \
+        in summary
+
+
+def test_a_run_is_not_missed_before_its_grace_has_passed() -> None:
+    # the newest scheduled run was 12 h ago: with a grace of 13 h it is not missed yet
+    section = older(scheduled_lab(), 36)
+    out = results(check_job("BackupGood", JobParams(schedule_grace_seconds=13 * 3600), section, {}, 0.0))
+    assert max(result.state for result in out) is State.OK
+
+
+def test_weekend_without_a_weekday_run_is_no_miss() -> None:
+    # BackupSmallPool runs Monday to Friday: its runs of the last two weeks skip the weekend
+    section = scheduled_lab()
+    assert section.now is not None
+    past = _past_runs(section.schedule["BackupSmallPool"], section.now)
+    assert past is not None and len(past) == 10
+    assert {time.gmtime(at).tm_wday for at in past} == {0, 1, 2, 3, 4}
+
+
+def test_a_job_whose_schedule_does_not_repeat_weekly_is_judged_by_age() -> None:
+    section = scheduled_lab()
+    section.schedule["BackupGood"] = section.schedule["BackupGood"][:3]  # as a monthly schedule would leave it
+    state, summary, details = job_outcome(older(section, 30), "BackupGood")
+    assert state is State.WARN and "last good backup: 1 day 6 hours (warn/crit at 1 day 2 hours" in summary
+    assert "Its schedule does not repeat weekly: its age is judged against age_seconds." in details
+
+
+def test_daemons_answering_failing_and_silent() -> None:
+    found = outcomes(SCHEDULED.read_bytes(), now=1796092921.0)
+    lab_fd = found["Bacula client lab-fd"]
+    assert lab_fd.state == 0 and lab_fd.summary == ("answers the director, version 9.6.7, "
+                                                     "1 backup jobs, newest runs: 1 OK")
+    dead = found["Bacula client dead-fd"]
+    assert dead.state == 1
+    assert dead.summary == ("the director cannot reach it: Failed to connect to Client dead-fd. (!), "
+                            "1 backup jobs, newest runs: 0 OK, 1 failed (BackupDeadClient)")
+    storage = found["Bacula storage LabStorage"]
+    assert storage.state == 2 and "did not answer the director's status: no answer within 20.0s" in storage.summary
+    main_pool = found["Backup pool Main"]
+    assert "499.42 MiB left of 500.00 MiB (10 volumes of 50.00 MiB)" in main_pool.summary, main_pool.summary
+
+
+def test_the_pool_forecast_says_when_no_byte_is_left() -> None:
+    section = scheduled_lab()
+    assert section.now is not None
+    store: dict[str, Any] = {}
+    volume = section.pools["Main"][0]
+    for day in range(8):  # 50 MiB a day into a pool of 500 MiB
+        section.pools["Main"] = [replace(volume, bytes=(volume.bytes or 0) + day * 50 * 1024 * 1024)]
+        out = results(check_pool("Main", PoolParams(), section, store, section.now + day * 86400))
+    summary = ", ".join(result.summary for result in out)
+    assert "growing" in summary and "full in" in summary
+    assert "full in: 2 days 23 hours" in summary
+    assert max(result.state for result in out) is State.WARN, summary  # 150 MiB left: three days

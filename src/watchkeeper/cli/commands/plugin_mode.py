@@ -27,7 +27,7 @@ from watchkeeper.engine.catalog import AnyPlugin, builtin_catalog
 from watchkeeper.engine.checking import collapse, parse_host
 from watchkeeper.model.cycles import Outcome
 from watchkeeper.paths import Paths
-from watchkeeper.plugins.backups.checks import bacula_job, bacula_pool
+from watchkeeper.plugins.backups.checks import bacula_client, bacula_job, bacula_pool, bacula_storage
 from watchkeeper.plugins.lizardfs.checks import (
     lizardfs_chunkservers,
     lizardfs_files,
@@ -64,6 +64,8 @@ MODES = {
     "lizardfs-files": PluginMode(lizardfs_files, agent.storage_lizardfs_files, per_item=True, config="lizardfs"),
     "bacula-jobs": PluginMode(bacula_job, agent.backup_bacula, per_item=True, config="bacula"),
     "bacula-pools": PluginMode(bacula_pool, agent.backup_bacula, per_item=True, config="bacula"),
+    "bacula-clients": PluginMode(bacula_client, agent.backup_bacula, per_item=True, config="bacula"),
+    "bacula-storages": PluginMode(bacula_storage, agent.backup_bacula, per_item=True, config="bacula"),
 }
 
 
@@ -85,7 +87,7 @@ def register(sub: Any) -> None:
                    help="bacula-*: bconsole's configuration (default /etc/bacula/bconsole.conf)")
     p.add_argument("--bconsole", default="bconsole", help="bacula-*: the bconsole program (default bconsole)")
     p.add_argument("--item", action="append", default=[],
-                   help="bacula-*: check only this job or pool (repeatable; default: all)")
+                   help="bacula-*: check only this job, pool, client or storage (repeatable; default: all)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per tool call (default 10; bconsole 30)")
     p.add_argument("--state-file", help="where rates and ETAs are remembered (default: under the state directory)")
     p.set_defaults(func=cmd_plugin)

@@ -3,10 +3,15 @@
     [agent] now=1796086124 utc_offset=3600
     .jobs type=B                      each command as bconsole echoes it, then its answer
     BackupClient1
+    .clients / .storage               the daemons the director knows
     status director                   running jobs: "is waiting for an appendable Volume"
+    status schedule days=15           each job's runs of the next 15 days ("Tue 01-Dec 14:40")
     llist jobs days=14                `JobId: 1` / `Name: ...` / `JobStatus: T` blocks
+    llist pools                       `Name: Main` / `MaxVols: 10` / `MaxVolBytes: ...` blocks
     list volumes                      `Pool: NAME` and a table per pool
     list joblog jobid=4               the newest failed run's log: its fatal error
+    [daemon] client lab-fd ok 9.6.7   each daemon's own status, asked one by one (or `failed`,
+                                      `timeout`, `skipped` and why)
 
 Times in the catalog are the director host's local time: `utc_offset` turns them into epoch
 seconds, and ages are counted from the agent's `now` (not the server's clock). Outputs
@@ -40,6 +45,11 @@ STATUS_NAMES = {"T": "OK", "W": "OK with warnings", "E": "terminated in error", 
 LEVELS = {"F": "Full", "I": "Incremental", "D": "Differential", "B": "Base", "f": "VirtualFull"}
 _REASON = re.compile(r"JobId (\d+): (Fatal error|Error|Warning): (.*)")
 _SOURCE_LOCATION = re.compile(r"^[\w/]+\.c+:\d+ ")
+_SCHEDULED_ROW = re.compile(r"^\s*\S+\s+\S+\s+\d+\s+\w{3} (\d\d)-(\w{3}) (\d\d):(\d\d)\s+(\S.*?)\s+(\S+)\s*$")
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+_CATALOG_ERROR = re.compile(r"ERR=|Could not open (database|Catalog)|Query failed|sql_query|database is locked",
+                            re.IGNORECASE)
 _RUNNING_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+([\d,]+)\s+([\d.,]+(?: [KMGTPE])?)\s+(\S.*)$")
 MAX_REASON = 300
 
@@ -73,10 +83,37 @@ class Volume:
     last_written: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    max_volumes: int = 0
+    """0: no limit."""
+    max_volume_bytes: int = 0
+    """0: no limit."""
+    recycle: bool = False
+
+    @property
+    def capacity(self) -> int | None:
+        """Bytes the pool can hold at most, None when either limit is open."""
+        return self.max_volumes * self.max_volume_bytes if self.max_volumes and self.max_volume_bytes else None
+
+
+@dataclass(frozen=True, slots=True)
+class Daemon:
+    kind: str
+    """`client` or `storage`."""
+    name: str
+    state: str
+    """`ok`, `failed`, `timeout` or `skipped`."""
+    text: str
+    """The version when `ok`, else what was said."""
+
+
 @dataclass(slots=True)
 class Bacula:
     now: float | None = None
     """The agent's clock when it asked (None for an output without the agent's line)."""
+    utc_offset: float = 0.0
+    """The director host's offset from UTC, for its local times."""
     version: str = ""
     defined: list[str] = field(default_factory=list)
     """Backup jobs the director has (`.jobs type=B`), run or not."""
@@ -90,7 +127,16 @@ class Bacula:
     errors: list[str] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
     asked: set[str] = field(default_factory=set)
-    """Which parts the output holds: `jobs`, `status`, `volumes`."""
+    """Which parts the output holds: `jobs`, `status`, `volumes`, `schedule`, `pools`, `daemons`."""
+    schedule: dict[str, list[float]] = field(default_factory=dict)
+    """Job name -> its scheduled runs (epoch seconds) from `status schedule`, oldest first."""
+    pool_limits: dict[str, PoolLimits] = field(default_factory=dict)
+    clients: list[str] = field(default_factory=list)
+    storages: list[str] = field(default_factory=list)
+    daemons: dict[tuple[str, str], Daemon] = field(default_factory=dict)
+    """(kind, name) -> what its status said."""
+    catalog_errors: list[str] = field(default_factory=list)
+    """What the catalog answered instead of jobs (a database that does not open, a failed query)."""
 
 
 def parse_bacula(table: StringTable) -> Bacula:
@@ -105,9 +151,17 @@ def parse_bacula(table: StringTable) -> Bacula:
             fields = dict(item.partition("=")[::2] for item in stripped.split()[1:])
             section.now = float(to_int(fields.get("now", "")) or 0) or None
             offset = float(to_int(fields.get("utc_offset", "")) or 0)
+            section.utc_offset = offset
             continue
         if stripped.startswith("watchkeeper-error: "):
             section.errors.append(stripped[len("watchkeeper-error: "):][:500])
+            continue
+        if stripped.startswith("[daemon] "):
+            words = stripped.split(" ", 4)
+            if len(words) >= 4 and words[1] in ("client", "storage"):
+                section.asked.add("daemons")
+                section.daemons[(words[1], words[2])] = Daemon(words[1], words[2], words[3],
+                                                               (words[4] if len(words) > 4 else "")[:300])
             continue
         command = _command(stripped)
         if command is not None:
@@ -116,9 +170,9 @@ def parse_bacula(table: StringTable) -> Bacula:
         lines.setdefault(part, []).append(line)
     if not lines.keys() - {""} and not section.errors:
         raise SectionUnparsed("no bconsole command's answer in it" + (f": {table[0][0][:80]!r}" if table else ""))
-    for line in lines.get(".jobs", []):
-        if line.strip() and not line.startswith("You have messages"):
-            section.defined.append(line.strip())
+    section.defined = _names(lines.get(".jobs", []))
+    section.clients = _names(lines.get(".clients", []))
+    section.storages = _names(lines.get(".storage", []))
     section.jobs = _llist(lines.get("llist jobs", []), offset) + _list_jobs(lines.get("list jobs", []), offset)
     section.jobs.sort(key=lambda job: job.jobid)
     if "llist jobs" in lines or "list jobs" in lines:
@@ -129,6 +183,14 @@ def parse_bacula(table: StringTable) -> Bacula:
     if "list volumes" in lines:
         section.asked.add("volumes")
         _volumes(section, lines["list volumes"], offset)
+    if "status schedule" in lines:
+        section.asked.add("schedule")
+        section.schedule = _schedule(lines["status schedule"], section.now, offset)
+    if "llist pools" in lines:
+        section.asked.add("pools")
+        section.pool_limits = _pool_limits(lines["llist pools"])
+    section.catalog_errors = [line.strip()[:300] for line in lines.get("llist jobs", [])
+                              if _CATALOG_ERROR.search(line)][:3]
     for line in lines.get("list joblog", []) + lines.get("messages", []):
         found = _REASON.search(line)
         if found is not None:
@@ -142,11 +204,17 @@ def parse_bacula(table: StringTable) -> Bacula:
     return section
 
 
+def _names(lines: list[str]) -> list[str]:
+    """A dot command's answer: one name a line."""
+    return [line.strip() for line in lines if line.strip() and not line.startswith("You have messages")]
+
+
 def _command(line: str) -> str | None:
     """The part a line starts when it is a command bconsole echoed."""
-    if line in ("status director", "list volumes", "messages", "quit", ".jobs type=B"):
+    if line in ("status director", "list volumes", "llist pools", "messages", "quit", ".jobs type=B", ".clients",
+                ".storage"):
         return ".jobs" if line.startswith(".jobs") else line
-    for prefix in ("llist jobs", "list jobs", "list joblog jobid="):
+    for prefix in ("llist jobs", "list jobs", "list joblog jobid=", "status schedule"):
         if line.startswith(prefix) and (line == prefix or line[len(prefix)] in " 0123456789"):
             return prefix.split(" jobid=")[0]
     return None
@@ -231,6 +299,49 @@ def _status(section: Bacula, lines: list[str]) -> None:
             running = True
         elif stripped.endswith(":") and not stripped.startswith("Console") or stripped.startswith("No Jobs running"):
             running = False  # "Terminated Jobs:", "Scheduled Jobs:", "Client Initiated Connections ...:"
+
+
+def _schedule(lines: list[str], now: float | None, offset: float) -> dict[str, list[float]]:
+    """`status schedule` rows: "Full  Backup  10  Tue 01-Dec 14:40  BackupGood  Daily". The row has
+    no year: it is the one that puts the run nearest after the agent's `now` (a run in January
+    seen in December is next year's)."""
+    reference = now if now is not None else time.time()
+    year = time.gmtime(reference + offset).tm_year
+    runs: dict[str, list[float]] = {}
+    for line in lines:
+        found = _SCHEDULED_ROW.match(line)
+        month = _MONTHS.get(found.group(2)) if found is not None else None
+        if found is None or month is None:
+            continue
+        day, hour, minute = int(found.group(1)), int(found.group(3)), int(found.group(4))
+        when = None
+        for candidate in (year, year + 1):
+            try:
+                at = calendar.timegm((candidate, month, day, hour, minute, 0)) - offset
+            except (ValueError, OverflowError):
+                continue
+            if at >= reference - 86400:
+                when = at
+                break
+        if when is not None:
+            runs.setdefault(found.group(5), []).append(float(when))
+    return {name: sorted(times) for name, times in runs.items()}
+
+
+def _pool_limits(lines: list[str]) -> dict[str, PoolLimits]:
+    limits: dict[str, PoolLimits] = {}
+    fields: dict[str, str] = {}
+    for line in [*lines, ""]:
+        key, colon, value = line.strip().partition(":")
+        key = key.strip().lower()
+        if (not line.strip() or key == "poolid") and fields.get("name"):
+            limits[fields["name"]] = PoolLimits(max(to_int(fields.get("maxvols", "")) or 0, 0),
+                                                max(to_int(fields.get("maxvolbytes", "")) or 0, 0),
+                                                fields.get("recycle") == "1")
+            fields = {}
+        if colon and key:
+            fields[key] = value.strip()
+    return limits
 
 
 def _volumes(section: Bacula, lines: list[str], offset: float) -> None:
