@@ -1808,15 +1808,16 @@ VIRTUALIZATION = [virt_libvirt, virt_xen]
 # ---------------------------------------------------------------- backups
 # Bacula or Bareos through `bconsole`, configured as {"bacula": {"bconsole": "bconsole",
 # "config": "/etc/bacula/bconsole.conf", "days": 14, "timeout_s": 30, "interval_s": 300,
-# "command_prefix": []}}; without an entry, where bconsole and its configuration exist and a
-# director runs (or once ran: a director that stopped is said, not left out). Read-only
-# commands only, written to bconsole's input: the backup jobs, clients and storages defined, the
-# director's status and its schedule of the next 15 days, the jobs of the last `days` days, the
-# pools and their volumes, then the log of each job name's newest failed run (by JobId: digits; a
-# job name never goes into a command). Then each client's and storage daemon's status, several at
-# once, each in its own bconsole within `daemon_timeout_s` ("daemons": false to leave it out): the
-# director waits minutes for a daemon that does not answer. A daemon's name goes into that
-# command only when it is a plain Bacula name (letters, digits, `-_.:`).
+# "command_prefix": [], "api": "text"}} ("api": "json" for Bareos' JSON answers); without an
+# entry, where bconsole and its configuration exist and a director runs (or once ran: a
+# director that stopped is said, not left out). Read-only commands only, written to bconsole's
+# input: the backup jobs, clients and storages defined, the director's status and its schedule
+# of the next 15 days, the jobs of the last `days` days, the pools and their volumes, then the
+# log of each job name's newest failed run (by JobId: digits; a job name never goes into a
+# command). Then each client's and storage daemon's status, several at once, each in its own
+# bconsole within `daemon_timeout_s` ("daemons": false to leave it out): the director waits
+# minutes for a daemon that does not answer. A daemon's name goes into that command only when
+# it is a plain Bacula name (letters, digits, `-_.:`).
 # Kept for `interval_s`: the catalog is not asked every minute.
 BACULA_CONFIGS = ("/etc/bacula/bconsole.conf", "/etc/bareos/bconsole.conf")
 BACULA_FAILED = ("E", "e", "f", "A")
@@ -1869,6 +1870,8 @@ def _bacula_lines(settings):
     days = int(settings.get("days") or 14)
     lines = ["[agent] now=%d utc_offset=%d" % (time.time(), time.localtime().tm_gmtoff)]
     commands = [command.replace("DAYS", str(days)) for command in BACULA_SESSION]
+    if settings.get("api") == "json":  # Bareos 15.2 and later: JSON answers where a command has them
+        commands = [".api json"] + [".storages" if command == ".storage" else command for command in commands]
     text, error = run_capture(bconsole, timeout_s, "\n".join(commands + ["quit", ""]))
     lines.extend(text.splitlines())
     if error is not None:

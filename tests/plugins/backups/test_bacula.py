@@ -295,3 +295,78 @@ def test_the_pool_forecast_says_when_no_byte_is_left() -> None:
     assert "growing" in summary and "full in" in summary
     assert "full in: 2 days 23 hours" in summary
     assert max(result.state for result in out) is State.WARN, summary  # 150 MiB left: three days
+
+
+def test_bareos_json_answers_read_as_their_text_would_be() -> None:
+    section = parse_bacula(corpus("bareos_api_json_llist_jobs.txt"))
+    assert section.defined == ["BackupClient1", "BackupCatalog", "RestoreFiles"]
+    assert [(job.jobid, job.name, job.type, job.level, job.status, job.client, job.files) for job in section.jobs] == [
+        (1, "BackupClient1", "B", "F", "T", "ting.dass-it-fd", 18), (2, "BackupClient1", "B", "I", "T",
+                                                                    "ting.dass-it-fd", 0)]
+    assert section.jobs[0].duration_s == 2.0 and section.unread == []
+    assert "jobs" in section.asked
+
+
+# `list volumes` and `llist pools` as Bareos' own test of its JSON mode expects them
+# (systemtests/tests/python-bareos/test_list_command.py: volumes by pool name in lower case)
+VOLUMES = """list volumes
+{"jsonrpc": "2.0", "id": null, "result": {"volumes": {"full": [{"mediaid": "1", "volumename": "Full-0001",
+ "volstatus": "Error", "enabled": "1", "volbytes": "1048576", "volfiles": "0", "volretention": "31536000",
+ "recycle": "1", "slot": "0", "inchanger": "0", "mediatype": "File", "lastwritten": "2026-11-30 23:10:02",
+ "storage": "File", "hasencryptionkey": "0"}]}}}
+llist pools
+{"jsonrpc": "2.0", "id": null, "result": {"pools": [{"poolid": "3", "name": "Full", "numvols": "1",
+ "maxvols": "100", "maxvolbytes": "53687091200", "recycle": "1"}]}}"""
+
+
+def test_bareos_json_volumes_keep_their_pool_names_case_from_the_pools() -> None:
+    section = parse_bacula([[line] for line in VOLUMES.splitlines()])
+    assert [(volume.name, volume.status, volume.bytes) for volume in section.pools["Full"]] == [
+        ("Full-0001", "Error", 1048576)]
+    assert section.pool_limits["Full"].recycle
+    assert results(check_pool("Full", PoolParams(), section, {}, 0.0))[1].state is State.CRIT
+
+
+def test_a_json_error_or_a_cut_answer_is_named_not_dropped() -> None:
+    lines = ["llist jobs days=14", '{"jsonrpc": "2.0", "id": null, "error": {"message": "failed", "code": 1}}',
+             "list volumes", '{"jsonrpc": "2.0", "result": {"volumes": {']
+    section = parse_bacula([[line] for line in lines])
+    assert section.unread == ["llist jobs: the director answered with an error: failed",
+                              "list volumes: a JSON answer that does not end (42 bytes)"]
+
+
+@given(st.lists(st.one_of(st.sampled_from(["llist jobs days=14", "list volumes", ".jobs type=B", "{", "}", "[",
+                                           '{"result": {"jobs": [{"jobid": "1", "name": "x"}]}}',
+                                           '{"result": {"volumes": {"a": [{"volumename": 5}]}}}',
+                                           '{"result": {"volumes": [1, 2]}}', '{"error": "x"}',
+                                           '{"result": {"pools": [{"name": null, "maxvols": "1e999"}]}}']),
+                          st.text(max_size=50)), max_size=40))
+def test_the_json_reader_never_raises(lines: list[str]) -> None:
+    try:
+        parse_bacula([[line] for line in lines])
+    except SectionUnparsed:
+        pass
+
+
+def test_the_agent_asks_for_json_answers_only_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[str] = []
+
+    def capture(argv: list[str], timeout_s: float = 10, input_text: str | None = None) -> tuple[str, str | None]:
+        sent.append(input_text or "")
+        return "", "stopped here"
+
+    monkeypatch.setattr(agent, "run_capture", capture)
+    agent._bacula_lines({"bconsole": "bconsole", "daemons": False})  # type: ignore[no-untyped-call]
+    agent._bacula_lines({"bconsole": "bconsole", "api": "json"})  # type: ignore[no-untyped-call]
+    text, json_mode = sent
+    assert not text.startswith(".api") and ".storage\n" in text
+    assert json_mode.startswith(".api json\n") and ".storages\n" in json_mode and "\n.storage\n" not in json_mode
+
+
+def test_answers_not_read_warn_on_the_director() -> None:
+    lines = ["status director", "lab-dir Version: 9.6.7 (10 December 2020)", "llist jobs days=14",
+             '{"jsonrpc": "2.0", "id": null, "error": {"message": "failed", "code": 1}}']
+    found = outcomes(("<<<bacula:sep(0)>>>\n" + "\n".join(lines) + "\n").encode())
+    director = found["Bacula director"]
+    assert director.state == 1
+    assert "1 answers not read, first: llist jobs: the director answered with an error: failed" in director.summary

@@ -13,6 +13,12 @@
     [daemon] client lab-fd ok 9.6.7   each daemon's own status, asked one by one (or `failed`,
                                       `timeout`, `skipped` and why)
 
+With `.api json` first (Bareos 15.2 and later, the agent's `"api": "json"`), a command's
+answer is one JSON-RPC response object instead of text: `{"result": {"jobs": [{"jobid": ...}]}}`
+for `.jobs`, `.clients`, `.storages`, `llist jobs` (keys as in the catalog, lower case), `llist
+pools`, `list volumes` (`{"volumes": {"full": [...]}}`: pools by their name in lower case) and
+`list joblog`. Those are read as their text would be; commands that answer in text stay text.
+
 Times in the catalog are the director host's local time: `utc_offset` turns them into epoch
 seconds, and ages are counted from the agent's `now` (not the server's clock). Outputs
 without the agent's line (a saved `bconsole` session, Bareos' `list jobs` table, `messages`)
@@ -25,8 +31,9 @@ import calendar
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, to_int
+from watchkeeper.checkapi import AgentSection, SectionUnparsed, StringTable, load_json, to_int
 
 RUNNING_CODES = frozenset("CRBFSmMsjcdtpa")
 """JobStatus codes of a job not finished: created, running, blocked, waiting (for the FD, SD,
@@ -170,10 +177,14 @@ def parse_bacula(table: StringTable) -> Bacula:
         lines.setdefault(part, []).append(line)
     if not lines.keys() - {""} and not section.errors:
         raise SectionUnparsed("no bconsole command's answer in it" + (f": {table[0][0][:80]!r}" if table else ""))
-    section.defined = _names(lines.get(".jobs", []))
-    section.clients = _names(lines.get(".clients", []))
-    section.storages = _names(lines.get(".storage", []))
-    section.jobs = _llist(lines.get("llist jobs", []), offset) + _list_jobs(lines.get("list jobs", []), offset)
+    answers = {part: _json_results(section, part, text) for part, text in lines.items()}
+    if any(answers.values()):
+        _read_json(section, answers, offset)
+    plain = {part: [] if answers.get(part) else part_lines for part, part_lines in lines.items()}
+    section.defined = section.defined or _names(plain.get(".jobs", []))
+    section.clients = section.clients or _names(plain.get(".clients", []))
+    section.storages = section.storages or _names(plain.get(".storage", []))
+    section.jobs += _llist(plain.get("llist jobs", []), offset) + _list_jobs(plain.get("list jobs", []), offset)
     section.jobs.sort(key=lambda job: job.jobid)
     if "llist jobs" in lines or "list jobs" in lines:
         section.asked.add("jobs")
@@ -182,16 +193,17 @@ def parse_bacula(table: StringTable) -> Bacula:
         _status(section, lines["status director"])
     if "list volumes" in lines:
         section.asked.add("volumes")
-        _volumes(section, lines["list volumes"], offset)
+        _volumes(section, plain["list volumes"], offset)
     if "status schedule" in lines:
         section.asked.add("schedule")
         section.schedule = _schedule(lines["status schedule"], section.now, offset)
     if "llist pools" in lines:
         section.asked.add("pools")
-        section.pool_limits = _pool_limits(lines["llist pools"])
+        section.pool_limits = section.pool_limits or _pool_limits(plain["llist pools"])
     section.catalog_errors = [line.strip()[:300] for line in lines.get("llist jobs", [])
                               if _CATALOG_ERROR.search(line)][:3]
-    for line in lines.get("list joblog", []) + lines.get("messages", []):
+    logs = [line for answer in answers.get("list joblog", []) for line in _strings(answer)]
+    for line in lines.get("list joblog", []) + lines.get("messages", []) + logs:
         found = _REASON.search(line)
         if found is not None:
             jobid, kind, text = int(found.group(1)), found.group(2), found.group(3)
@@ -204,6 +216,82 @@ def parse_bacula(table: StringTable) -> Bacula:
     return section
 
 
+MAX_JSON = 64 << 20
+
+
+def _json_results(section: Bacula, part: str, lines: list[str]) -> list[dict[str, Any]]:
+    """The `result` of each JSON-RPC response among a command's lines (in place of its text);
+    an error response or an object that does not close is named in `unread`."""
+    found: list[dict[str, Any]] = []
+    pending: list[str] = []
+    size = 0
+    for line in lines:
+        if not pending and not line.lstrip().startswith("{"):
+            continue
+        pending.append(line)
+        size += len(line)
+        if not line.rstrip().endswith("}") and size < MAX_JSON:
+            continue
+        answer = load_json("\n".join(pending))
+        if isinstance(answer, dict) or size >= MAX_JSON:
+            pending, size = [], 0
+        if not isinstance(answer, dict):
+            continue
+        if isinstance(answer.get("result"), dict):
+            found.append(answer["result"])
+        elif "error" in answer:
+            message = answer["error"].get("message") if isinstance(answer["error"], dict) else answer["error"]
+            section.unread.append(f"{part}: the director answered with an error: {str(message)[:200]}")
+    if pending:
+        section.unread.append(f"{part}: a JSON answer that does not end ({size} bytes)")
+    return found
+
+
+def _rows(results: list[dict[str, Any]], key: str) -> list[dict[str, str]]:
+    """`result[key]` rows of every answer, as text fields with lower-case keys."""
+    rows = []
+    for result in results:
+        value = result.get(key)
+        for row in value if isinstance(value, list) else []:
+            if isinstance(row, dict):
+                rows.append({str(name).lower(): "" if item is None else str(item) for name, item in row.items()})
+    return rows
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return value.splitlines()
+    if isinstance(value, dict):
+        return [line for item in value.values() for line in _strings(item)]
+    if isinstance(value, list):
+        return [line for item in value for line in _strings(item)]
+    return []
+
+
+def _read_json(section: Bacula, answers: dict[str, list[dict[str, Any]]], offset: float) -> None:
+    section.defined = [row["name"] for row in _rows(answers.get(".jobs", []), "jobs") if row.get("name")]
+    section.clients = [row["name"] for row in _rows(answers.get(".clients", []), "clients") if row.get("name")]
+    section.storages = [row["name"] for row in _rows(answers.get(".storage", []), "storages") if row.get("name")]
+    for part in ("llist jobs", "list jobs"):
+        section.jobs += [job for row in _rows(answers.get(part, []), "jobs") if (job := _job(row, offset))]
+    for row in _rows(answers.get("llist pools", []), "pools"):
+        if row.get("name"):
+            section.pool_limits[row["name"]] = PoolLimits(max(to_int(row.get("maxvols", "")) or 0, 0),
+                                                          max(to_int(row.get("maxvolbytes", "")) or 0, 0),
+                                                          row.get("recycle") == "1")
+    names = {name.lower(): name for name in section.pool_limits}
+    for result in answers.get("list volumes", []):
+        pools = result.get("volumes")
+        for key, volumes in pools.items() if isinstance(pools, dict) else []:
+            pool = names.get(str(key).lower(), str(key))
+            section.pools.setdefault(pool, [])
+            for row in _rows([{"rows": volumes}], "rows"):
+                if row.get("volumename"):
+                    section.pools[pool].append(Volume(row["volumename"], pool, row.get("volstatus", ""),
+                                                      to_int(row.get("volbytes", "")),
+                                                      _epoch(row.get("lastwritten", ""), offset)))
+
+
 def _names(lines: list[str]) -> list[str]:
     """A dot command's answer: one name a line."""
     return [line.strip() for line in lines if line.strip() and not line.startswith("You have messages")]
@@ -212,8 +300,8 @@ def _names(lines: list[str]) -> list[str]:
 def _command(line: str) -> str | None:
     """The part a line starts when it is a command bconsole echoed."""
     if line in ("status director", "list volumes", "llist pools", "messages", "quit", ".jobs type=B", ".clients",
-                ".storage"):
-        return ".jobs" if line.startswith(".jobs") else line
+                ".storage", ".storages", ".api json"):
+        return ".jobs" if line.startswith(".jobs") else ".storage" if line == ".storages" else line
     for prefix in ("llist jobs", "list jobs", "list joblog jobid=", "status schedule"):
         if line.startswith(prefix) and (line == prefix or line[len(prefix)] in " 0123456789"):
             return prefix.split(" jobid=")[0]

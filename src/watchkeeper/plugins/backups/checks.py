@@ -17,8 +17,9 @@ mount).
 `Backup pool POOL`: volumes by status; one in Error is CRIT; no appendable volume WARNs (the
 next job waits unless a volume can be recycled or labelled). A pool with a volume count and
 size limit and no recycling: the bytes it can still take and when it will be full.
-`Bacula director`: its version, running jobs, the jobs that wait (WARN, with what for), and
-the catalog (CRIT when it answered with an error instead of jobs).
+`Bacula director`: its version, running jobs, the jobs that wait (WARN, with what for), the
+catalog (CRIT when it answered with an error instead of jobs), and answers that could not be
+read (WARN: a JSON error response, an answer cut short).
 `Bacula client NAME`, `Bacula storage NAME`: the daemon answers the director (a client that
 does not is WARN: its next backup will fail; a storage daemon CRIT: every job that writes to
 it will), and the newest run of each job of the client.
@@ -293,7 +294,7 @@ def check_pool(item: str, params: PoolParams, section: Bacula, store: ValueStore
 
 
 def discover_director(section: Bacula) -> DiscoveryResult:
-    if "status" in section.asked or section.errors:
+    if "status" in section.asked or section.errors or section.unread:
         yield Service()
 
 
@@ -301,6 +302,9 @@ def check_director(item: str, params: DirectorParams, section: Bacula, store: Va
                    now: float) -> CheckResult:
     if section.errors:
         yield Result(State.CRIT, f"the director was not asked: {section.errors[0]}")
+    if section.unread:
+        yield Result(State.WARN, f"{len(section.unread)} answers not read, first: {section.unread[0]}",
+                     details="\n".join(section.unread[:20]))
     if "status" not in section.asked:
         if not section.errors:
             yield Result(State.UNKNOWN, "the director's status was not read")
