@@ -370,3 +370,12 @@ def test_answers_not_read_warn_on_the_director() -> None:
     director = found["Bacula director"]
     assert director.state == 1
     assert "1 answers not read, first: llist jobs: the director answered with an error: failed" in director.summary
+
+
+def test_a_backup_of_far_fewer_files_warns_even_when_its_bytes_look_usual() -> None:
+    section = scheduled_lab()
+    good = [job for job in section.jobs if job.name == "BackupGood"]
+    section.jobs = [*(job for job in section.jobs if job.name != "BackupGood"), *good,
+                    replace(good[-1], jobid=99, files=1)]  # the usual bytes, in one file instead of four
+    _state, summary, _ = job_outcome(section, "BackupGood")
+    assert "1 files are 25% of its usual 4: did its data or a mount go?" in summary

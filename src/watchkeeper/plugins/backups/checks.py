@@ -76,7 +76,7 @@ class JobParams:
     long_running_factor: float = 3.0
     """WARN when a run takes this many times its usual duration."""
     shrink_percent: float = 50.0
-    """WARN when a successful run wrote less than this part of its usual bytes."""
+    """WARN when a successful run wrote less than this part of its usual bytes (or files)."""
     never_ran_state: int = 2
     judge_by_schedule: bool = True
     """Judge the newest good run against the director's schedule where it repeats weekly;
@@ -247,6 +247,13 @@ def _size(params: JobParams, job: Job, earlier: list[Job]) -> CheckResult:
         if usual > 0 and 100.0 * job.bytes / usual < params.shrink_percent:
             yield Result(State.WARN, f"{render.bytes_(job.bytes)} is {100.0 * job.bytes / usual:.0f}% of its usual "
                          f"{render.bytes_(usual)}: did its data or a mount go?")
+            return
+    counts = [run.files for run in earlier if run.level == job.level and run.files is not None]
+    if job.files is not None and len(counts) >= USUAL_RUNS:
+        usual_files = statistics.median(counts)
+        if usual_files > 0 and 100.0 * job.files / usual_files < params.shrink_percent:
+            yield Result(State.WARN, f"{job.files:,} files are {100.0 * job.files / usual_files:.0f}% of its usual "
+                         f"{usual_files:,.0f}: did its data or a mount go?")
 
 
 def discover_pools(section: Bacula) -> DiscoveryResult:
