@@ -49,6 +49,23 @@ def test_the_wait_counts_from_when_each_update_appeared_and_forgets_installed_on
     assert "installed.libgcrypt20" not in store
 
 
+def test_an_unchanged_list_is_remembered_without_rewriting_it_and_installed_versions_still_expire() -> None:
+    pending = parse_apt(agent_section(DEGRADED, "apt"))
+    store: ValueStore = {}
+    list(check_apt("", AptParams(), pending, store, NOW))
+    installed = PendingUpdates(updates=[u for u in pending.updates if u.package != "libgcrypt20"])
+    list(check_apt("", AptParams(), installed, store, NOW + DAY))
+    kept = dict(store)
+    for minutes in range(1, 60):  # the same list every minute for an hour: the store is not touched
+        found = results(check_apt("", AptParams(), installed, store, NOW + DAY + 60 * minutes))
+    assert found[0].summary.endswith("the oldest waits 1 day")  # still counted from NOW
+    assert store == kept
+    # a month on, the same list: gone through again, and the canary of libgcrypt20 has expired
+    found = results(check_apt("", AptParams(security_wait_s=DAY), installed, store, NOW + 32 * DAY))
+    assert "installed.libgcrypt20" not in store
+    assert found[0].state == State.WARN and found[0].summary.endswith("the oldest waits 32 days (more than 1 day)")
+
+
 def test_a_failing_apt_does_not_make_every_pending_update_look_installed() -> None:
     store: ValueStore = {}
     list(check_apt("", AptParams(), parse_apt(agent_section(DEGRADED, "apt")), store, NOW))

@@ -16,6 +16,7 @@ are invisible, which would otherwise read as "no updates pending".
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -44,10 +45,11 @@ class Update:
     installed: str
     candidate: str
     archives: tuple[str, ...]
+    security: bool = field(init=False)
+    """One of the archives offering it is a security archive (worked out once, when parsed)."""
 
-    @property
-    def security(self) -> bool:
-        return any("security" in archive.lower() for archive in self.archives)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "security", any("security" in archive.lower() for archive in self.archives))
 
 
 @dataclass(slots=True)
@@ -56,6 +58,18 @@ class PendingUpdates:
     removals: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lists_updated: float | None = None
+    kinds: tuple[list[str], list[str], str] | None = field(default=None, repr=False, compare=False)
+    """The packages of security updates, of the others, and a digest of every update (package,
+    candidate, kind): worked out at the first check and kept with the parsed section, which is
+    parsed again only when its text changes (a host's list stays the same for days)."""
+
+    def sorted_out(self) -> tuple[list[str], list[str], str]:
+        if self.kinds is None:
+            self.kinds = ([update.package for update in self.updates if update.security],
+                          [update.package for update in self.updates if not update.security],
+                          hashlib.blake2b("\n".join(f"{update.package} {update.candidate} {update.security}"
+                                                     for update in self.updates).encode(), digest_size=16).hexdigest())
+        return self.kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +117,13 @@ def discover_apt(section: PendingUpdates) -> DiscoveryResult:
 
 
 def check_apt(item: str, params: AptParams, section: PendingUpdates, store: ValueStore, now: float) -> CheckResult:
-    security = [u.package for u in section.updates if u.security]
-    other = [u.package for u in section.updates if not u.security]
+    security, other, signature = section.sorted_out()
     for error in section.errors[:1]:
         yield Result(State.UNKNOWN, f"apt reports: {error}", details="\n".join(section.errors))
     if not section.updates:
         yield Result(State.OK, "no updates pending")
     # apt failed and listed nothing: what was pending is not known, so nothing counts as installed
-    waited = remember_updates(store, section.updates, now) if section.updates or not section.errors else 0.0
+    waited = _remembered_wait(store, section.updates, signature, now) if section.updates or not section.errors else 0.0
     if security:
         late = waited > params.security_wait_s
         yield Result(State(params.security_state) if late else State.OK,
@@ -130,6 +143,23 @@ def check_apt(item: str, params: AptParams, section: PendingUpdates, store: Valu
                      "running?")
     yield Metric("apt_security_updates", len(security))
     yield Metric("apt_other_updates", len(other))
+
+
+REMEMBERED_S = 3600.0
+"""How long an unchanged list of updates is taken as remembered before it is gone through again
+(to let recently installed versions expire)."""
+
+
+def _remembered_wait(store: ValueStore, updates: list[Update], signature: str, now: float) -> float:
+    """`remember_updates`, skipped while the list is the one remembered within the last hour:
+    a host with a hundred pending updates would otherwise rewrite them all on every check."""
+    oldest, since = store.get("apt.oldest_security"), store.get("apt.remembered_at")
+    if (store.get("apt.signature") == signature and isinstance(oldest, int | float)
+            and isinstance(since, int | float) and 0 <= now - since < REMEMBERED_S):
+        return max(now - float(oldest), 0.0)
+    waited = remember_updates(store, updates, now)
+    store["apt.signature"], store["apt.remembered_at"], store["apt.oldest_security"] = signature, now, now - waited
+    return waited
 
 
 def remember_updates(store: ValueStore, updates: list[Update], now: float) -> float:
