@@ -28,6 +28,7 @@ from pathlib import Path
 
 from watchkeeper.collect.local import default_agent_command
 from watchkeeper.collect.transport import AgentOutput
+from watchkeeper.daemon import tune_garbage_collector
 from watchkeeper.errors import StoreError
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.notify.notifier import Notifier
@@ -190,6 +191,7 @@ def main() -> int:
     args = parser.parse_args()
 
     snapshots = take_snapshots(args.rounds + 2 + int(args.seconds // args.interval))
+    tune_garbage_collector()  # as the daemon does
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         store = Store(home / "watchkeeper.db")
