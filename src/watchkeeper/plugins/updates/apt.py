@@ -60,16 +60,24 @@ class PendingUpdates:
     lists_updated: float | None = None
     kinds: tuple[list[str], list[str], str] | None = field(default=None, repr=False, compare=False)
     """The packages of security updates, of the others, and a digest of every update (package,
-    candidate, kind): worked out at the first check and kept with the parsed section, which is
-    parsed again only when its text changes (a host's list stays the same for days)."""
+    candidate, kind): worked out by the parser, once per text (the section is parsed again only
+    when its text changes, and a host's list stays the same for days)."""
+
+    def settle(self) -> PendingUpdates:
+        """Work out `kinds`, by the parser, once every update is read."""
+        self.kinds = _kinds(self.updates)
+        return self
 
     def sorted_out(self) -> tuple[list[str], list[str], str]:
-        if self.kinds is None:
-            self.kinds = ([update.package for update in self.updates if update.security],
-                          [update.package for update in self.updates if not update.security],
-                          hashlib.blake2b("\n".join(f"{update.package} {update.candidate} {update.security}"
-                                                     for update in self.updates).encode(), digest_size=16).hexdigest())
-        return self.kinds
+        """`kinds`, or worked out now for a value no parser made (checks never change a section)."""
+        return self.kinds if self.kinds is not None else _kinds(self.updates)
+
+
+def _kinds(updates: list[Update]) -> tuple[list[str], list[str], str]:
+    return ([update.package for update in updates if update.security],
+            [update.package for update in updates if not update.security],
+            hashlib.blake2b("\n".join(f"{update.package} {update.candidate} {update.security}"
+                                       for update in updates).encode(), digest_size=16).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +117,7 @@ def parse_apt(table: StringTable) -> PendingUpdates:
     if not understood and not pending.errors:
         raise SectionUnparsed(f"no `Inst` line and no 'No updates pending': {' '.join(table[0])[:100]!r}"
                               if table else "the section is empty")
-    return pending
+    return pending.settle()
 
 
 def discover_apt(section: PendingUpdates) -> DiscoveryResult:

@@ -64,7 +64,7 @@ def parse_dnf(table: StringTable) -> PendingUpdates:
         pending.updates.append(Update(name, "", version, archives))
     if block == "" and table:
         raise SectionUnparsed("no [check-update] block")
-    return pending
+    return pending.settle()
 
 
 dnf_section = AgentSection("dnf", parse_dnf)
