@@ -13,7 +13,9 @@ classification and the real logwatch check; everything else is a service result.
     .venv/bin/python bench/noise.py [--hosts 75] [--days 7] [--seed 7]
 
 Prints JSON: notifications sent, each incident with minutes from hard state to notification,
-and the naive baseline.
+and the naive baseline. Then `fresh_install`: the first day of a new installation, minute by
+minute, through the real `Filesystem` check (its forecast) and the notifier: the installer's
+burst of writes, apt's cache cleaned, a log that grows; it must send no problem notification.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.notifications import Downtime
 from watchkeeper.model.states import OK
 from watchkeeper.notify.notifier import Notifier
+from watchkeeper.plugins.filesystems.df import Filesystem
+from watchkeeper.plugins.filesystems.space import SpaceParams, check_space
 from watchkeeper.plugins.logwatch.logwatch import LogwatchParams, check_logwatch, parse_logwatch
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -264,6 +268,46 @@ def _replay(hosts: int, days: int, seed: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def fresh_install(seed: int) -> dict[str, Any]:
+    """A first day on a new 30 GiB root filesystem at 28 %: 3 GiB written by the installer in its
+    first ten minutes, 1.5 GiB of apt's cache cleaned after three hours, a log growing 40 MiB an
+    hour with noise, checked every minute; every result goes through the notifier."""
+    rng = random.Random(seed)
+    workdir = Path(tempfile.mkdtemp(prefix="wk-noise-"))
+    try:
+        store = Store(workdir / "watchkeeper.db")
+        tables = NotifyTables(store)
+        store.add_host(HostConfig("new1", "local"))
+        tables.seed_defaults()
+        now = START
+        notifier = Notifier(tables, clock=lambda: now)
+        policy = AlertPolicy()
+        size, used = 30 * 2**30, 0.28 * 30 * 2**30
+        values: ValueStore = {}
+        states: dict[int, int] = defaultdict(int)
+        first_forecast = None
+        for minute in range(1440):
+            now = START + minute * MINUTE
+            used += 0.3 * 2**30 if minute < 10 else 40 * 2**20 / 60 + rng.uniform(-2, 2) * 2**20
+            if minute == 180:
+                used -= 1.5 * 2**30
+            fs = {"/": Filesystem("/dev/vda1", "ext4", size, int(used), size - int(used))}
+            outcome = collapse("Filesystem /", check_space("/", SpaceParams(), fs, values, now))
+            states[outcome.state] += 1
+            if first_forecast is None and "full in" in outcome.summary:
+                first_forecast = {"minute": minute, "summary": outcome.summary}
+            notifier.observe(HostCycle("new1", now, True, "", [outcome]), policy)
+            notifier.tick(now)
+        now += 2 * 86400
+        notifier.tick(now)
+        messages = [row for row in tables.log(1_000_000) if row.status == "pending"]
+        store.close()
+        return {"minutes": 1440, "results_by_state": dict(states), "problem_notifications": len(messages),
+                "first_time_until_full": first_forecast}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def _nothing(service: str, minute: int) -> str:
     """The daily churn of outputs that say nothing happened."""
     return {"Uptime": f"up {minute // 1440} days {minute % 1440 // 60} hours",
@@ -297,7 +341,8 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    json.dump(run(args.hosts, args.days, args.seed), sys.stdout, indent=1)
+    json.dump({**run(args.hosts, args.days, args.seed), "fresh_install": fresh_install(args.seed)}, sys.stdout,
+              indent=1)
     print()
     return 0
 

@@ -25,3 +25,5 @@ def test_noise_benchmark_notifies_every_incident_in_time_and_little_else(tmp_pat
     assert figures["of_which_daily_digests"] <= 7  # updates, reboots and leftovers: at most one digest a day
     assert figures["watchkeeper_notifications"] <= 0.05 * figures["naive_notifications_one_per_non_ok_result"]
     assert figures["watchkeeper_notifications"] < figures["naive_notifications_one_per_change_to_non_ok"] / 10
+    fresh = figures["fresh_install"]  # the first day of a new installation: not one problem notification
+    assert fresh["problem_notifications"] == 0 and set(fresh["results_by_state"]) == {"0"}

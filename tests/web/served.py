@@ -43,7 +43,8 @@ def seed(path: Path, hosts: int = 3, evil: bool = True) -> Store:
                     f"used {used:.1f}%" + (f" {EVIL}" if evil and name == "web1" else ""),
                     details=f"mounted from /dev/vdb {EVIL if evil else ''}",
                     metrics=[Metric("fs_used_percent", used, levels=(80.0, 90.0)),
-                             Metric("fs_used_bytes", used * 1e9)]),
+                             Metric("fs_used_bytes", used * 1e9),
+                             Metric("fs_growth_bytes_per_second", 45e9 / (4 * 3600))]),
             Outcome("Memory", 1 if name == "web2" else 0, "RAM used: 85%", metrics=[Metric("mem_used_percent", 85.0)]),
             Outcome("CPU load", 0, "load 0.5", metrics=[Metric("load1", 0.5)]),
         ]) for name in names]

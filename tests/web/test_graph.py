@@ -1,4 +1,4 @@
-"""Graph arithmetic: merging points, the trend line, the forecast's words, the drawn SVG."""
+"""Graph arithmetic: merging points, the check's trend projected, the forecast's words, the drawn SVG."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from watchkeeper.store.database import HistoryRow, MetricPoint
 from watchkeeper.web.graph import draw, forecast_words, timeline
-from watchkeeper.web.series import Trend, downsample, trend
+from watchkeeper.web.series import Trend, downsample
 
 DAY = 86400.0
 
@@ -16,14 +16,11 @@ def test_downsampling_keeps_the_mean_the_lowest_and_the_highest() -> None:
     assert downsample(points, 180.0) == [MetricPoint(0.0, 2.0, 0.0, 4.0), MetricPoint(180.0, 20.0, 9.0, 31.0)]
 
 
-def test_the_trend_of_a_steady_climb_and_when_it_reaches_a_level() -> None:
-    points = [MetricPoint(t * 3600.0, 50.0 + t, 0, 0) for t in range(10)]
-    line = trend(points)
-    assert line is not None and abs(line.slope * 3600 - 1.0) < 1e-9
+def test_a_line_says_when_it_reaches_a_level_ahead_of_it() -> None:
+    line = Trend(slope=1.0 / 3600, intercept=50.0)
     reached = line.reaches(69.0, 9 * 3600.0)
     assert reached is not None and abs(reached - 19 * 3600.0) < 1e-6
     assert line.reaches(40.0, 9 * 3600.0) is None  # behind it, not ahead
-    assert trend(points[:2]) is None
 
 
 def test_the_forecast_says_when_the_crit_level_is_reached_or_that_it_is_already_past() -> None:
@@ -38,7 +35,7 @@ def test_the_forecast_says_when_the_crit_level_is_reached_or_that_it_is_already_
         "reaches CRIT (1 day) in 8 days")  # already below WARN: what matters is when CRIT comes
     assert "already past CRIT" in forecast_words("x_time_until_full_seconds", falling_time_left, 60 * DAY,
                                                  (7 * DAY, DAY))
-    assert forecast_words("load1", None, 0.0, (None, None)) == "not enough data for a trend yet"
+    assert forecast_words("load1", None, 0.0, (None, None)) == ""
 
 
 def test_the_graph_draws_the_line_levels_and_projection_inside_its_area() -> None:
@@ -50,7 +47,17 @@ def test_the_graph_draws_the_line_levels_and_projection_inside_its_area() -> Non
     coordinates = [float(v) for v in re.findall(r"[ML]([\d.]+),([\d.]+)", path[1])[0]]
     assert 76 <= coordinates[0] <= 760
     assert 'class="level warn"' in graph.svg and 'class="level crit"' in graph.svg
+    assert 'class="forecast"' not in graph.svg and graph.forecast == ""  # no check's trend: no projection
+
+
+def test_only_the_checks_own_trend_is_projected_and_from_the_newest_point() -> None:
+    # CPU rising over four hours: a straight line through it would run past 100 %; no projection
+    rising = [MetricPoint(t * 300.0, 10.0 + 2 * t, 10.0 + 2 * t, 10.0 + 2 * t) for t in range(48)]
+    assert 'class="forecast"' not in draw("cpu_user_percent", rising, 0.0, 4 * 3600.0, 60.0).svg
+    used = [MetricPoint(t * 300.0, 40e9 + t * 1e6, 40e9, 40e9) for t in range(48)]
+    graph = draw("fs_used_bytes", used, 0.0, 4 * 3600.0, 60.0, growth=1e9 / 86400)
     assert 'class="forecast"' in graph.svg
+    assert graph.forecast == "the check's trend: +953.67 MiB per day"
 
 
 def test_a_pause_in_the_data_breaks_the_line() -> None:

@@ -134,13 +134,18 @@ def test_the_service_page_draws_each_metric_with_levels_and_a_forecast(site: tup
     with logged_in(url) as client:
         page = client.get("/service", params={"host": "web1", "service": "Filesystem /var", "range": "4h"}).text
     graphs = re.findall(r'<svg class="graph"[^>]*data-metric="([^"]+)" data-points="(\d+)"', page)
-    assert {metric for metric, _ in graphs} == {"fs_used_percent", "fs_used_bytes"}
+    assert {metric for metric, _ in graphs} == {"fs_used_percent", "fs_used_bytes", "fs_growth_bytes_per_second"}
     assert all(int(points) >= 45 for _, points in graphs)
-    percent = page[page.index('data-metric="fs_used_percent"'):]
-    percent = percent[:percent.index("</figure>")]
+
+    def figure(metric: str) -> str:
+        found = page[page.index(f'data-metric="{metric}"'):]
+        return found[:found.index("</figure>")]
+
+    percent = figure("fs_used_percent")
     assert 'class="level warn"' in percent and 'class="level crit"' in percent
-    assert 'class="forecast"' in percent
-    assert "trend +" in percent and "per day" in percent
+    assert 'class="forecast"' not in percent and "trend" not in percent  # one answer: the check's
+    used = figure("fs_used_bytes")
+    assert 'class="forecast"' in used and "the check&#39;s trend: +251.46 GiB per day" in used
     assert 'class="timeline"' in page and "state-crit" in page
 
 

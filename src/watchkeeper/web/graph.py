@@ -16,7 +16,7 @@ from html import escape
 from watchkeeper.checkapi import render
 from watchkeeper.model.baselines import Baseline
 from watchkeeper.store.database import HistoryRow, MetricPoint
-from watchkeeper.web.series import Trend, render_value, trend
+from watchkeeper.web.series import Trend, render_value
 
 WIDTH, HEIGHT = 760, 200
 LEFT, RIGHT, TOP, BOTTOM = 76, 12, 10, 22
@@ -44,10 +44,11 @@ def _time_label(ts: float, span: float) -> str:
 
 
 def forecast_words(metric: str, line: Trend | None, end: float, levels: tuple[float | None, float | None]) -> str:
+    """The check's trend in words: its growth per day and when it meets a level; "" without one."""
     if line is None:
-        return "not enough data for a trend yet"
+        return ""
     per_day = line.slope * 86400
-    words = f"trend {'+' if per_day >= 0 else '-'}{render_value(metric, abs(per_day))} per day"
+    words = f"the check's trend: {'+' if per_day >= 0 else '-'}{render_value(metric, abs(per_day))} per day"
     now = line.at(end)
     warn, crit = levels
     lower = warn is not None and crit is not None and crit < warn  # e.g. time until full: less is worse
@@ -80,8 +81,13 @@ def baseline_band(baseline: Baseline, start: float, end: float) -> list[tuple[fl
 
 
 def draw(metric: str, points: Sequence[MetricPoint], start: float, end: float, step: float,
-         levels: tuple[float | None, float | None] = (None, None), baseline: Baseline | None = None) -> Graph:
-    line = trend(points)
+         levels: tuple[float | None, float | None] = (None, None), baseline: Baseline | None = None,
+         growth: float | None = None) -> Graph:
+    """`growth`: the check's own trend for this metric, per second (its `_growth_bytes_per_second`),
+    drawn as the projection from the newest point. No other metric gets a projection: a straight
+    line through any metric forecasts nonsense (CPU below zero, memory at 993 %), and a page must
+    not show a second answer beside the check's."""
+    line = Trend(growth, points[-1].avg - growth * points[-1].ts) if growth is not None and points else None
     until = end + (end - start) * PROJECTION if line is not None else end
     expected = baseline_band(baseline, start, end) if baseline is not None and baseline.active else []
     values = [p.lo for p in points] + [p.hi for p in points] + [v for v in levels if v is not None]

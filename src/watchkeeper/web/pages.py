@@ -31,7 +31,7 @@ from watchkeeper.web.auth import SESSION_COOKIE, check_csrf, session_of
 from watchkeeper.web.capacity import capacity
 from watchkeeper.web.errors import ApiError
 from watchkeeper.web.graph import draw, timeline
-from watchkeeper.web.series import CHECK_FORECASTS, RANGES, check_forecast
+from watchkeeper.web.series import CHECK_FORECASTS, GROWTH, RANGES, check_forecast
 
 SEARCH_LIMIT = 1000
 DOWNTIME_CHOICES = {"1h": 3600.0, "2h": 7200.0, "8h": 28800.0, "1d": 86400.0, "1w": 604800.0}
@@ -188,10 +188,12 @@ def service_page(request: Request, session: Logged, host: str, service: str, ran
     series = views.metrics(store, host, service, start, end, source=request.app.state.metric_source).series
     baselines = BaselineTables(store).for_service(host, service)
     graphs, forecasts = [], []
+    growths = {one.metric.removesuffix(GROWTH) + "_used_bytes": one.points[-1][1] for one in series
+               if one.metric.endswith(GROWTH) and one.points}
     for one in series:
         points = [MetricPoint(*p) for p in one.points]
         graphs.append(draw(one.metric, points, start, end, max((end - start) / 720, 60.0), (one.warn, one.crit),
-                           baselines.get(one.metric)))
+                           baselines.get(one.metric), growths.get(one.metric)))
         if one.metric.endswith(CHECK_FORECASTS) and points:
             said = check_forecast(one.metric, points[-1].avg)
             if said:

@@ -1,5 +1,5 @@
-"""Metric series for graphs and the API: ranges, coarser steps, and the straight-line trend
-that the forecast projects. Pure functions over stored points."""
+"""Metric series for graphs and the API: ranges, coarser steps, and the line along which a
+check's own trend is projected. Pure functions over stored points."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ GRAPH_POINTS = 720
 
 CHECK_FORECASTS = ("_time_until_full_seconds", "_eta_seconds")
 """Metrics in which a check gives its own forecast (time until full, recovery or rebuild ETA)."""
+GROWTH = "_growth_bytes_per_second"
+"""A check's fitted trend (`checkapi/forecast.py`), projected on the graph of its `_used_bytes`."""
 
 
 def downsample(points: Sequence[MetricPoint], step: float) -> list[MetricPoint]:
@@ -55,21 +57,6 @@ class Trend:
         if self.slope == 0 or (level - now) / self.slope <= 0:
             return None
         return after + (level - now) / self.slope
-
-
-def trend(points: Sequence[MetricPoint]) -> Trend | None:
-    """Least-squares line through the averages; None below three points or over no time."""
-    if len(points) < 3:
-        return None
-    t0 = points[0].ts
-    n = len(points)
-    mean_t = sum(p.ts - t0 for p in points) / n
-    mean_v = sum(p.avg for p in points) / n
-    var = sum((p.ts - t0 - mean_t) ** 2 for p in points)
-    if var == 0:
-        return None
-    slope = sum((p.ts - t0 - mean_t) * (p.avg - mean_v) for p in points) / var
-    return Trend(slope, mean_v - slope * (mean_t + t0))
 
 
 def render_value(metric: str, value: float) -> str:

@@ -288,13 +288,14 @@ def test_the_pool_forecast_says_when_no_byte_is_left() -> None:
     assert section.now is not None
     store: dict[str, Any] = {}
     volume = section.pools["Main"][0]
-    for day in range(8):  # 50 MiB a day into a pool of 500 MiB
-        section.pools["Main"] = [replace(volume, bytes=(volume.bytes or 0) + day * 50 * 1024 * 1024)]
-        out = results(check_pool("Main", PoolParams(), section, store, section.now + day * 86400))
+    for step in range(5 * 48 + 1):  # 50 MiB a day into a pool of 500 MiB, checked every half hour for 5 days
+        grown = int(step * 50 * 1024 * 1024 / 48)
+        section.pools["Main"] = [replace(volume, bytes=(volume.bytes or 0) + grown)]
+        out = results(check_pool("Main", PoolParams(), section, store, section.now + step * 1800))
     summary = ", ".join(result.summary for result in out)
-    assert "growing" in summary and "full in" in summary
-    assert "full in: 2 days 23 hours" in summary
-    assert max(result.state for result in out) is State.WARN, summary  # 150 MiB left: three days
+    assert "growing 50.00 MiB/day" in summary and "full in" in summary
+    assert "full in: 4 days 23 hours" in summary
+    assert max(result.state for result in out) is State.WARN, summary  # 250 MiB left: five days
 
 
 def test_bareos_json_answers_read_as_their_text_would_be() -> None:

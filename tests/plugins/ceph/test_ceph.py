@@ -79,7 +79,7 @@ def test_pools_from_ceph_df_with_fill_and_forecast() -> None:
     out = list(check_pool("foo", PoolParams(), pools, store, 0.0))
     assert worst(out) is State.OK and "Used: 26.93%" in summary(out)
     later: Outputs = []
-    for hour in (6, 12):  # the growth average starts at zero and learns from the second change on
+    for hour in range(1, 13):  # 10 GiB an hour; a forecast once six hours of it are known
         gib = hour * 2**30 * 10
         grown = {"foo": type(foo)(foo.name, foo.stored_bytes + gib, foo.used_bytes, foo.max_avail_bytes - gib,
                                   foo.used_ratio, foo.objects)}

@@ -64,7 +64,7 @@ def test_filesystem_above_crit_is_crit_with_levels_in_the_text() -> None:
 
 def test_growing_filesystem_says_when_it_will_be_full_and_warns_within_a_week() -> None:
     store: ValueStore = {}
-    params = SpaceParams(trend_horizon_seconds=3600.0)
+    params = SpaceParams()
     results: list[object] = []
     for hour in range(48):  # +1 GiB per hour, 41 GiB free at the end
         results = list(check_space("/srv", params, fs(12 + hour), store, hour * 3600.0))

@@ -34,7 +34,7 @@ def test_thin_pool_is_discovered_with_data_and_metadata_fill() -> None:
     assert [service.item for service in lvm_thin_pools.discover(section)] == ["cm-vg/root"]
     outcome = collapse("p", lvm_thin_pools.check("cm-vg/root", ThinParams(), section, {}, 0.0))
     assert outcome.state == 0
-    assert outcome.summary == "Data: 78.89%, Metadata: 19.25%"
+    assert outcome.summary == "Data: 78.89%, data forecast after 6 hours of data, Metadata: 19.25%"
     values = {m.name: m.value for m in outcome.metrics}
     assert values["lvm_thin_data_percent"] == 78.89 and values["lvm_thin_metadata_percent"] == 19.25
 
@@ -55,8 +55,8 @@ def test_thin_pool_forecasts_data_and_metadata_separately() -> None:
     pool.metadata_bytes = 100 * 1024 * 1024
     store: dict[str, object] = {}
     outcome = None
-    for hour, (data, meta) in enumerate(((78.0, 19.0), (79.0, 21.0), (80.0, 23.0), (81.0, 25.0))):
-        pool.data_percent, pool.metadata_percent = data, meta
+    for hour in range(10):  # data +1 % an hour, metadata +2 %
+        pool.data_percent, pool.metadata_percent = 70.0 + hour, 5.0 + 2 * hour
         outcome = collapse("p", lvm_thin_pools.check("cm-vg/root", ThinParams(data_percent=None), section,
                                                      store, hour * 3600.0))  # type: ignore[arg-type]
     assert outcome is not None

@@ -149,8 +149,8 @@ def test_fill_forecast_after_growth() -> None:
     zfs = parsed
     store: ValueStore = {}
     outputs: list[Result | Metric | Pending] = []
-    for step, allocated in enumerate((500, 600, 700, 800)):
-        zfs.pools["tank"].allocated_bytes = allocated
+    for step in range(10):  # 10 bytes an hour for ten hours: a forecast once six hours are known
+        zfs.pools["tank"].allocated_bytes = 500 + 10 * step
         outputs = list(zfs_pools.check("tank", PoolParams(used_percent=None), zfs, store, step * 3600.0))
     assert any(isinstance(m, Metric) and m.name == "zfs_time_until_full_seconds" for m in outputs)
 

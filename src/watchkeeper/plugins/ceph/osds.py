@@ -147,7 +147,7 @@ class OsdParams:
     out_state: int = 1
     """Up but out (marked out, or being drained): it holds no data."""
     time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
-    trend_horizon_seconds: float = 6 * 3600.0
+    trend_horizon_seconds: float = 24 * 3600.0
     slow_ops_state: int = 1
     """While Ceph's SLOW_OPS names this OSD."""
 

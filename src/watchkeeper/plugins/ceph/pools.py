@@ -29,7 +29,7 @@ class PoolParams:
     used_percent: Levels | None = Fixed(warn=75.0, crit=85.0)
     """Ceph stops writes at its full ratio (95 % of an OSD by default); a pool fills as its fullest OSD."""
     time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
-    trend_horizon_seconds: float = 6 * 3600.0
+    trend_horizon_seconds: float = 24 * 3600.0
     quota_percent: Levels | None = Fixed(warn=80.0, crit=95.0)
     """Of the pool's quota (objects or bytes, whichever is nearer): at 100 % Ceph blocks writes."""
 

@@ -31,8 +31,8 @@ class SpaceParams:
     """Lower levels on free space, for large filesystems where 10 % free is still a lot."""
     time_until_full_seconds: Fixed | None = Fixed(warn=7 * DAY, crit=1 * DAY)
     """Lower levels on the forecast: WARN when full within a week at the current growth."""
-    trend_horizon_seconds: float = 3600.0
-    """Memory of the growth average: short bursts fade, sustained growth shows within hours."""
+    trend_horizon_seconds: float = 24 * 3600.0
+    """The trend range: time until full is fitted over this much history (`checkapi/forecast.py`)."""
 
 
 def discover_space(section: dict[str, Filesystem]) -> DiscoveryResult:

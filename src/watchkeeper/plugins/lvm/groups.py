@@ -30,7 +30,7 @@ class GroupParams:
     free_percent: Fixed | None = None
     """Lower levels on free space; none by default (a VG allocated to the last extent is normal)."""
     time_until_full_seconds: Fixed | None = Fixed(warn=7 * DAY, crit=1 * DAY)
-    trend_horizon_seconds: float = 6 * 3600.0
+    trend_horizon_seconds: float = 24 * 3600.0
     snapshot_percent: Fixed | None = Fixed(warn=80.0, crit=90.0)
     """A classic snapshot that reaches 100 % becomes invalid and is lost."""
 

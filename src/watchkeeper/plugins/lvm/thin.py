@@ -36,7 +36,7 @@ class ThinParams:
     data_percent: Fixed | None = Fixed(warn=80.0, crit=90.0)
     metadata_percent: Fixed | None = Fixed(warn=60.0, crit=75.0)
     time_until_full_seconds: Fixed | None = Fixed(warn=7 * DAY, crit=1 * DAY)
-    trend_horizon_seconds: float = 3600.0
+    trend_horizon_seconds: float = 24 * 3600.0
 
 
 def discover_thin_pools(section: Lvm) -> DiscoveryResult:

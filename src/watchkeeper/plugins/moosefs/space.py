@@ -29,7 +29,7 @@ class ClusterSpaceParams:
     used_percent: Levels | None = Fixed(warn=80.0, crit=90.0)
     """Below ~10 % free the master has little room left to re-replicate after a failure."""
     time_until_full_seconds: Fixed | None = Fixed(warn=14 * DAY, crit=3 * DAY)
-    trend_horizon_seconds: float = 6 * 3600.0
+    trend_horizon_seconds: float = 24 * 3600.0
 
 
 def discover_space(section: MooseFS) -> DiscoveryResult:
