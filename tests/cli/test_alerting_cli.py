@@ -40,6 +40,8 @@ def test_defaults_are_listed_and_a_dry_run_explains_them(home: str, capsys: pyte
 
 
 def test_downtimes_are_added_listed_and_removed(home: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert wk(home, "host", "add", "web1", f"file://{REAL}", "--no-discover") == 0
+    capsys.readouterr()
     code, out = run(home, capsys, "downtime", "add", "*", "--weekly", "sun 02:00-04:00", "--zone", "Europe/Berlin",
                     "--comment", "reboots")
     assert code == 0 and out.startswith("Downtime 1: * and its services, every sun 02:00-04:00 (Europe/Berlin)")
@@ -90,3 +92,25 @@ def test_a_problem_is_acknowledged_and_shown_in_status(home: str, capsys: pytest
     assert run(home, capsys, "ack", "remove", "web1", "Memory")[0] == 0
     code, out = run(home, capsys, "ack", "remove", "web1", "Memory")
     assert code == 2 and "is not acknowledged" in out
+
+
+def test_the_rules_are_listed_in_words_not_as_records(home: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(home, capsys, "notify", "list")
+    assert code == 0 and "{" not in out and "'" not in out
+    assert "mail (email) host=localhost port=25 tls=none" in out
+    assert '2 "problems to admin": hosts *, services *; WARN CRIT UNKNOWN STALE to admin; again every 24 h; ' \
+        "bundled over 2 min" in out
+
+
+def test_a_downtime_for_a_host_or_service_that_does_not_exist_is_refused_with_the_nearest_names(
+        home: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert wk(home, "host", "add", "web1", f"file://{REAL}") == 0
+    code, out = run(home, capsys, "downtime", "add", "wbe1", "--duration", "1h", "--comment", "kernel")
+    assert code == 2 and "no host matches 'wbe1'; did you mean web1?" in out
+    code, out = run(home, capsys, "downtime", "add", "web1", "Filesystm /", "--duration", "1h", "--comment", "x")
+    assert code == 2 and "no service of web1 matches 'Filesystm /'; did you mean 'Filesystem /'?" in out
+    assert Store(Path(home) / "watchkeeper.db").query("SELECT count(*) FROM downtimes")[0][0] == 0
+    code, out = run(home, capsys, "downtime", "add", "web*", "Filesystem /", "--duration", "1h", "--comment", "x")
+    assert code == 0 and "Downtime 1: web* Filesystem /" in out
+    code, out = run(home, capsys, "downtime", "add", "web2", "--duration", "1h", "--comment", "new box", "--force")
+    assert code == 0 and "Downtime 2: web2 and its services" in out

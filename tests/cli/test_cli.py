@@ -17,6 +17,8 @@ import pytest
 from tests.conftest import REPO, agent_output, dies
 from watchkeeper.cli.main import main
 from watchkeeper.engine.discovery import discover_in_output
+from watchkeeper.model.cycles import HostCycle, Outcome
+from watchkeeper.store.database import Store
 
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt")
 
@@ -208,3 +210,36 @@ def test_sigterm_with_hung_agents_and_plugins_stops_at_once_and_leaves_nothing(h
     assert "Traceback" not in log and "Event loop is closed" not in log
     for pid in pids:
         assert dies(pid), f"process {pid} outlived the daemon"
+
+
+def test_host_edit_changes_what_it_is_told_and_refuses_a_bad_address(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "init", "--no-local"]) == 0
+    assert wk(home, "host", "add", "web1", f"file://{REAL}", "--option", "timeout_s=5") == 0
+    capsys.readouterr()
+    assert wk(home, "host", "edit", "web1", "--interval", "30", "--option", "max_output_bytes=100000",
+              "--unset", "timeout_s") == 0
+    out = capsys.readouterr().out
+    assert "interval 60s -> 30s" in out and "address" not in out
+    config = Store(Path(home) / "watchkeeper.db").host("web1").config
+    assert config.interval_s == 30 and config.options == {"max_output_bytes": 100000}
+    assert wk(home, "host", "edit", "web1", "--uri", "ftp://web1") == 2
+    assert Store(Path(home) / "watchkeeper.db").host("web1").config.uri == f"file://{REAL}"
+
+
+def test_host_remove_keeps_the_history_unless_purged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "init", "--no-local"]) == 0
+    store = Store(Path(home) / "watchkeeper.db")
+    for name in ("web1", "web2"):
+        assert wk(home, "host", "add", name, f"file://{REAL}") == 0
+        store.write_cycles([HostCycle(name, 1000.0, True, "", [Outcome("Filesystem /", 2, "full")])])
+    kept = store.query("SELECT count(*) FROM state_history WHERE host = 'web1'")[0][0]
+    assert kept > 0
+    assert wk(home, "host", "remove", "web1") == 0
+    assert "its state history and metrics are kept" in capsys.readouterr().out
+    assert store.query("SELECT count(*) FROM state_history WHERE host = 'web1'")[0][0] == kept
+    assert wk(home, "host", "remove", "web2", "--purge") == 0
+    assert store.query("SELECT count(*) FROM state_history WHERE host = 'web2'")[0][0] == 0
+    assert [row.config.name for row in store.hosts()] == []

@@ -76,6 +76,24 @@ def test_hosts_can_be_added_read_changed_and_removed(api: tuple[httpx.Client, St
     assert gone.status_code == 404 and "watchkeeper host list" in gone.json()["error"]
 
 
+def test_removing_a_host_keeps_its_history_unless_purged(api: tuple[httpx.Client, Store, dict[str, str]]) -> None:
+    client, store, tokens = api
+    admin = auth(tokens["admin"])
+    kept = store.query("SELECT count(*) FROM state_history WHERE host = 'web2'")[0][0]
+    assert kept > 0
+    assert client.delete("/api/v1/hosts/web2", headers=admin).status_code == 204
+    assert store.query("SELECT count(*) FROM state_history WHERE host = 'web2'")[0][0] == kept
+    assert client.delete("/api/v1/hosts/web3", headers=admin, params={"purge": "true"}).status_code == 204
+    assert store.query("SELECT count(*) FROM state_history WHERE host = 'web3'")[0][0] == 0
+
+
+def test_a_downtime_for_no_host_is_refused(api: tuple[httpx.Client, Store, dict[str, str]]) -> None:
+    client, _, tokens = api
+    refused = client.post("/api/v1/downtimes", headers=auth(tokens["write"]),
+                          json={"host": "wbe1", "duration_s": 3600, "comment": "typo"})
+    assert refused.status_code == 400 and "no host matches 'wbe1'; did you mean web1" in refused.json()["error"]
+
+
 def test_a_host_name_with_markup_or_shell_characters_is_refused(api: tuple[httpx.Client, Store, dict[str, str]]
                                                                  ) -> None:
     client, _, tokens = api

@@ -85,6 +85,26 @@ class NotificationRule:
     def window(self) -> WeeklyWindow | None:
         return parse_window(self.period, self.zone) if self.period else None
 
+    def describe(self) -> str:
+        """The rule in one line of words, as `notify list` prints it."""
+        def span(seconds: float) -> str:
+            return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"
+        what = f"hosts {self.hosts}, services {self.services}"
+        what += f" matching /{self.service_regex}/" if self.service_regex else ""
+        what += "".join(f", label {key}={value}" for key, value in sorted(self.labels.items()))
+        what += f", summary matching /{self.summary_regex}/" if self.summary_regex else ""
+        when = ", ".join(self.transitions) if self.transitions else " ".join(self.states)
+        told = "suppressed (nobody is told)" if self.suppress else "to " + ", ".join(self.contacts)
+        how = [f"within {self.period} ({self.zone})" if self.period else "",
+               f"after {span(self.after_s)} hard" if self.after_s else "",
+               f"again every {span(self.renotify_s)}" if self.renotify_s else "",
+               f"not if over within {span(self.grace_s)}" if self.grace_s else "",
+               f"daily digest at {self.digest_at} ({self.zone})" if self.digest_at
+               else f"bundled over {span(self.bulk_s)}" if self.bulk_s else "",
+               "stops the rules after it" if self.stop else ""]
+        name = f'"{self.name}": ' if self.name else ""
+        return f"{name}{what}; {when} {told}" + "".join(f"; {part}" for part in how if part)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("id")

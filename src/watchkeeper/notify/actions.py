@@ -3,6 +3,9 @@ API and UI, and Livestatus commands alike."""
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
+
 from watchkeeper.errors import ConfigError
 from watchkeeper.model.calendar import check_zone, parse_window
 from watchkeeper.model.notifications import Acknowledgement, Downtime
@@ -21,10 +24,33 @@ def acknowledge(tables: NotifyTables, host: str, service: str, author: str, comm
     return ack
 
 
+def _covers_something(tables: NotifyTables, host: str, service: str | None) -> None:
+    """A downtime whose host or service matches nothing is a typo that would silence nothing:
+    refused, with the names that come closest."""
+    hosts = [name for (name,) in tables.store.query("SELECT name FROM hosts")]
+    matched = [name for name in hosts if fnmatch.fnmatchcase(name, host)]
+    if not matched:
+        near = difflib.get_close_matches(host, hosts, n=3)
+        raise ConfigError(f"no host matches {host!r}" + (f"; did you mean {', '.join(near)}?" if near else "")
+                          + " (`--force` schedules it all the same, for a host not added yet)")
+    if service is None:
+        return
+    services = [name for (hostname, name) in tables.store.query("SELECT host, name FROM services")
+                if hostname in matched]
+    if not any(fnmatch.fnmatchcase(name, service) for name in services):
+        near = difflib.get_close_matches(service, sorted(set(services)), n=3)
+        raise ConfigError(f"no service of {host} matches {service!r}"
+                          + (f"; did you mean {', '.join(repr(n) for n in near)}?" if near else "")
+                          + " (`--force` schedules it all the same)")
+
+
 def schedule_downtime(tables: NotifyTables, host: str, service: str | None, *, start: float | None,
                       end: float | None, duration_s: float | None, weekly: str, zone: str, author: str,
-                      comment: str, now: float) -> Downtime:
-    """A one-off window (start, then end or duration) or a weekly one (between optional start and end)."""
+                      comment: str, now: float, force: bool = False) -> Downtime:
+    """A one-off window (start, then end or duration) or a weekly one (between optional start and end),
+    for hosts and services that exist (unless `force`)."""
+    if not force:
+        _covers_something(tables, host, service)
     if weekly:
         parse_window(weekly, check_zone(zone))
         first = now if start is None else start

@@ -116,9 +116,10 @@ def update_host(request: Request, host: str, body: HostUpdate, _: Admin) -> Host
     return views.host_out(store, host)
 
 
-@router.delete("/hosts/{host}", tags=["hosts"], status_code=204, summary="Remove a host with its services and history")
-def remove_host(request: Request, host: str, _: Admin) -> Response:
-    store_of(request).remove_host(host)
+@router.delete("/hosts/{host}", tags=["hosts"], status_code=204,
+               summary="Remove a host and its services; its history stays unless ?purge=true")
+def remove_host(request: Request, host: str, _: Admin, purge: bool = False) -> Response:
+    store_of(request).remove_host(host, keep_history=not purge)
     return Response(status_code=204)
 
 
@@ -272,7 +273,7 @@ def add_downtime(request: Request, body: DowntimeIn, caller: Write) -> DowntimeO
     now = time.time()
     downtime = schedule_downtime(NotifyTables(store_of(request)), body.host, body.service, start=body.start,
                                  end=body.end, duration_s=body.duration_s, weekly=body.weekly, zone=body.zone,
-                                 author=caller.name, comment=body.comment, now=now)
+                                 author=caller.name, comment=body.comment, now=now, force=body.force)
     return _downtime_out(downtime, now)
 
 

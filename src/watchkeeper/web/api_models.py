@@ -152,6 +152,7 @@ class DowntimeIn(Strict):
     weekly: str = Field("", max_length=200, examples=["Sun 02:00-04:00"])
     zone: str = Field("UTC", max_length=100)
     comment: str = Field(max_length=2000)
+    force: bool = Field(False, description="schedule it even if no host or service matches yet")
 
 
 class AckOut(BaseModel):

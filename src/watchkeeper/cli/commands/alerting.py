@@ -44,7 +44,7 @@ def cmd_downtime_add(args: argparse.Namespace) -> int:
         tables, args.host, args.service, start=parse_time(args.start) if args.start else None,
         end=parse_time(args.end) if args.end else None,
         duration_s=parse_duration(args.duration) if args.duration else None, weekly=args.weekly or "",
-        zone=args.zone, author=args.author, comment=args.comment, now=time.time())
+        zone=args.zone, author=args.author, comment=args.comment, now=time.time(), force=args.force)
     what = f"{args.host} {args.service}" if args.service else f"{args.host} and its services"
     when = (f"every {args.weekly} ({args.zone})" if args.weekly
             else f"{_when(downtime.start)} to {_when(downtime.end)}")
@@ -147,15 +147,14 @@ def cmd_notify_list(args: argparse.Namespace) -> int:
     tables = _tables(args)
     print("Channels:")
     for channel in tables.channels().values():
-        shown = {k: ("***" if k in ("url", "headers") else v) for k, v in channel.config.items()}
+        shown = " ".join(f"{k}={'***' if k in ('url', 'headers') else v}" for k, v in channel.config.items())
         print(f"  {channel.name} ({channel.kind}) {shown}")
     print("Contacts:")
     for contact in tables.contacts().values():
         print(f"  {contact.name} <{contact.email}> via {', '.join(contact.channels)}")
     print("Rules (in order; the first matching suppress rule stops the rest):")
     for rule in tables.rules():
-        data = {k: v for k, v in rule.to_json().items() if v not in ("", (), {}, 0.0, False, "UTC")}
-        print(f"  {rule.id:>3} {data}")
+        print(f"  {rule.id:>3} {rule.describe()}")
     return 0
 
 
@@ -192,6 +191,7 @@ def register(sub: Any) -> None:
                                     "`downtime add '*' --weekly 'sun 02:00-04:00' --zone Europe/Berlin`")
     p.add_argument("host", help="host name or glob")
     p.add_argument("service", nargs="?", help="service name or glob (default: the host and all its services)")
+    p.add_argument("--force", action="store_true", help="schedule it even if no host or service matches yet")
     p.add_argument("--start", help="'now' or ISO time (default now)")
     p.add_argument("--end", help="ISO time")
     p.add_argument("--duration", help="e.g. 2h")

@@ -55,9 +55,31 @@ def cmd_host_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_host_edit(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    config = store.host(args.name).config
+    options = dict(config.options)
+    for key in args.unset:
+        options.pop(key, None)
+    options.update(parse_options(args.option))
+    changed = HostConfig(config.name, args.uri or config.uri, args.interval or config.interval_s, options)
+    if changed.uri != config.uri:
+        parse_uri(changed.name, changed.uri)  # a typo in the address is refused, not stored
+    store.update_host(changed)
+    said = [f"{what} {before} -> {after}" for what, before, after in (
+        ("address", config.uri, changed.uri), ("interval", f"{config.interval_s:g}s", f"{changed.interval_s:g}s"),
+        ("options", config.options, changed.options)) if before != after]
+    print(f"Host {config.name}: " + ("; ".join(said) if said else "nothing changed") + ".")
+    return 0
+
+
 def cmd_host_remove(args: argparse.Namespace) -> int:
-    open_store(args).remove_host(args.name)
-    print(f"Removed host {args.name} with its services and history.")
+    open_store(args).remove_host(args.name, keep_history=not args.purge)
+    if args.purge:
+        print(f"Removed host {args.name} with its services, state history and metrics.")
+    else:
+        print(f"Removed host {args.name} and its services; its state history and metrics are kept "
+              "(shown again if it is added back; `--purge` deletes them).")
     return 0
 
 
@@ -172,8 +194,16 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_host_add)
     p = hsub.add_parser("list", help="list hosts")
     p.set_defaults(func=cmd_host_list)
-    p = hsub.add_parser("remove", help="remove a host with its services and history")
+    p = hsub.add_parser("edit", help="change a host's address, interval or options")
     p.add_argument("name")
+    p.add_argument("--uri", help="a new address (as for `host add`)")
+    p.add_argument("--interval", type=float, help="seconds between checks")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="set an option (repeatable)")
+    p.add_argument("--unset", action="append", default=[], metavar="KEY", help="remove an option (repeatable)")
+    p.set_defaults(func=cmd_host_edit)
+    p = hsub.add_parser("remove", help="remove a host and its services; its history stays unless --purge")
+    p.add_argument("name")
+    p.add_argument("--purge", action="store_true", help="also delete its state history and metrics")
     p.set_defaults(func=cmd_host_remove)
     p = hsub.add_parser("trust", help="show an SSH host's key and trust it")
     p.add_argument("name")
