@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.notify.receivers import free_port, smtp_server
+from watchkeeper.daemon import warn_about_unreachable_mail
+from watchkeeper.model.notifications import Channel
+from watchkeeper.store.database import Store
+from watchkeeper.store.notify_tables import NotifyTables
 
 PROGRAM = """
 import logging, resource, sys
@@ -23,3 +31,19 @@ def test_the_soft_open_file_limit_is_raised_to_the_hard_one_and_the_log_says_so(
     before, after, at_hard = figures.split()
     assert before == "256" and int(after) > 256 and at_hard == "True"
     assert "soft limit raised from 256" in log
+
+
+def test_at_start_a_mail_server_that_does_not_answer_is_a_warning_and_one_that_does_is_not(tmp_path: Path) -> None:
+    store = Store(tmp_path / "watchkeeper.db")
+    tables = NotifyTables(store)
+    tables.seed_defaults()
+    with smtp_server() as (_, port):
+        tables.set_channel(Channel("mail", "email", {"host": "127.0.0.1", "port": port, "tls": "none"}))
+        assert asyncio.run(warn_about_unreachable_mail(tables)) == []
+        closed = free_port()  # nothing listens there
+        tables.set_channel(Channel("backup", "email", {"host": "127.0.0.1", "port": closed, "tls": "none"}))
+        warnings = asyncio.run(warn_about_unreachable_mail(tables))
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"notification channel backup: the mail server 127.0.0.1:{closed} is not "
+                                  "reachable (")
+    assert warnings[0].endswith("notifications wait in the spool and are retried")

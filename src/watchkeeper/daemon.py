@@ -11,6 +11,7 @@ the web server, each handed what it needs, started in that order and stopped in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import resource
@@ -67,6 +68,32 @@ def raise_open_file_limit() -> tuple[int, int]:
     return soft, target
 
 
+MAIL_PROBE_S = 5.0
+
+
+async def warn_about_unreachable_mail(tables: NotifyTables) -> list[str]:
+    """At start, each mail channel's server is tried once (a TCP connection, nothing sent): one
+    that does not answer is a warning in the log now, not a surprise at the first problem.
+    Returns the warnings (for tests)."""
+    warnings = []
+    for channel in tables.channels().values():
+        if channel.kind != "email":
+            continue
+        host, port = str(channel.config.get("host", "localhost")), int(channel.config.get("port", 25))
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), MAIL_PROBE_S)
+        except (OSError, TimeoutError) as exc:
+            reason = f"no answer within {MAIL_PROBE_S:g}s" if isinstance(exc, TimeoutError) else str(exc) or repr(exc)
+            warnings.append(f"notification channel {channel.name}: the mail server {host}:{port} is not reachable "
+                            f"({reason}); notifications wait in the spool and are retried")
+            log.warning("%s", warnings[-1])
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    return warnings
+
+
 GC_THRESHOLDS = (50_000, 20, 10)
 
 
@@ -104,6 +131,7 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
     scheduler = Scheduler(store, paths, concurrency=options.concurrency, notifier=notifier, sink=sink,
                           freeze_gc=True)
     delivering = asyncio.create_task(Delivery(tables).run(stop))
+    probing = asyncio.create_task(warn_about_unreachable_mail(tables))
     syncing = asyncio.create_task(run_syncs(paths.database, stop))
     baselines = asyncio.create_task(run_computations(paths.database, stop))
     livestatus = LivestatusServer(paths.database, scheduler.reschedule, scheduler.health)
@@ -123,6 +151,9 @@ async def run_daemon(store: Store, paths: Paths, options: DaemonOptions) -> Sche
         await scheduler.run(stop)
     finally:
         stop.set()
+        probing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await probing
         await delivering
         await syncing
         await baselines

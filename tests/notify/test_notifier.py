@@ -1,4 +1,7 @@
+import logging
 from pathlib import Path
+
+from pytest import LogCaptureFixture
 
 from tests.notify.harness import Harness
 from watchkeeper.model.notifications import Acknowledgement, Downtime, NotificationRule
@@ -218,3 +221,14 @@ def test_a_weekly_downtime_holds_across_the_spring_forward_night(tmp_path: Path)
     assert h.lines() == []  # down inside the (one-hour) window
     h.minutes(10, up=False, disk=OK)
     assert h.lines() == ["DOWN h0 (was UP): no route to host"]  # 04:00 CEST: the window is over
+
+
+def test_each_hard_state_change_is_one_line_in_the_daemons_log(tmp_path: Path, caplog: LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="watchkeeper.notify.notifier")
+    h = Harness(tmp_path)
+    h.minutes(3, disk=CRIT)
+    h.minutes(2, disk=OK)
+    h.minutes(3, up=False)
+    changes = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert changes == ["h0 disk: OK -> CRIT: disk is 2", "h0 disk: CRIT -> OK: disk is 0",
+                       "h0 (host): UP -> DOWN: no route to host"]

@@ -26,13 +26,24 @@ from watchkeeper.model.calendar import parse_window
 from watchkeeper.model.cycles import HostCycle
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.notifications import Acknowledgement, Contact, Downtime, Event, NotificationRule
-from watchkeeper.model.states import CRIT, OK, PENDING, STALE
+from watchkeeper.model.states import CRIT, HOST_NAMES, NAMES, OK, PENDING, STALE
 from watchkeeper.notify.decide import decide
 from watchkeeper.notify.messages import compact, compose, state_name
 from watchkeeper.notify.states import advance, flap_explanation
 from watchkeeper.store.notify_tables import NotifyTables
 
 log = logging.getLogger(__name__)
+
+
+def _log_transition(key: Key, transition: Transition, summary: str) -> None:
+    """One line in the daemon's log for each hard state change and each start or end of flapping."""
+    host, service = key
+    names = NAMES if service else HOST_NAMES
+    if transition.kind == "HARD":
+        log.info("%s %s: %s -> %s: %s", host, service or "(host)", names.get(transition.previous, "?"),
+                 names.get(transition.state, "?"), summary[:300])
+    else:
+        log.info("%s %s: %s", host, service or "(host)", transition.kind.lower().replace("_", " "))
 
 Key = tuple[str, str]
 """(host, service); the host itself is service ''."""
@@ -103,6 +114,7 @@ class Notifier:
         if transitions:
             self._end_acknowledgement(key, alert.hard, now)
             for transition in transitions:
+                _log_transition(key, transition, summary)
                 if transition.kind != "HARD":
                     self._tell_flapping(key, tracked, transition, now)
             self._evaluate(key, tracked, now)
