@@ -9,7 +9,8 @@ where they are understood, with a message that says what happened and what to tr
     │   └── AgentFailed         connected, but the agent exited with an error or printed nothing
     ├── ConfigError             a host, URI, rule or parameter given by the user is not valid
     │   └── NotFound            a named host, service, rule, downtime or token does not exist
-    └── StoreError              the store cannot be opened or written (locked, corrupt, disk full)
+    ├── StoreError              the store cannot be opened or written (locked, corrupt, disk full)
+    └── DaemonNotRunning        a command that needs the running daemon found none
 """
 
 
@@ -47,3 +48,7 @@ class StoreError(WatchkeeperError):
 
 class NotFound(ConfigError):
     """A named host, service, rule, downtime or token does not exist."""
+
+
+class DaemonNotRunning(WatchkeeperError):
+    """A command that needs the running daemon (check now) found none to ask."""

@@ -243,3 +243,24 @@ def test_host_remove_keeps_the_history_unless_purged(tmp_path: Path, capsys: pyt
     assert wk(home, "host", "remove", "web2", "--purge") == 0
     assert store.query("SELECT count(*) FROM state_history WHERE host = 'web2'")[0][0] == 0
     assert [row.config.name for row in store.hosts()] == []
+
+
+@pytest.mark.slow
+def test_check_now_asks_the_running_daemon_for_a_host_and_for_an_agent_service(
+        home: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert wk(home, "host", "add", "web1", f"file://{REAL}", "--interval", "3600") == 0
+    assert wk(home, "check-now", "web1") == 2  # no daemon yet: said, not silently lost
+    assert "the daemon does not answer" in capsys.readouterr().err
+    daemon = Daemon(home)
+    try:
+        daemon.wait_for("stored 1 host cycles", count=1)  # the first cycle, at start; the next in an hour
+        assert wk(home, "check-now", "web1", "Memory") == 0
+        assert "Asked the daemon to check web1 Memory now" in capsys.readouterr().out
+        daemon.wait_for("stored 1 host cycles", count=2)
+        assert wk(home, "check-now", "web1") == 0
+        daemon.wait_for("stored 1 host cycles", count=3)
+        assert wk(home, "check-now", "web1", "Memroy") == 2
+        assert "web1 has no service 'Memroy'" in capsys.readouterr().err
+    finally:
+        daemon.process.send_signal(signal.SIGTERM)
+        assert daemon.finish() == 0

@@ -14,6 +14,7 @@ import pytest
 
 from tests.web.served import EVIL, PASSWORD, seed, served
 from watchkeeper.store.database import Store
+from watchkeeper.web.link import NoDaemon
 
 
 @pytest.fixture
@@ -155,3 +156,32 @@ def test_logging_out_ends_the_session(site: tuple[str, Store]) -> None:
         token = csrf_of(client.get("/").text)
         assert client.post("/logout", data={"csrf": token}).status_code == 303
         assert client.get("/").status_code == 303
+
+
+class Recording(NoDaemon):
+    """A daemon link that checks what it is asked to and knows web1's agent and its services."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str | None]] = []
+
+    def reschedule(self, host: str, service: str | None, when: float) -> bool:
+        self.asked.append((host, service))
+        return host == "web1"
+
+
+def test_check_now_from_the_service_and_host_pages(tmp_path: Path) -> None:
+    seed(tmp_path / "wk.db")
+    daemon = Recording()
+    with served(tmp_path / "wk.db", daemon) as url, logged_in(url) as client:
+        page = client.get("/service", params={"host": "web1", "service": "Memory"}).text
+        assert "<button>Check now</button>" in page
+        token = csrf_of(page)
+        done = client.post("/actions/check", data={"host": "web1", "service": "Memory", "csrf": token,
+                                                   "next": "/service?host=web1&service=Memory"})
+        assert done.status_code == 303 and done.headers["location"] == "/service?host=web1&service=Memory"
+        assert "<button>Check now</button>" in client.get("/hosts/web1").text
+        assert client.post("/actions/check", data={"host": "web1", "csrf": token}).status_code == 303
+        refused = client.post("/actions/check", data={"host": "web2", "service": "Memory", "csrf": token})
+        assert refused.status_code == 409 and "checks nothing under web2 Memory" in refused.text
+        assert client.post("/actions/check", data={"host": "web1", "csrf": "forged"}).status_code == 403
+    assert daemon.asked == [("web1", "Memory"), ("web1", None), ("web2", "Memory")]

@@ -508,20 +508,21 @@ class Scheduler:
                 self._due_changed(runtime.due)
 
     def reschedule(self, host: str, service: str | None, when: float) -> bool:
-        """Check a host's agent (service None) or one active service at `when`; False if unknown."""
-        if service is None:
+        """Check a host's agent (service None, or one of its agent's services: they come from one
+        fetch) or one active service at `when`; False if nothing is checked under that name."""
+        active = self.active.get((host, service)) if service is not None else None
+        if active is not None and service is not None:
+            active.due = when
+            heapq.heappush(self._active_queue, (when, (host, service)))
+        else:
             runtime = self.hosts.get(host)
             if runtime is None or math.isinf(runtime.due):
+                return False
+            if service is not None and runtime.specs and not any(spec.name == service for spec in runtime.specs):
                 return False
             runtime.due = when
             if not runtime.running:
                 self._queue_host(runtime)
-        else:
-            active = self.active.get((host, service))
-            if active is None:
-                return False
-            active.due = when
-            heapq.heappush(self._active_queue, (when, (host, service)))
         self._wake.set()
         return True
 

@@ -151,7 +151,7 @@ async def _discover(request: Request, host: str, accept: DiscoveryAccept | None)
 def reschedule(request: Request, host: str, _: Write, service: str | None = None) -> Accepted:
     store_of(request).host(host)
     done = daemon_of(request).reschedule(host, service, time.time())
-    return Accepted(accepted=done, message="checking now" if done else "nothing to check under that name")
+    return Accepted(accepted=done, message="checking now" if done else "nothing this daemon checks under that name")
 
 
 # ---------------------------------------------------------------------- services

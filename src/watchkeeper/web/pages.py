@@ -243,6 +243,17 @@ def downtime_action(request: Request, session: Logged, host: Annotated[str, Form
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
+@router.post("/actions/check")
+def check_now_action(request: Request, session: Logged, host: Annotated[str, Form()], csrf: Annotated[str, Form()],
+                     service: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    """Check now: the host's agent (all its agent services come from one fetch) or one active service."""
+    _acting(request, session, csrf)
+    _store(request).host(host)
+    if not request.app.state.daemon.reschedule(host, service or None, time.time()):
+        raise ApiError(409, f"this daemon checks nothing under {host} {service}".strip())
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
 @router.post("/actions/discover")
 async def discover_action(request: Request, host: Annotated[str, Form()], csrf: Annotated[str, Form()]
                           ) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shlex
+import socket
+import time
 from typing import Any
 
 from watchkeeper.active.execute import execute
@@ -12,7 +14,7 @@ from watchkeeper.cli.common import open_store, parse_duration
 from watchkeeper.collect.hosts import make_transport
 from watchkeeper.collect.ssh import SshTransport
 from watchkeeper.engine.catalog import builtin_catalog
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, DaemonNotRunning, NotFound
 from watchkeeper.model.active_checks import ActiveCheck
 from watchkeeper.model.states import BY_NAME, NAMES
 from watchkeeper.paths import Paths
@@ -103,6 +105,31 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_now(args: argparse.Namespace) -> int:
+    """Ask the running daemon, over its Livestatus socket, to check a host or a service now."""
+    store = open_store(args)
+    store.host(args.host)  # a typo is refused here: Livestatus commands get no answer
+    if args.service and not any(row.name == args.service for row in store.services(args.host)):
+        raise NotFound(f"{args.host} has no service {args.service!r}; `watchkeeper status {args.host}` lists them")
+    now = int(time.time())
+    command = (f"SCHEDULE_FORCED_SVC_CHECK;{args.host};{args.service};{now}" if args.service
+               else f"SCHEDULE_FORCED_HOST_CHECK;{args.host};{now}")
+    if any(char in command for char in "\n\r"):
+        raise ConfigError("a host or service name with a line break cannot be passed to the daemon")
+    socket_path = Paths.resolve(args.home).livestatus_socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(5.0)
+            client.connect(str(socket_path))
+            client.sendall(f"COMMAND [{now}] {command}\n".encode())
+    except OSError as exc:
+        raise DaemonNotRunning(f"the daemon does not answer at {socket_path} ({exc.strerror or exc}); "
+                                "is `watchkeeper run` running?") from exc
+    what = f"{args.host} {args.service}" if args.service else f"{args.host} (its agent and every agent service)"
+    print(f"Asked the daemon to check {what} now; `watchkeeper status {args.host}` shows the result.")
+    return 0
+
+
 def register(sub: Any) -> None:
     service = sub.add_parser("service", help="active checks (Nagios plugins) and passive services")
     ssub = service.add_subparsers(dest="service_command", required=True)
@@ -144,3 +171,7 @@ def register(sub: Any) -> None:
     p.add_argument("state", help="0-3 or OK, WARN, CRIT, UNKNOWN")
     p.add_argument("output", help="'text|perfdata', with long output on further lines")
     p.set_defaults(func=cmd_submit)
+    p = sub.add_parser("check-now", help="ask the running daemon to check a host (its agent) or one service now")
+    p.add_argument("host")
+    p.add_argument("service", nargs="?", help="an active service, or an agent service (its host's agent is asked)")
+    p.set_defaults(func=cmd_check_now)
