@@ -53,16 +53,26 @@ def test_log_in_open_the_crit_service_see_its_graph_and_acknowledge_it(browser: 
         expect(page.locator("h1.service-title")).to_contain_text("Filesystem /var")
         page.locator("nav.ranges").get_by_role("link", name="4h").click()  # the seeded data span four hours
         expect(page.locator("nav.ranges a.current")).to_have_text("4h")
-        graph = page.locator('svg.graph[data-metric="fs_used_percent"]')
-        expect(graph).to_be_visible()
-        line = graph.locator("path.line")
-        drawn = line.get_attribute("d", timeout=5000) or ""
-        assert drawn.count("L") >= 40  # drawn through the stored points
-        box = line.bounding_box()
-        assert box is not None and box["width"] > 400 and box["height"] > 20  # really laid out on screen
-        expect(graph.locator("line.level.crit")).to_have_count(1)
-        expect(graph.locator("line.forecast")).to_have_count(0)  # the check's trend is drawn on its bytes
-        expect(page.locator('svg.graph[data-metric="fs_used_bytes"] line.forecast')).to_have_count(1)
+        charts = page.locator("section.charts")
+        expect(charts).to_have_attribute("data-drawn", "2")  # "Space" (bytes) and "Used space (%)"
+        expect(page.locator("section.charts figure.chart figcaption")).to_have_text(["Space", "Used space (%)"])
+        expect(page.locator(".svg-graphs")).to_be_hidden()  # the server's drawings step aside
+        percent = page.locator("section.charts figure.chart").nth(1)
+        box = percent.locator("canvas").bounding_box()
+        assert box is not None and box["width"] > 400 and box["height"] > 100  # really laid out on screen
+        # hover at a known time: the newest stored point's; the legend shows its value
+        spot = page.evaluate("""() => {
+            const chart = document.querySelectorAll("section.charts figure.chart")[1].chart;
+            const xs = chart.data[0], ys = chart.data[1];
+            let i = ys.length - 1; while (ys[i] === null) i -= 1;
+            const over = chart.over.getBoundingClientRect();
+            return {x: over.left + chart.valToPos(xs[i], "x"), y: over.top + 5, value: ys[i]};
+        }""")
+        page.mouse.move(spot["x"], spot["y"])
+        shown = f"{spot['value']:.{2 if spot['value'] < 10 else 1}f}".rstrip("0").rstrip(".")
+        expect(percent.locator(".u-legend .u-series").nth(1).locator(".u-value")).to_have_text(f"{shown} %")
+        space = page.locator("section.charts figure.chart").nth(0)
+        expect(space.locator(".u-legend")).to_contain_text("the check's trend")
         page.screenshot(path=str(ARTIFACTS / "2-service.png"), full_page=True)
 
         page.get_by_label("comment", exact=True).fill("cleaning up old logs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -91,7 +92,8 @@ def test_markup_in_summaries_details_service_names_and_history_is_shown_escaped(
                  client.get("/service", params={"host": "web3", "service": f"Log {EVIL}"}).text]
     for page in pages:
         assert EVIL not in page
-        assert "<script" not in page
+        scripts = re.findall(r"<script[^>]*>", page)  # only the page's own, from /static, none inline
+        assert all(re.fullmatch(r'<script src="/static/[\w./-]+\.js" defer>', tag) for tag in scripts), scripts
     assert escaped in pages[0] and escaped in pages[4] and escaped in pages[5]
 
 
@@ -185,3 +187,29 @@ def test_check_now_from_the_service_and_host_pages(tmp_path: Path) -> None:
         assert refused.status_code == 409 and "checks nothing under web2 Memory" in refused.text
         assert client.post("/actions/check", data={"host": "web1", "csrf": "forged"}).status_code == 403
     assert daemon.asked == [("web1", "Memory"), ("web1", None), ("web2", "Memory")]
+
+
+def test_the_login_session_reads_the_api_for_the_graphs_but_changes_nothing_through_it(
+        site: tuple[str, Store]) -> None:
+    url, store = site
+    with logged_in(url) as client:
+        metrics = client.get("/api/v1/hosts/web1/metrics/Filesystem%20%2Fvar", params={"range": "4h"})
+        assert metrics.status_code == 200
+        assert {s["metric"] for s in metrics.json()["series"]} >= {"fs_used_percent", "fs_used_bytes"}
+        refused = client.post("/api/v1/downtimes", json={"host": "web1", "duration_s": 3600, "comment": "x"})
+        assert refused.status_code == 401 and "API token" in refused.json()["error"]
+    assert store.query("SELECT count(*) FROM downtimes")[0][0] == 0
+    with httpx.Client(base_url=url, timeout=30) as anonymous:
+        assert anonymous.get("/api/v1/hosts/web1/metrics/Filesystem%20%2Fvar").status_code == 401
+
+
+def test_the_vendored_chart_library_is_the_pinned_one(site: tuple[str, Store]) -> None:
+    url, _ = site
+    folder = Path(__file__).resolve().parents[2] / "src/watchkeeper/web/static/vendor/uplot-1.6.32"
+    digests = dict(line.split()[2:0:-1] for line in (folder / "SOURCE.md").read_text().splitlines()
+                   if line.strip().startswith("sha256"))
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for name, digest in digests.items():
+            served = client.get(f"/static/vendor/uplot-1.6.32/{name}")
+            assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == digest
+    assert (folder / "LICENSE").read_text().startswith("The MIT License")

@@ -51,7 +51,7 @@ from watchkeeper.web.api_models import (
     RuleOut,
     ServiceOut,
 )
-from watchkeeper.web.auth import Caller, bearer, caller_from_token
+from watchkeeper.web.auth import Caller, bearer, caller_from_token, session_of
 from watchkeeper.web.errors import ERROR_RESPONSES, ApiError
 from watchkeeper.web.link import DaemonLink
 from watchkeeper.web.series import RANGES
@@ -62,6 +62,12 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 def need(scope: str) -> Callable[..., Caller]:
     def dependency(request: Request,
                    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Caller:
+        if credentials is None and scope == "read" and request.method == "GET":
+            # the UI's own pages read the API (their graphs) with the login session: reading only,
+            # so no CSRF token is needed; anything that changes something still needs a token
+            session = session_of(request.app.state.access, request)
+            if session is not None:
+                return Caller(session.user, session.scope)
         return caller_from_token(request.app.state.access, credentials, scope, request.app.state.token_noted)
 
     return dependency

@@ -3,6 +3,7 @@ token; every value reaches the page through the template engine's escaping."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from watchkeeper.web.auth import SESSION_COOKIE, check_csrf, session_of
 from watchkeeper.web.capacity import capacity
 from watchkeeper.web.errors import ApiError
 from watchkeeper.web.graph import draw, timeline
+from watchkeeper.web.graph_defs import charts
 from watchkeeper.web.series import CHECK_FORECASTS, GROWTH, RANGES, check_forecast
 
 SEARCH_LIMIT = 1000
@@ -199,7 +201,9 @@ def service_page(request: Request, session: Logged, host: str, service: str, ran
             if said:
                 forecasts.append(said)
     history = store.history(host, service, 200)
-    return _page(request, "service.html", session, service=current, range=range, graphs=graphs,
+    chart_specs = [json.dumps({"title": c.title, "unit": c.unit, "kind": c.kind, "metrics": c.metrics,
+                               "labels": c.labels}) for c in charts([one.metric for one in series])]
+    return _page(request, "service.html", session, service=current, range=range, graphs=graphs, charts=chart_specs,
                  forecasts=forecasts, history=history, timeline=timeline(history, start, end),
                  ack=marks.acks.get((host, service)),
                  downtimes=[d for d in marks.downtimes if d.covers(host, service, marks.now)],
