@@ -83,3 +83,26 @@ def test_log_in_open_the_crit_service_see_its_graph_and_acknowledge_it(browser: 
         expect(page.locator("#handled tr", has_text="Filesystem /var")).to_contain_text("ack")
         page.screenshot(path=str(ARTIFACTS / "3-acknowledged.png"), full_page=True)
         page.close()
+
+
+@pytest.mark.slow
+def test_every_page_is_usable_at_390_pixels_without_sideways_scrolling(browser: Browser, tmp_path: Path) -> None:
+    seed(tmp_path / "wk.db", evil=False)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with served(tmp_path / "wk.db") as url:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(url + "/login")
+        page.get_by_label("Name").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#problems")).to_be_visible()
+        for name, path in (("overview", "/"), ("hosts", "/hosts"), ("services", "/services"),
+                           ("host", "/hosts/web1"), ("service", "/service?host=web1&service=Filesystem%20%2Fvar"),
+                           ("capacity", "/capacity"), ("patch-plan", "/patch-plan")):
+            page.goto(url + path)
+            if name == "service":
+                expect(page.locator("section.charts")).to_have_attribute("data-drawn", "2")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            page.screenshot(path=str(ARTIFACTS / f"390-{name}.png"), full_page=True)
+            assert width <= 390, f"{path} is {width} px wide at 390"
+        page.close()

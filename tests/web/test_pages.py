@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.web.served import EVIL, PASSWORD, seed, served
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.database import Store
 from watchkeeper.web.link import NoDaemon
 
@@ -213,3 +214,24 @@ def test_the_vendored_chart_library_is_the_pinned_one(site: tuple[str, Store]) -
             served = client.get(f"/static/vendor/uplot-1.6.32/{name}")
             assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == digest
     assert (folder / "LICENSE").read_text().startswith("The MIT License")
+
+
+def test_the_hosts_page_lists_filters_sorts_and_groups_by_label(site: tuple[str, Store]) -> None:
+    url, store = site
+    for name, role in (("web1", "frontend"), ("web2", "frontend"), ("web3", "storage")):
+        config = store.host(name).config
+        store.update_host(HostConfig(name, config.uri, config.interval_s, {"labels": {"role": role}}))
+    with logged_in(url) as client:
+        assert 'href="/hosts"' in client.get("/").text  # the "N hosts" count leads here
+        page = client.get("/hosts").text
+        rows = re.findall(r'<tr class="host-row">\s*<td><a href="/hosts/(\w+)">', page)
+        assert rows == ["web1", "web2", "web3"]
+        web1 = page[page.index('href="/hosts/web1"'):page.index('href="/hosts/web2"')]
+        assert "1 CRIT" in web1 and "2 OK" in web1 and "role=frontend" in web1
+        by_problems = client.get("/hosts", params={"sort": "problems"}).text
+        assert re.findall(r'<tr class="host-row">\s*<td><a href="/hosts/(\w+)">', by_problems)[0] in ("web1", "web2")
+        storage = client.get("/hosts", params={"label": "role=storage"}).text
+        assert re.findall(r'<tr class="host-row">\s*<td><a href="/hosts/(\w+)">', storage) == ["web3"]
+        grouped = client.get("/hosts", params={"group": "role"}).text
+        assert re.findall(r'<h2 class="host-group">role = (\w+)', grouped) == ["frontend", "storage"]
+        assert "No host matches." in client.get("/hosts", params={"q": "nothing-like-it"}).text

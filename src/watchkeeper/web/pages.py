@@ -164,6 +164,46 @@ def search(request: Request, session: Logged, q: str = "", host: str = "",
                  problems=problems, states=["CRIT", "UNKNOWN", "WARN", "OK", "PENDING"], limit=SEARCH_LIMIT)
 
 
+HOST_SORTS = ("name", "state", "problems", "checked")
+
+
+@router.get("/hosts")
+def hosts_page(request: Request, session: Logged, q: str = "", state: str = "", label: str = "",
+               sort: str = "name", group: str = "") -> HTMLResponse:
+    """Every host: its state, its services by state, labels and last check; filtered, sorted and
+    grouped by a label's value."""
+    store = _store(request)
+    counts: dict[str, dict[str, int]] = {}
+    for host, code, stale, n in store.query("SELECT host, state, stale, count(*) FROM services GROUP BY host, state, "
+                                            "stale"):
+        name = "STALE" if stale else NAMES.get(code, "PENDING")
+        counts.setdefault(host, {})[name] = counts.setdefault(host, {}).get(name, 0) + n
+    wanted_key, _, wanted_value = label.partition("=")
+    rows: list[dict[str, Any]] = []
+    for row in store.hosts():
+        labels = row.config.opts.labels
+        text = " ".join([row.config.name, row.config.uri, *(f"{k}={v}" for k, v in labels.items())]).lower()
+        if q and q.lower() not in text or state and row.state != state.upper():
+            continue
+        if wanted_key and labels.get(wanted_key) != wanted_value and not (not wanted_value and wanted_key in labels):
+            continue
+        by_state = counts.get(row.config.name, {})
+        problems = sum(by_state.get(name, 0) for name in ("CRIT", "UNKNOWN", "WARN", "STALE"))
+        rows.append({"row": row, "labels": labels, "states": by_state, "problems": problems})
+    keys = {"name": lambda r: r["row"].config.name,
+            "state": lambda r: (r["row"].state != "DOWN", r["row"].config.name),
+            "problems": lambda r: (-r["problems"], r["row"].config.name),
+            "checked": lambda r: (r["row"].last_fetch or 0.0, r["row"].config.name)}
+    rows.sort(key=keys.get(sort, keys["name"]))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for one in rows:
+        groups.setdefault(one["labels"].get(group, f"(no {group})") if group else "", []).append(one)
+    label_keys = sorted({key for one in rows for key in one["labels"]})
+    return _page(request, "hosts.html", session, groups=sorted(groups.items()), total=len(rows), q=q, state=state,
+                 label=label, sort=sort, sorts=HOST_SORTS, group=group, label_keys=label_keys,
+                 state_names=("CRIT", "UNKNOWN", "WARN", "STALE", "PENDING", "OK"))
+
+
 @router.get("/hosts/{name}")
 def host_page(request: Request, session: Logged, name: str) -> HTMLResponse:
     store = _store(request)

@@ -171,7 +171,7 @@
                  const bottom = Math.min(0, Math.min.apply(null, values));
                  return [bottom, top === bottom ? bottom + 1 : top * 1.05];
                }}},
-      axes: [{}, {size: 70, values: function (u, ticks) { return ticks.map(format); }}],
+      axes: [{}, {size: 80, values: function (u, ticks) { return ticks.map(format); }}],
       cursor: {drag: {x: true, y: false}},
       plugins: [levelsPlugin(levels, format)],
     };
