@@ -5,6 +5,7 @@ test-artifacts/web/."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.conftest import REPO, missing
 from tests.web.served import PASSWORD, seed, served
+from watchkeeper.model.cycles import HostCycle, Outcome
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -106,3 +108,44 @@ def test_every_page_is_usable_at_390_pixels_without_sideways_scrolling(browser: 
             page.screenshot(path=str(ARTIFACTS / f"390-{name}.png"), full_page=True)
             assert width <= 390, f"{path} is {width} px wide at 390"
         page.close()
+
+
+@pytest.mark.slow
+def test_dark_mode_the_toggle_shortcuts_and_a_live_overview(browser: Browser, tmp_path: Path) -> None:
+    store = seed(tmp_path / "wk.db", evil=False)
+    with served(tmp_path / "wk.db") as url:
+        context = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(url + "/login")
+        page.get_by_label("Name").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#problems")).to_be_visible()
+
+        def background() -> str:
+            return str(page.evaluate("() => getComputedStyle(document.body).backgroundColor"))
+
+        assert background() == "rgb(21, 26, 31)"  # the system prefers dark: so does the page
+        page.get_by_role("button", name="Light").click()
+        assert background() == "rgb(246, 247, 249)"
+        page.reload()  # the choice stays in this browser
+        assert background() == "rgb(246, 247, 249)"
+        page.screenshot(path=str(ARTIFACTS / "4-light-chosen.png"))
+
+        page.keyboard.press("/")
+        assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "search"
+        page.keyboard.press("Escape")
+        page.locator("body").click()
+        page.keyboard.press("g")
+        page.keyboard.press("h")
+        expect(page).to_have_url(url + "/hosts")
+
+        page.goto(url + "/?refresh=2")
+        problems = page.locator("#problems")
+        expect(problems).not_to_contain_text("Memory on web3")
+        before = page.evaluate("() => performance.getEntriesByType('navigation').length")
+        store.write_cycles([HostCycle("web3", time.time(), True, "", [Outcome("Memory", 2, "Memory on web3")])])
+        expect(problems).to_contain_text("Memory on web3", timeout=15_000)  # fetched again, not reloaded
+        assert page.evaluate("() => performance.getEntriesByType('navigation').length") == before
+        assert page.evaluate("() => document.getElementById('live').dataset.updated") is not None
+        context.close()

@@ -123,7 +123,9 @@ def log_out(request: Request, session: Logged, csrf: Annotated[str, Form()] = ""
 
 # ---------------------------------------------------------------------- pages
 @router.get("/")
-def overview(request: Request, session: Logged) -> HTMLResponse:
+def overview(request: Request, session: Logged, refresh: Annotated[int, Query(ge=2, le=3600)] = 30
+             ) -> HTMLResponse:
+    """Counts, hosts down and problems; the page fetches them again every `refresh` seconds."""
     store = _store(request)
     marks = views.Marks.load(store)
     found = views.problems(store, marks)
@@ -132,7 +134,7 @@ def overview(request: Request, session: Logged) -> HTMLResponse:
     return _page(request, "overview.html", session, counts=views.state_counts(store), hosts_down=down,
                  problems=[s for s in found if views.unhandled(s)],
                  handled=[s for s in found if not views.unhandled(s)],
-                 host_count=store.query("SELECT count(*) FROM hosts")[0][0])
+                 host_count=store.query("SELECT count(*) FROM hosts")[0][0], refresh=refresh)
 
 
 @router.get("/patch-plan")
