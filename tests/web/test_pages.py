@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from tests.web.served import EVIL, PASSWORD, seed, served
+from watchkeeper.model.cycles import HostCycle, Outcome
 from watchkeeper.model.hosts import HostConfig
+from watchkeeper.model.verdicts import Metric
 from watchkeeper.store.database import Store
 from watchkeeper.web.link import NoDaemon
 
@@ -235,3 +237,17 @@ def test_the_hosts_page_lists_filters_sorts_and_groups_by_label(site: tuple[str,
         grouped = client.get("/hosts", params={"group": "role"}).text
         assert re.findall(r'<h2 class="host-group">role = (\w+)', grouped) == ["frontend", "storage"]
         assert "No host matches." in client.get("/hosts", params={"q": "nothing-like-it"}).text
+
+
+def test_the_overview_is_a_dashboard_of_fills_changes_notifications_and_the_daemon(tmp_path: Path) -> None:
+    store = seed(tmp_path / "wk.db", evil=False)
+    now = time.time()
+    store.write_cycles([HostCycle("web2", now, True, "", [Outcome("Filesystem /var", 1, "full in 3 days", metrics=[
+        Metric("fs_time_until_full_seconds", 3 * 86400.0)])])])
+    with served(tmp_path / "wk.db") as url, logged_in(url) as client:
+        page = client.get("/").text
+    dashboard = page[page.index('id="dashboard"'):]
+    soonest = dashboard[:dashboard.index("Recent state changes")]
+    assert "web2" in soonest and "3 days" in soonest
+    assert "full in 3 days" in dashboard  # the newest state change
+    assert "Notifications today" in dashboard and "This web server runs without the daemon." in dashboard

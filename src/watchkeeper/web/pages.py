@@ -134,7 +134,14 @@ def overview(request: Request, session: Logged, refresh: Annotated[int, Query(ge
     return _page(request, "overview.html", session, counts=views.state_counts(store), hosts_down=down,
                  problems=[s for s in found if views.unhandled(s)],
                  handled=[s for s in found if not views.unhandled(s)],
-                 host_count=store.query("SELECT count(*) FROM hosts")[0][0], refresh=refresh)
+                 host_count=store.query("SELECT count(*) FROM hosts")[0][0], refresh=refresh,
+                 soonest=views.soonest_full(store), changes=views.recent_changes(store),
+                 notified=views.notifications_today(store), health=_health(request))
+
+
+def _health(request: Request) -> Any:
+    """The daemon's own figures; None when this web server runs without it."""
+    return request.app.state.daemon.health()
 
 
 @router.get("/patch-plan")

@@ -123,3 +123,28 @@ def metrics(store: Store, host: str, service: str, start: float, end: float,
         series.append(SeriesOut(metric=name, unit=unit_of(name), warn=warn, crit=crit,
                                 points=[(p.ts, p.avg, p.lo, p.hi) for p in points]))
     return MetricsOut(host=host, service=service, start=start, end=end, step=step, series=series)
+
+
+def soonest_full(store: Store, limit: int = 10, now: float | None = None) -> list[tuple[str, str, float]]:
+    """(host, service, seconds until full) of the checks whose own trend says they fill soonest
+    (their newest `_time_until_full_seconds`, not older than a day)."""
+    since = (time.time() if now is None else now) - 86400
+    return [(host, service, float(value)) for host, service, value in store.query(
+        "SELECT s.host, s.service, h.last_value FROM metric_series s JOIN metric_heads h ON h.series = s.id "
+        "WHERE h.tier = 0 AND s.metric LIKE '%\\_time\\_until\\_full\\_seconds' ESCAPE '\\' "
+        "AND h.last_value IS NOT NULL AND h.last_ts >= ? ORDER BY h.last_value LIMIT ?", (since, limit))]
+
+
+def recent_changes(store: Store, limit: int = 15) -> list[tuple[str, str, float, int, int, str]]:
+    """(host, service, when, state, stale, summary) of the newest state changes, newest first."""
+    return [tuple(row) for row in store.query(
+        "SELECT host, service, ts, state, stale, summary FROM state_history ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+def notifications_today(store: Store, now: float | None = None) -> dict[str, int]:
+    """Messages created since local midnight, by status (sent, pending, failed...)."""
+    moment = time.localtime(time.time() if now is None else now)
+    midnight = time.mktime((moment.tm_year, moment.tm_mon, moment.tm_mday, 0, 0, 0, 0, 0, -1))
+    return {status: n for status, n in store.query(
+        "SELECT status, count(*) FROM notify_spool WHERE created >= ? AND status != 'merged' GROUP BY status",
+        (midnight,))}
