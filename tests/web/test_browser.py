@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import REPO, missing
 from tests.web.served import PASSWORD, seed, served
@@ -34,6 +34,16 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+def log_in(page: Page, url: str, go: bool = True) -> None:
+    """As alice, through the login form (`go`: open it first); the overview is shown then."""
+    if go:
+        page.goto(url + "/login")
+    page.get_by_label("Name").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#problems")).to_be_visible()
+
+
 @pytest.mark.slow
 def test_log_in_open_the_crit_service_see_its_graph_and_acknowledge_it(browser: Browser, tmp_path: Path) -> None:
     seed(tmp_path / "wk.db", evil=False)
@@ -42,9 +52,7 @@ def test_log_in_open_the_crit_service_see_its_graph_and_acknowledge_it(browser: 
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url + "/")
         expect(page).to_have_url(f"{url}/login?next=%2F")
-        page.get_by_label("Name").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, url, go=False)
 
         problems = page.locator("#problems")
         crit_row = problems.locator("tr.row-crit", has_text="Filesystem /var")
@@ -93,11 +101,7 @@ def test_every_page_is_usable_at_390_pixels_without_sideways_scrolling(browser: 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with served(tmp_path / "wk.db") as url:
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(url + "/login")
-        page.get_by_label("Name").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.locator("#problems")).to_be_visible()
+        log_in(page, url)
         for name, path in (("overview", "/"), ("hosts", "/hosts"), ("services", "/services"),
                            ("host", "/hosts/web1"), ("service", "/service?host=web1&service=Filesystem%20%2Fvar"),
                            ("capacity", "/capacity"), ("patch-plan", "/patch-plan")):
@@ -116,11 +120,7 @@ def test_dark_mode_the_toggle_shortcuts_and_a_live_overview(browser: Browser, tm
     with served(tmp_path / "wk.db") as url:
         context = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.goto(url + "/login")
-        page.get_by_label("Name").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.locator("#problems")).to_be_visible()
+        log_in(page, url)
 
         def background() -> str:
             return str(page.evaluate("() => getComputedStyle(document.body).backgroundColor"))

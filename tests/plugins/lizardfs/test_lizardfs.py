@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from pytest import CaptureFixture
 
 from tests.conftest import fixtures, results
+from tests.plugins.moosefs.test_moosefs import Outputs, metrics, summary, worst
 from watchkeeper.agent import watchkeeper_agent as agent
-from watchkeeper.checkapi import Metric, NoParams, Pending, Result, State
+from watchkeeper.checkapi import NoParams, State
 from watchkeeper.cli.main import main
 from watchkeeper.collect.sections import split_sections
 from watchkeeper.engine.catalog import builtin_catalog
@@ -32,7 +33,6 @@ from watchkeeper.plugins.moosefs.space import ClusterSpaceParams, check_space
 
 CORPUS = fixtures(__file__) / "corpus"
 AGENT = fixtures(__file__) / "agent"
-Outputs = list[Result | Metric | Pending]
 
 # `lizardfs-admin info --porcelain`: version, memory, total, available, trash, trash files, reserved,
 # reserved files, FS objects, directories, files, chunks, chunk copies, regular copies (info_command.cc)
@@ -49,18 +49,6 @@ def section(*blocks: tuple[str, str]) -> MooseFS:
 
 def replication(state: MooseFS, params: ReplicationParams | None = None) -> Outputs:
     return list(check_replication("", params or ReplicationParams(), state, {}, 1000.0))
-
-
-def summary(outputs: Outputs) -> str:
-    return ", ".join(result.summary for result in results(outputs) if result.summary)
-
-
-def worst(outputs: Outputs) -> State:
-    return max((result.state for result in results(outputs)), default=State.OK)
-
-
-def metrics(outputs: Outputs) -> dict[str, float]:
-    return {output.name: output.value for output in outputs if isinstance(output, Metric)}
 
 
 def test_issue916_goal2_chunks_lacking_a_copy_warn_and_goal1_single_copies_are_by_choice() -> None:
