@@ -1034,7 +1034,7 @@ def _check_mfs_path(root, prefix, max_files, max_seconds, batch=200, tools=MFS_F
     report = {"path": root, "files": 0, "checked": 0, "complete": True, "under_goal": 0,
               "zero_copies": 0, "examples": [], "errors": [], "product": product}
     if not os.path.isdir(root):
-        report["errors"].append("not a directory (is the MooseFS mount there?)")
+        report["errors"].append("not a directory (is the %s mount there?)" % product)
         return report
     files = []
     for folder, dirs, names in os.walk(root):
