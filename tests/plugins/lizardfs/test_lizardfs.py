@@ -320,3 +320,9 @@ def test_a_huge_report_with_a_long_line_parses() -> None:
     state = section(("info", INFO), ("chunks-health", "\n".join(rows)))
     assert len(state.by_goal()) == 2000
     assert worst(replication(state)) is State.OK
+
+
+def test_a_disk_line_cut_after_its_flags_is_left_out_not_a_crash() -> None:
+    # what the mutation fuzzer found: three yes/no flags and only four figures after them
+    state = section(("info", INFO), ("list-disks", "10.0.0.3:9422 /mnt/hdd1 yes no no 0 0 1000000000000 200000000000"))
+    assert state.disks == [] and state.reachable

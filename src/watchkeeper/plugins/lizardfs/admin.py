@@ -115,7 +115,7 @@ def _chunkserver(words: list[str]) -> Chunkserver | None:
 def _disk(words: list[str]) -> Disk | None:
     # address path to-delete damaged scanning error-chunk error-time total used chunks [stats...];
     # the path may hold spaces: it ends where the three yes/no flags start
-    flags_at = next((index for index in range(2, len(words) - 6)
+    flags_at = next((index for index in range(2, len(words) - 7)  # three flags and five figures after them
                      if all(word in ("yes", "no") for word in words[index:index + 3])), None)
     if flags_at is None or ":" not in words[0]:
         return None
