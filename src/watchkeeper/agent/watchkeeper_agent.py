@@ -221,7 +221,7 @@ def linux_interfaces(out):
         name = line.split(":", 1)[0].strip()
         speed = _sys_net(name, "speed")
         out.append("[%s]" % name)
-        if speed and speed.lstrip("-").isdigit() and int(speed) > 0:
+        if speed and _plain_number(speed) and int(speed) > 0:
             out.append("\tSpeed: %sMb/s" % speed)
 
 
@@ -243,7 +243,7 @@ def _sys_block_devices():
         devices.append({
             "name": name,
             "kname": name,
-            "size": int(sectors) * 512 if sectors and sectors.isdigit() else None,
+            "size": int(sectors) * 512 if sectors and _plain_number(sectors) else None,
             "serial": _sys_block(name, "serial") or _sys_block(name, "device", "serial"),
             "wwn": _sys_block(name, "wwid") or _sys_block(name, "device", "wwid"),
             "model": _sys_block(name, "device", "model"),
@@ -520,7 +520,7 @@ def linux_dnf(out):
 def _kernel_key(release):
     parts = []
     for piece in release.replace("-", ".").split("."):
-        parts.append((0, int(piece), "") if piece.isdigit() else (1, 0, piece))
+        parts.append((0, int(piece), "") if _plain_number(piece) else (1, 0, piece))
     return parts
 
 
@@ -981,6 +981,11 @@ LIZARDFS_FILE_TOOLS = (["lizardfs", "getgoal"], ["lizardfs", "checkfile"], ["liz
 LOST_CHUNKS_NAMED = 10  # files whose lost chunks are named, 20 chunks each
 
 
+def _plain_number(text):
+    """ASCII digits only: `str.isdigit` also takes "²", which `int` refuses."""
+    return 0 < len(text) < 20 and all("0" <= char <= "9" for char in text)
+
+
 def _lost_chunks(command, path, timeout_s):
     """Indexes of a file's chunks with no valid copy, from fileinfo's "chunk 118: ..." lines
     followed by "no valid copies !!!"."""
@@ -989,7 +994,7 @@ def _lost_chunks(command, path, timeout_s):
     chunk = None
     for line in text.splitlines():
         words = line.split()
-        if len(words) >= 2 and words[0] == "chunk" and words[1].rstrip(":").isdigit():
+        if len(words) >= 2 and words[0] == "chunk" and _plain_number(words[1].rstrip(":")):
             chunk = int(words[1].rstrip(":"))
         elif chunk is not None and line.strip().startswith("no valid copies") and len(lost) < 20:
             lost.append(chunk)
@@ -1003,7 +1008,7 @@ def _mfs_goals(command, files, timeout_s):
     for line in text.splitlines():
         path, _, goal = line.rpartition(": ")
         goal = goal.strip()
-        if goal.isdigit():
+        if _plain_number(goal):
             goals[path] = int(goal)
         elif path and goal and " " not in goal:
             goals[path] = goal

@@ -326,3 +326,12 @@ def test_a_disk_line_cut_after_its_flags_is_left_out_not_a_crash() -> None:
     # what the mutation fuzzer found: three yes/no flags and only four figures after them
     state = section(("info", INFO), ("list-disks", "10.0.0.3:9422 /mnt/hdd1 yes no no 0 0 1000000000000 200000000000"))
     assert state.disks == [] and state.reachable
+
+
+def test_digits_that_int_refuses_are_goal_names_not_crashes() -> None:
+    # "²" and "٣" pass str.isdigit; int() takes the second but not the first
+    state = section(("info", INFO), ("chunks-health", "AVA ² 1 0 0\nAVA ٣ 2 0 0\nAVA 3 4 0 0"))
+    out = replication(state)
+    assert worst(out) is State.OK and metrics(out)["mfs_chunks"] == 7
+    assert not agent._plain_number("²") and not agent._plain_number("٣")  # type: ignore[no-untyped-call]
+    assert agent._plain_number("118")  # type: ignore[no-untyped-call]

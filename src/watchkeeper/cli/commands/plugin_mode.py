@@ -114,7 +114,7 @@ def cmd_plugin(args: argparse.Namespace) -> int:
         reason = parsed.problems.get(mode.plugin.section, f"no data from the {args.name} collector")
         print(f"UNKNOWN - {reason}")
         return 3
-    goal = int(args.goal) if args.goal is not None and args.goal.isdigit() else args.goal
+    goal = int(args.goal) if args.goal is not None and args.goal.isascii() and args.goal.isdigit() else args.goal
     overrides = {"goal": goal} if goal is not None else {}
     params = build_params(mode.plugin.default_params, overrides)
     state_path = Path(args.state_file) if args.state_file else _state_path(args)

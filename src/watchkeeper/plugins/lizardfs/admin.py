@@ -83,8 +83,9 @@ def goal_counts(name: str, health: _Health, single_copy_goal: bool) -> GoalCount
     endangered -= single
     undergoal = min(max(missing_some - endangered - lost, 0), safe)
     overgoal = min(sum(health.deletion[1:]), safe - undergoal)
+    numbered = name.isascii() and name.isdigit() and len(name) < 4
     return GoalCounts(
-        goal=int(name) if name.isdigit() and len(name) < 4 else name, missing=lost, endangered=endangered,
+        goal=int(name) if numbered else name, missing=lost, endangered=endangered,
         undergoal=undergoal, stable=safe - undergoal - overgoal, overgoal=overgoal, single_by_goal=single,
     )
 

@@ -64,7 +64,7 @@ def _wording(counts: GoalCounts) -> list[tuple[str, int, str]]:
 
 def _goal_order(goal: int | str) -> tuple[int, int, str]:
     text = str(goal)
-    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+    return (0, int(text), "") if text.isascii() and text.isdigit() and len(text) < 20 else (1, 0, text)
 
 
 def metric_goal(goal: int | str) -> str:
