@@ -26,7 +26,7 @@ def test_checkapi_exports_exactly_the_plugin_api() -> None:
         "AgentSection", "CheckPlugin", "CheckResult", "DiscoveryResult", "Fixed", "Levels", "LevelsError", "Metric",
         "NagiosLevels", "NoParams", "ParamsError", "Pending", "Range", "Result", "SectionUnparsed", "Service",
         "SnmpRows", "SnmpSection", "SnmpTable", "State",
-        "StringTable", "ValueStore", "average", "build_params", "cache_age", "check_levels",
+        "StringTable", "ValueStore", "average", "binary_size", "build_params", "cache_age", "check_levels",
         "check_time_until_full", "derivative", "finite", "growth_rate", "json_list", "load_json", "prometheus_sample",
         "rate", "render",
         "seconds_until", "snmp_cell", "snmp_rows", "snmp_section", "snmp_text", "split_cached", "sysctl_values",

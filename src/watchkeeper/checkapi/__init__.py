@@ -6,6 +6,7 @@ from watchkeeper.checkapi.counters import ValueStore, average, derivative, growt
 from watchkeeper.checkapi.forecast import check_time_until_full
 from watchkeeper.checkapi.levels import Fixed, Levels, LevelsError, NagiosLevels, Range, check_levels
 from watchkeeper.checkapi.parsing import (
+    binary_size,
     finite,
     json_list,
     load_json,
@@ -52,6 +53,7 @@ __all__ = [
     "StringTable",
     "ValueStore",
     "average",
+    "binary_size",
     "build_params",
     "cache_age",
     "check_levels",

@@ -32,6 +32,20 @@ def to_int(text: str | bytes | None) -> int | None:
     return int(text)
 
 
+_SUFFIX = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+_SIZE = re.compile(r"^(\d{1,20}(?:\.\d{1,20})?) ?([KMGTPE]?)(?:I?B)?$")
+
+
+def binary_size(text: str) -> float | None:
+    """A size in powers of 1024 as tools print them: `123`, `1.94K`, `90.6M` (zfs), `4TiB`,
+    `2 GiB`, `512B` (LizardFS); None for `-` or junk."""
+    found = _SIZE.match(text.strip().upper())
+    if found is None:
+        return None
+    value = float(found.group(1)) * _SUFFIX[found.group(2)]
+    return value if math.isfinite(value) else None
+
+
 def to_float(text: str | None) -> float | None:
     """A finite float (`1.5`, `-3`, `2e3`); None for junk, `nan`, `inf` and numbers too long to be real."""
     if text is None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import AgentSection, StringTable, to_int
+from watchkeeper.checkapi import AgentSection, StringTable, binary_size, to_int
 from watchkeeper.plugins.moosefs.mfscli import Chunkserver, Disk, GoalCounts, MooseFS
 
 # `info --porcelain`: version, then these figures in this order
@@ -39,7 +39,6 @@ _INFO_LABELS = {
     "Files": "files", "Chunks": "chunks", "Chunk copies": "all chunk copies",
     "Regular copies": "regular chunk copies",
 }
-_IEC = {"": 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60}
 
 
 @dataclass(slots=True)
@@ -57,19 +56,6 @@ def _count(text: str) -> int:
     """A cell of `chunks-health`: a number, or `-` for zero (human form)."""
     text = text.strip()
     return 0 if text == "-" else max(to_int(text) or 0, 0)
-
-
-def _iec(text: str) -> int | None:
-    """`1.5GiB`, `512B`, `0B` (human `info`) as bytes, None if it is not such a figure."""
-    text = text.strip().removesuffix("B")
-    number, unit = text, ""
-    if len(text) > 2 and text[-2:] in _IEC:
-        number, unit = text[:-2], text[-2:]
-    try:
-        value = float(number)
-    except ValueError:
-        return None
-    return int(value * _IEC[unit]) if value == value and abs(value) < 1e30 else None
 
 
 def goal_counts(name: str, health: _Health, single_copy_goal: bool) -> GoalCounts:
@@ -176,9 +162,9 @@ def parse_lizardfs(table: StringTable) -> MooseFS:
             elif ":\t" in line:
                 label, _, value = line.partition(":\t")
                 key = _INFO_LABELS.get(label.strip())
-                number = _iec(value) if key else None
+                number = binary_size(value) if key else None
                 if key and number is not None:
-                    state.info.setdefault(key, str(number))
+                    state.info.setdefault(key, str(int(number)))
         elif block == "chunks-health":
             if words[0] in ("AVA", "REP", "DEL") and len(words) >= 3:
                 row_health = health.setdefault(words[1], _Health())

@@ -8,31 +8,23 @@ in bytes with `-p`) and the older one of zfs-fuse and Solaris (`scrub:` on one l
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import AgentSection, StringTable
+from watchkeeper.checkapi import AgentSection, StringTable, binary_size
 
 POOL_STATES = frozenset("ONLINE DEGRADED FAULTED OFFLINE UNAVAIL REMOVED SUSPENDED".split())
 MARKERS = frozenset(("[zpool status]", "[zpool list]", "[zfs get]", "[zfs snapshots]"))
 KEYS = frozenset("pool state status action see scan scrub config errors".split())
 GROUPS = frozenset("logs cache spares special dedup".split())
-_SUFFIX = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
-_SIZE = re.compile(r"^(\d{1,20}(?:\.\d{1,20})?)([BKMGTPE]?)$")
 # Bounded digit runs that cannot start inside a longer run: a `scan:` line of 20,000 digits
 # took seconds with `\d+` (every start position re-read the whole run).
 _DURATION = re.compile(r"(?<!\d)(?:(\d{1,9}) days? )?(?:(\d{1,9}):(\d\d):(\d\d)|(\d{1,9})h(\d{1,9})m)")
 
 
-def size(text: str) -> float | None:
-    """`123`, `1.94K`, `90.6M` (powers of 1024 as zfs prints them); None for `-` or junk."""
-    found = _SIZE.match(text.strip().upper())
-    if found is None:
-        return None
-    value = float(found.group(1)) * _SUFFIX[found.group(2)]
-    return value if math.isfinite(value) else None
+size = binary_size
+"""`123`, `1.94K`, `90.6M` (powers of 1024 as zfs prints them); None for `-` or junk."""
 
 
 def duration(text: str) -> float | None:
