@@ -109,22 +109,8 @@ Messages {{
 }}
 {_storage("LabStorage", "LabDevice", "LabFile", p['sd'])}
 {_storage("SmallStorage", "SmallDevice", "SmallFile", p['sd'])}
-Client {{
-  Name = lab-fd
-  Address = 127.0.0.1
-  FDPort = {p['fd']}
-  Catalog = MyCatalog
-  Password = "{PASSWORD}"
-  AutoPrune = no
-}}
-Client {{
-  Name = dead-fd
-  Address = 127.0.0.1
-  FDPort = {p['dead']}
-  Catalog = MyCatalog
-  Password = "{PASSWORD}"
-  AutoPrune = no
-}}
+{_client("lab-fd", p['fd'])}
+{_client("dead-fd", p['dead'])}
 FileSet {{
   Name = LabData
   Include {{
@@ -160,39 +146,9 @@ Schedule {{
   Name = Weekdays
   Run = Full mon-fri at {at}
 }}
-Job {{
-  Name = BackupGood
-  Type = Backup
-  Level = Full
-  Schedule = Daily
-  Client = lab-fd
-  FileSet = LabData
-  Storage = LabStorage
-  Pool = Main
-  Messages = Standard
-}}
-Job {{
-  Name = BackupDeadClient
-  Type = Backup
-  Level = Full
-  Schedule = Daily
-  Client = dead-fd
-  FileSet = LabData
-  Storage = LabStorage
-  Pool = Main
-  Messages = Standard
-}}
-Job {{
-  Name = BackupSmallPool
-  Type = Backup
-  Level = Full
-  Schedule = Weekdays
-  Client = lab-fd
-  FileSet = LabData
-  Storage = SmallStorage
-  Pool = Small
-  Messages = Standard
-}}
+{_job("BackupGood", "Daily", "lab-fd", "LabStorage", "Main")}
+{_job("BackupDeadClient", "Daily", "dead-fd", "LabStorage", "Main")}
+{_job("BackupSmallPool", "Weekdays", "lab-fd", "SmallStorage", "Small")}
 """)
         (self.root / "bacula-sd.conf").write_text(f"""
 Storage {{
@@ -296,6 +252,17 @@ Director {{
         for process in reversed(self.processes):
             _kill(process)
         self.processes.clear()
+
+
+def _client(name: str, port: int) -> str:
+    return (f"Client {{\n  Name = {name}\n  Address = 127.0.0.1\n  FDPort = {port}\n  Catalog = MyCatalog\n"
+            f"  Password = \"{PASSWORD}\"\n  AutoPrune = no\n}}\n")
+
+
+def _job(name: str, schedule: str, client: str, storage: str, pool: str) -> str:
+    """A full backup of the lab's data tree."""
+    return (f"Job {{\n  Name = {name}\n  Type = Backup\n  Level = Full\n  Schedule = {schedule}\n  Client = {client}\n"
+            f"  FileSet = LabData\n  Storage = {storage}\n  Pool = {pool}\n  Messages = Standard\n}}\n")
 
 
 def _storage(name: str, device: str, media: str, port: int) -> str:
