@@ -42,9 +42,13 @@ class MemParams:
     swap_used_percent: Levels | None = None
 
 
+_READ = frozenset({"MemTotal:", "MemAvailable:", "SwapTotal:", "SwapFree:"})
+
+
 def parse_mem(table: StringTable) -> MemInfo | None:
-    kib = {row[0].removesuffix(":"): number for row in table
-           if len(row) == 3 and row[2] == "kB" and (number := to_int(row[1])) is not None and number >= 0}
+    kib = {row[0][:-1]: number for row in table  # 4 of /proc/meminfo's 50-odd lines are read
+           if row[0] in _READ and len(row) == 3 and row[2] == "kB" and (number := to_int(row[1])) is not None
+           and number >= 0}
     total, available = kib.get("MemTotal"), kib.get("MemAvailable")
     if not total or available is None:
         return None  # kernels before 3.14 lack MemAvailable: no section, so no service
