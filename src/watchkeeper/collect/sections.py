@@ -135,7 +135,7 @@ def split_sections(raw: bytes, known: Mapping[str, int] | None = None) -> SplitO
     _body(out, current, piggyback, separator, whole_line, text[position:])
     unchanged = []
     for name, parts in bodies.items():
-        whole = hash("".join(f"{header}\n{part[2]}" for header, part in zip(headers[name], parts, strict=True)))
+        whole = hash((*headers[name], *[part[2] for part in parts]))  # hashes the texts without copying them
         out.fingerprints[name] = whole
         if known is not None and known.get(name) == whole:
             out.sections[name] = []

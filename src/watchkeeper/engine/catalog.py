@@ -36,6 +36,16 @@ class Catalog:
         return frozenset(name for section in self.sections for name in section.companions)
 
     @functools.cached_property
+    def positions(self) -> dict[str, list[tuple[int, AnySection]]]:
+        """Agent section name -> the sections that parse it (two may, for different parsed
+        sections), with their places in `sections`: an output's twenty sections are looked up
+        and put in order, instead of going through every known one."""
+        found: dict[str, list[tuple[int, AnySection]]] = {}
+        for index, section in enumerate(self.sections):
+            found.setdefault(section.name, []).append((index, section))
+        return found
+
+    @functools.cached_property
     def piggyback_sections(self) -> tuple[AnySection, ...]:
         """Sections whose values speak of other hosts (`AgentSection.piggyback`)."""
         return tuple(section for section in self.sections if section.piggyback is not None)

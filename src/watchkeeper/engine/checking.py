@@ -74,12 +74,13 @@ def parse_host(catalog: Catalog, split: SplitOutput, host: str = "", previous: P
     before = previous.memo if previous is not None else {}
     seen_before = previous.seen if previous is not None else {}
     companion_names = catalog.companion_names
-    for agent_section in catalog.sections:
+    positions = catalog.positions
+    for _, agent_section in sorted(place for name in split.sections for place in positions.get(name, ())):
         produces = agent_section.produces
         name = agent_section.name
-        table = split.sections.get(name)
-        if table is None or produces in parsed.sections:
+        if produces in parsed.sections:
             continue
+        table = split.sections[name]
         companions = tuple((c, prints.get(c, 0)) for c in agent_section.companions if c in split.sections)
         known = before.get(name)
         if known is None or name not in unchanged or known.companions != companions:
