@@ -9,7 +9,7 @@ import pytest
 
 from watchkeeper.checkapi import Metric
 from watchkeeper.errors import ConfigError, StoreError
-from watchkeeper.model.cycles import HostCycle, Outcome
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store.database import Store
 
@@ -81,3 +81,31 @@ def test_several_cycles_of_one_host_in_one_batch_record_each_change_once(store: 
 def test_a_service_that_starts_pending_has_a_time_in_state(store: Store) -> None:
     store.write_cycles([cycle(60.0, -1), cycle(120.0, -1)])
     assert next(s for s in store.services("web1") if s.name == "Memory").last_change == 60.0
+
+
+def test_a_batch_that_failed_is_not_remembered_as_written(store: Store) -> None:
+    store.write_cycles([cycle(60.0, 0)])
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreError):
+        store.write_cycles([cycle(120.0, 2, summary="x" * 2_000_000)])
+    store.db.execute("PRAGMA max_page_count = 1073741823")
+    store.write_cycles([cycle(180.0, 2)])
+    assert [(h.ts, h.state) for h in reversed(store.history("web1", "Memory"))] == [(60.0, 0), (180.0, 2)]
+
+
+def test_a_service_accepted_on_another_connection_is_written_by_this_one(store: Store, tmp_path: Path) -> None:
+    store.write_cycles([cycle(60.0, 0)])  # the writer now remembers web1's services
+    Store(tmp_path / "wk.db").accept_services("web1", [ServiceSpec("CPU load", "cpu_loads", "")])
+    store.write_cycles([HostCycle("web1", 120.0, True, "", [Outcome("CPU load", 1, "busy")])])
+    assert [(h.ts, h.state) for h in store.history("web1", "CPU load")] == [(120.0, 1)]
+
+
+def test_a_service_removed_and_added_again_elsewhere_begins_a_new_history(store: Store, tmp_path: Path) -> None:
+    store.write_cycles([cycle(60.0, 0)])
+    other = Store(tmp_path / "wk.db")
+    other.accept_services("web1", [], remove=["Memory"])
+    other.accept_services("web1", [ServiceSpec("Memory", "mem", "")])  # PENDING again
+    store.services_generation += 1  # what the daemon does when the configuration says services changed
+    store.write_cycles([cycle(120.0, 0)])
+    assert [(h.ts, h.state) for h in reversed(store.history("web1", "Memory"))] == [(60.0, 0), (120.0, 0)]

@@ -248,6 +248,7 @@ class Scheduler:
         self.counters = snapshot.counters
         if snapshot.services_changed:
             self.epoch += 1
+            self.sink.services_changed()
         if self.notifier is not None and snapshot.notifications_changed:
             self.notifier.reload()
         now = self.clock()

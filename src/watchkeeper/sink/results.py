@@ -147,6 +147,10 @@ class ResultsSink:
         self.flush_now()
         self._thread.shutdown()
 
+    def services_changed(self) -> None:
+        """Services were added or removed elsewhere: the writer reads their states afresh."""
+        self.writer.services_generation += 1
+
     def forget_host(self, host: str) -> None:
         """A host removed from the configuration: nothing of it may be written again."""
         self._stores_saved.pop(host, None)

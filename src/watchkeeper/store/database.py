@@ -129,6 +129,13 @@ class Store:
             raise StoreError(f"store {path}: cannot create its directory: {exc.strerror}") from exc
         convert_metric_points(self.db, self.transaction)  # a store of format 1, once
         self._series: dict[tuple[str, str, str], int] = {}
+        self._states: dict[str, dict[str, tuple[int, int]]] = {}
+        """Each host's services' (state, stale) as last committed by `write_cycles`, to tell a change
+        without reading them back; dropped when `services_generation` moves."""
+        self._states_generation = 0
+        self.services_generation = 0
+        """Moved on (by the daemon, from any thread) when services may have been removed and added
+        again elsewhere: a service added anew is PENDING, whatever was remembered of it."""
         self._levels: dict[int, tuple[float, float] | None] = {}
         """Levels last written per series: they are written only when a check's levels change."""
         self.metrics = MetricWriter()
@@ -313,17 +320,30 @@ class Store:
             levels: dict[int, tuple[float, float] | None] = {}
             known_levels = self._levels
             # A batch may hold several cycles of one host: compare each with the one before it.
+            generation = self.services_generation
+            if generation != self._states_generation:
+                self._states, self._states_generation = {}, generation
             current: dict[str, dict[str, tuple[int, int]]] = {}
+            read_back: set[str] = set()
             for cycle in cycles:
                 if not cycle.partial:
                     self._write_host_state(db, cycle, changes)
                 previous = current.get(cycle.host)
                 if previous is None:
-                    previous = current[cycle.host] = {name: (state, stale) for name, state, stale in db.execute(
-                        "SELECT name, state, stale FROM services WHERE host = ?", (cycle.host,))}
+                    remembered = self._states.get(cycle.host)
+                    if remembered is None:
+                        read_back.add(cycle.host)
+                        previous = current[cycle.host] = self._read_states(db, cycle.host)
+                    else:
+                        previous = current[cycle.host] = dict(remembered)
                 now = cycle.started
                 for outcome in cycle.outcomes:
                     before = previous.get(outcome.name)
+                    if before is None and cycle.host not in read_back:  # a service accepted since
+                        read_back.add(cycle.host)
+                        previous.update({name: states for name, states in self._read_states(db, cycle.host).items()
+                                         if name not in previous})
+                        before = previous.get(outcome.name)
                     if before is None:
                         continue  # removed by discovery while this cycle ran
                     after = (outcome.state, int(outcome.stale))
@@ -362,12 +382,20 @@ class Store:
             db.executemany("INSERT INTO metric_levels (series, warn, crit) VALUES (?, ?, ?) "
                            "ON CONFLICT (series) DO UPDATE SET warn = excluded.warn, crit = excluded.crit",
                            [(series, *(pair or (None, None))) for series, pair in levels.items()])
-        # only once committed: a failed batch is written again, levels and samples too
+        # only once committed: a failed batch is written again, levels, states and samples too
         self._levels.update(levels)
+        if self.services_generation == generation:
+            self._states.update(current)
         written()
+
+    @staticmethod
+    def _read_states(db: sqlite3.Connection, host: str) -> dict[str, tuple[int, int]]:
+        return {name: (state, stale) for name, state, stale in db.execute(
+            "SELECT name, state, stale FROM services WHERE host = ?", (host,))}
 
     def forget_host(self, name: str) -> None:
         """Drop what this connection remembers of a host removed elsewhere (the CLI, another thread)."""
+        self._states.pop(name, None)
         gone = {series for key, series in self._series.items() if key[0] == name}
         self._series = {key: value for key, value in self._series.items() if key[0] != name}
         for series_id in gone:
