@@ -23,10 +23,34 @@ from watchkeeper.active.spawn import run_plugin
 from watchkeeper.active.verdict import outcome_of
 from watchkeeper.checkapi import State
 from watchkeeper.model.cycles import Outcome
+from watchkeeper.model.plugin_runs import PluginRun
+
+RUNNERS = ["in this process", "through a helper"]
+"""The daemon hands plugins to its helpers (their own epoll loop); `watchkeeper check` and the
+SSH fallback run them on an asyncio loop: every behaviour below is asserted for both."""
+runner = RUNNERS[0]
+
+
+@pytest.fixture(params=RUNNERS, autouse=True)
+def plugin_runner(request: pytest.FixtureRequest) -> Iterator[None]:
+    global runner
+    runner = request.param
+    yield
+    runner = RUNNERS[0]
+
+
+async def run(argv: list[str], timeout_s: float = 10.0, limit: int = 1024 * 1024) -> PluginRun:
+    if runner == RUNNERS[0]:
+        return await run_plugin(argv, timeout_s=timeout_s, limit=limit)
+    pool = HelperPool(size=1)
+    try:
+        return await pool.run(argv, timeout_s, limit)
+    finally:
+        await pool.close()
 
 
 async def check(argv: list[str], timeout_s: float = 10.0, limit: int = 1024 * 1024) -> Outcome:
-    return outcome_of("svc", await run_plugin(argv, timeout_s=timeout_s, limit=limit), timeout_s)
+    return outcome_of("svc", await run(argv, timeout_s, limit), timeout_s)
 
 
 def script(tmp_path: Path, body: str, name: str = "plugin") -> str:
@@ -219,7 +243,7 @@ async def test_a_stuck_helper_is_killed_and_replaced(tmp_path: Path, monkeypatch
         stuck = pool.helpers[0].process
         os.kill(stuck.pid, signal.SIGSTOP)  # alive, but answers nothing
         lost = await pool.run([plugin("check_dummy"), "0", "never"], 0.1, 65536)
-        await stuck.wait()
+        stuck.wait(10.0)
         after = await pool.run([plugin("check_dummy"), "0", "again"], 10.0, 65536)
     finally:
         await pool.close()
@@ -234,11 +258,11 @@ async def test_a_descendant_in_a_new_session_is_killed_and_the_run_ends(tmp_path
     body = (f"setsid sh -c 'echo $$ > {pids}; exec sleep 300' & until [ -s {pids} ]; do :; done; "
             "echo 'OK: started the helper'; exit 0")  # exits once the helper has left its group
     before = len(os.listdir("/proc/self/fd"))
-    run = await run_plugin([script(tmp_path, body)], timeout_s=30.0)
-    assert (run.exit_code, run.stdout, run.escaped) == (0, b"OK: started the helper\n", 1)
+    result = await run([script(tmp_path, body)], timeout_s=30.0)
+    assert (result.exit_code, result.stdout, result.escaped) == (0, b"OK: started the helper\n", 1)
     assert dies(int(pids.read_text()))
     assert len(os.listdir("/proc/self/fd")) == before  # our ends of its pipes are closed
-    outcome = outcome_of("svc", run, 30.0)
+    outcome = outcome_of("svc", result, 30.0)
     assert outcome.state == State.OK and "left running outside its process group" in outcome.details
 
 

@@ -22,6 +22,7 @@ import itertools
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from watchkeeper.escapees import RUN_TOKEN, kill_run
@@ -41,96 +42,98 @@ def resolve(program: str) -> str | None:
     return shutil.which(program, path=PLUGIN_PATH)
 
 
-class _Child:
-    def __init__(self, loop: asyncio.AbstractEventLoop, pid: int, out: int, err: int, limit: int,
-                 token: str) -> None:
-        self.loop = loop
+class PluginProcess:
+    """One started plugin: its pipes, its pidfd, what it wrote, how it ended. Whatever loop
+    watches the descriptors (asyncio in `run_plugin`, the helper's own epoll loop) calls
+    `read` when a pipe is readable and `reap` when the pidfd is, and stops watching a pipe
+    when `read` returns True."""
+
+    def __init__(self, pid: int, out: int, err: int, limit: int, token: str) -> None:
         self.pid = pid
         self.token = token
         self.escaped = 0
-        self.grace: asyncio.TimerHandle | None = None
         self.limit = limit
+        self.out, self.err = out, err
         self.buffers = {out: bytearray(), err: bytearray()}
         self.dropped = 0
         self.open = {out, err}
-        self.out = out
         self.status: int | None = None
         self.timed_out = False
         self.pidfd = os.pidfd_open(pid)
-        self.done = loop.create_future()
         for fd in (out, err):
             os.set_blocking(fd, False)
-            loop.add_reader(fd, self._read, fd)
-        loop.add_reader(self.pidfd, self._exited)
 
-    def _read(self, fd: int) -> None:
+    @property
+    def done(self) -> bool:
+        return self.status is not None and not self.open
+
+    def read(self, fd: int) -> bool:
+        """Read what the pipe holds; True at its end (the caller stops watching it, then `close`s it)."""
         buffer = self.buffers[fd]
         while True:
             try:
                 chunk = os.read(fd, _READ_SIZE)
             except BlockingIOError:
-                return
+                return False
             except OSError:
                 chunk = b""
             if not chunk:
-                self.loop.remove_reader(fd)
-                os.close(fd)
-                self.open.discard(fd)
-                self._maybe_done()
-                return
+                return True
             room = (self.limit if fd == self.out else 4096) - len(buffer)
             if room > 0:
                 buffer += chunk[:room]
             if len(chunk) > room and fd == self.out:
                 self.dropped += len(chunk) - max(room, 0)
 
-    def _exited(self) -> None:
-        self.loop.remove_reader(self.pidfd)
+    def close(self, fd: int) -> None:
+        os.close(fd)
+        self.open.discard(fd)
+
+    def reap(self) -> bool:
+        """The plugin exited (its pidfd is readable; the caller has stopped watching it): collect
+        its status and kill what it left in its group. True when something outside the group
+        still holds the pipes: the caller gives it `ESCAPE_GRACE_S`, then calls `close_escaped`."""
         os.close(self.pidfd)
         _, self.status = os.waitpid(self.pid, 0)
         _kill_group(self.pid)  # what it left running would hold our pipes open
-        if self.open:  # something outside the group still holds them
-            self.grace = self.loop.call_later(ESCAPE_GRACE_S, self._close_escaped)
-        self._maybe_done()
+        return bool(self.open)
 
-    def _close_escaped(self) -> None:
+    def close_escaped(self, unwatch: Callable[[int], object]) -> None:
         """Kill what escaped the group, and stop waiting for the pipes it held."""
         self.escaped += kill_run(self.token, self.pid)
-        self._close_pipes()
-        self._maybe_done()
-
-    def _close_pipes(self) -> None:
         for fd in list(self.open):
-            self.loop.remove_reader(fd)
-            os.close(fd)
-        self.open.clear()
-
-    def _maybe_done(self) -> None:
-        if self.status is not None and not self.open and not self.done.done():
-            if self.grace is not None:
-                self.grace.cancel()
-            self.done.set_result(None)
+            unwatch(fd)
+            self.close(fd)
 
     def kill(self) -> None:
         _kill_group(self.pid)
         self.escaped += kill_run(self.token, self.pid)
 
     def time_out(self) -> None:
-        """The time limit passed: kill the group and its escapees; `done` follows as they exit."""
-        if not self.done.done():
+        """The time limit passed: kill the group and its escapees; the end follows as they exit."""
+        if not self.done:
             self.timed_out = True
             self.kill()
 
-    def abandon(self) -> None:
-        """Stop watching (the caller was cancelled): kill the group and its escapees, reap, close everything."""
+    def abandon(self, unwatch: Callable[[int], object]) -> None:
+        """Give up on the plugin (its caller stops): kill it, reap it, close everything."""
         self.kill()
-        if self.grace is not None:
-            self.grace.cancel()
-        self._close_pipes()
+        for fd in list(self.open):
+            unwatch(fd)
+            self.close(fd)
         if self.status is None:
-            self.loop.remove_reader(self.pidfd)
+            unwatch(self.pidfd)
             os.close(self.pidfd)
-            os.waitpid(self.pid, 0)
+            _, self.status = os.waitpid(self.pid, 0)
+
+    def result(self, seconds: float) -> PluginRun:
+        status = self.status or 0
+        ended: dict[str, Any] = ({"timed_out": True} if self.timed_out
+                                 else {"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
+                                 else {"exit_code": os.WEXITSTATUS(status)})
+        return PluginRun(stdout=bytes(self.buffers[self.out]), stderr=bytes(self.buffers[self.err]),
+                         truncated=self.dropped > 0, limit=self.limit, seconds=seconds, escaped=self.escaped,
+                         **ended)
 
 
 def _kill_group(pid: int) -> None:
@@ -140,12 +143,9 @@ def _kill_group(pid: int) -> None:
         pass  # the group is already gone
 
 
-async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEOUT_S,
-                     limit: int = DEFAULT_PLUGIN_OUTPUT_BYTES, env: dict[str, str] | None = None) -> PluginRun:
-    """Run `argv` (argv[0] found in the plugin path) and collect its output; never raises for
-    anything the plugin does."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+def start_plugin(argv: list[str], limit: int, env: dict[str, str] | None = None) -> PluginProcess | PluginRun:
+    """Start `argv` (argv[0] found in the plugin path) in its own process group, stdin from
+    /dev/null; a `PluginRun` with the reason when it cannot start."""
     path = resolve(argv[0]) if argv else None
     if path is None:
         return PluginRun(error=f"plugin {argv[0] if argv else '(empty command)'!r} was not found or is not "
@@ -166,20 +166,55 @@ async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEO
         return PluginRun(error=f"cannot start {path}: {exc.strerror or exc}")
     os.close(out_write)
     os.close(err_write)
-    child = _Child(loop, pid, out_read, err_read, limit, token)
+    return PluginProcess(pid, out_read, err_read, limit, token)
+
+
+async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEOUT_S,
+                     limit: int = DEFAULT_PLUGIN_OUTPUT_BYTES, env: dict[str, str] | None = None) -> PluginRun:
+    """Run `argv` on this event loop and collect its output; never raises for anything the plugin does."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    process = start_plugin(argv, limit, env)
+    if isinstance(process, PluginRun):
+        return process
+    done = loop.create_future()
+    grace: asyncio.TimerHandle | None = None
+
+    def finish() -> None:
+        if process.done and not done.done():
+            if grace is not None:
+                grace.cancel()
+            done.set_result(None)
+
+    def readable(fd: int) -> None:
+        if process.read(fd):
+            loop.remove_reader(fd)
+            process.close(fd)
+            finish()
+
+    def exited() -> None:
+        nonlocal grace
+        loop.remove_reader(process.pidfd)
+        if process.reap():  # something outside the group still holds the pipes
+            grace = loop.call_later(ESCAPE_GRACE_S, escaped)
+        finish()
+
+    def escaped() -> None:
+        process.close_escaped(loop.remove_reader)
+        finish()
+
+    for fd in (process.out, process.err):
+        loop.add_reader(fd, readable, fd)
+    loop.add_reader(process.pidfd, exited)
     # One timer rather than wait_for(shield(...)): a future and two callbacks fewer per plugin.
-    timer = loop.call_later(timeout_s, child.time_out)
+    timer = loop.call_later(timeout_s, process.time_out)
     try:
-        await child.done
+        await done
     except BaseException:
-        child.abandon()
+        if grace is not None:
+            grace.cancel()
+        process.abandon(loop.remove_reader)
         raise
     finally:
         timer.cancel()
-    status = child.status or 0
-    ended: dict[str, Any] = ({"timed_out": True} if child.timed_out
-                             else {"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
-                             else {"exit_code": os.WEXITSTATUS(status)})
-    return PluginRun(stdout=bytes(child.buffers[out_read]), stderr=bytes(child.buffers[err_read]),
-                     truncated=child.dropped > 0, limit=limit, seconds=loop.time() - start, escaped=child.escaped,
-                     **ended)
+    return process.result(loop.time() - start)
