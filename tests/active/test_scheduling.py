@@ -4,7 +4,6 @@ the inbox until the daemon takes them, and silence past the freshness limit is r
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -51,8 +50,8 @@ async def test_agentless_host_has_only_its_own_services_and_is_never_fetched(sto
     await sched.reload()
     assert [row.name for row in store.services("nas1")] == ["Ping"]  # no Agent, no Service discovery
     sched._start_due(T0 + 3600)
-    assert len(sched._tasks) == 1  # the host check; the agent is never fetched
-    await asyncio.gather(*sched._tasks)
+    assert sched.active_running == 1 and not sched._tasks  # the host check; the agent is never fetched
+    await sched.active_settled()
     sched.sink.flush_now()
     assert service(store, "Ping").summary == "OK: alive"
     assert store.host("nas1").state == "UP"
@@ -72,7 +71,7 @@ async def test_a_problem_is_retried_at_the_retry_interval_until_hard(store: Stor
     for _ in range(4):
         clock.now = runtime.due
         sched._start_due(clock.now)
-        await asyncio.gather(*sched._tasks)
+        await sched.active_settled()
         dues.append(runtime.due - clock.now)
     assert dues == [20.0, 20.0, 300.0, 300.0]  # soft, soft, hard: back to the normal interval
     sched.sink.flush_now()

@@ -30,14 +30,27 @@ async def _in_process(argv: list[str], timeout_s: float, limit: int) -> PluginRu
     return await run_plugin(argv, timeout_s=timeout_s, limit=limit)
 
 
-async def execute(check: ActiveCheck, host: HostConfig, ssh: SshTransport | None,
-                  local: LocalRunner = _in_process) -> Outcome:
-    """`local` runs plugins on this machine: in this process by default; the daemon passes its helper pool."""
+def runs_here(check: ActiveCheck, host: HostConfig) -> bool:
+    """Whether the plugin runs on this machine (else over SSH on the host)."""
+    return check.on != "host" or host.uri == "local"
+
+
+def plugin_argv(check: ActiveCheck, host: HostConfig) -> list[str] | Outcome:
+    """The command line with its macros filled in, or why it cannot be (an UNKNOWN outcome)."""
     try:
-        argv = expand(list(check.argv), macro_values(host, check.name))
+        return expand(list(check.argv), macro_values(host, check.name))
     except ConfigError as exc:
         return Outcome(check.name, State.UNKNOWN, str(exc))
-    if check.on == "host" and host.uri != "local":
+
+
+async def execute(check: ActiveCheck, host: HostConfig, ssh: SshTransport | None,
+                  local: LocalRunner = _in_process) -> Outcome:
+    """`local` runs plugins on this machine: in this process by default (the daemon hands
+    plugins that run here to its helper pool itself, without a task each)."""
+    argv = plugin_argv(check, host)
+    if isinstance(argv, Outcome):
+        return argv
+    if not runs_here(check, host):
         if ssh is None:
             return Outcome(check.name, State.UNKNOWN, f"this check runs on the host, which needs an ssh:// address; "
                            f"{host.name} is {host.uri}. Use --on server, or reach the host over SSH")
