@@ -23,13 +23,15 @@ def _finite(number: float) -> float | None:
 
 
 def _previous(store: ValueStore, key: str, now: float, value: float) -> tuple[float, float] | None:
+    # isinstance with a tuple of types: `int | float` builds a union object on every call, and
+    # rates are computed for every counter of every host cycle.
     last = store.get(key)
     store[key] = [now, value]
     if (
         isinstance(last, list)
         and len(last) == 2
-        and isinstance(last[0], int | float)
-        and isinstance(last[1], int | float)
+        and isinstance(last[0], (int, float))
+        and isinstance(last[1], (int, float))
     ):
         return float(last[0]), float(last[1])
     return None
@@ -86,7 +88,7 @@ def average(store: ValueStore, key: str, now: float, value: float, horizon_s: fl
     last = store.get(key)
     if isinstance(last, list) and len(last) == 2:
         then, avg = last
-        if isinstance(then, int | float) and isinstance(avg, int | float):
+        if isinstance(then, (int, float)) and isinstance(avg, (int, float)):
             weight = 1.0 - math.exp(-max(now - then, 0.0) / horizon_s)
             new = avg + (value - avg) * weight
             store[key] = [now, new]

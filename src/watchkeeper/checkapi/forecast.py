@@ -76,7 +76,7 @@ def _history(store: ValueStore, key: str, now: float, value: float, range_s: flo
     if isinstance(kept, list) and len(kept) >= 2 and type(kept[0]) is int and type(kept[1]) is int \
             and kept[0] <= bucket:
         first, count = kept[0], kept[1]
-        means = [float(m) if isinstance(m, int | float) and not isinstance(m, bool) else None for m in kept[2:]]
+        means = [float(m) if isinstance(m, (int, float)) and not isinstance(m, bool) else None for m in kept[2:]]
     index = bucket - first
     closed = index >= len(means) and bool(means)
     if index >= len(means):
@@ -102,7 +102,7 @@ def fit_trend(store: ValueStore, key: str, now: float, value: float, range_s: fl
     cached = store.get(f"{key}.fit")
     if not closed and isinstance(cached, list) and len(cached) == 4:
         slope, confidence, span, agree = cached
-        if isinstance(slope, int | float) and isinstance(confidence, int | float) and isinstance(span, int | float):
+        if isinstance(slope, (int, float)) and isinstance(confidence, (int, float)) and isinstance(span, (int, float)):
             return Fit(float(slope), float(confidence), float(span), agree == 1)
     points = [((first + index) * BUCKET_S, mean) for index, mean in enumerate(means[:-1]) if mean is not None]
     fit = theil_sen(points)

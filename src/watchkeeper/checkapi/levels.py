@@ -94,7 +94,7 @@ def levels_from_json(value: object) -> Levels | None:
         raise LevelsError(f"levels {value!r}: expected [warn, crit] or {{'warn': .., 'crit': ..}}")
     if isinstance(warn, str) or isinstance(crit, str):
         return NagiosLevels.parse(_opt_str(warn), _opt_str(crit))
-    if isinstance(warn, int | float) and isinstance(crit, int | float):
+    if isinstance(warn, (int, float)) and isinstance(crit, (int, float)):
         return Fixed(float(warn), float(crit))
     raise LevelsError(f"levels {value!r}: warn and crit must both be numbers, or range strings")
 

@@ -136,7 +136,7 @@ def _convert(key: str, hint: object, value: object) -> object:
             return value
         if option is int and isinstance(value, int) and not isinstance(value, bool):
             return value
-        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
         if option is str and isinstance(value, str):
             return value

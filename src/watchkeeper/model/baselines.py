@@ -52,7 +52,7 @@ class BaselineRule:
         if not self.metric or len(self.metric) > 200:
             raise ConfigError("a baseline rule names a metric (e.g. cpu_percent, load1)")
         for name, levels in (("spreads", self.spreads), ("above_peak_percent", self.above_peak_percent)):
-            if levels is not None and not (len(levels) == 2 and all(isinstance(v, int | float) and math.isfinite(v)
+            if levels is not None and not (len(levels) == 2 and all(isinstance(v, (int, float)) and math.isfinite(v)
                                                                     and v >= 0 for v in levels)
                                            and levels[0] <= levels[1]):
                 raise ConfigError(f"baseline {name} must be two numbers, warn <= crit, e.g. [3, 5]")

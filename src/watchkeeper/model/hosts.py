@@ -99,7 +99,7 @@ DEFAULT_OPTIONS = HostOptions()
 def _option(host: str, key: str, value: Any) -> Any:
     problem = f"{host}: option {key}"
     if key in ("timeout_s", "retry_interval_s", "piggyback_max_age_s"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.1 <= value <= 86400:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= value <= 86400:
             raise ConfigError(f"{problem} must be a number of seconds from 0.1 to 86400")
         return float(value)
     if key == "max_output_bytes":

@@ -77,4 +77,4 @@ def compact(db: sqlite3.Connection, say: Callable[[str], None]) -> None:
 
 def _readable(row: tuple[object, ...]) -> bool:
     return (isinstance(row[0], int) and isinstance(row[1], int) and row[1] > 0
-            and all(isinstance(value, int | float) for value in row[2:]))
+            and all(isinstance(value, (int, float)) for value in row[2:]))

@@ -167,7 +167,7 @@ def check_redundancy(item: str, params: RedundancyParams, section: CephStatus, s
             store.pop(key, None)
             continue
         first = store.get(key)
-        if not isinstance(first, int | float) or isinstance(first, bool) or first > now:
+        if not isinstance(first, (int, float)) or isinstance(first, bool) or first > now:
             first = store[key] = now
         lasting = now - first
         if flag in TRANSIENT and lasting < params.stuck_seconds:

@@ -69,7 +69,7 @@ class Pool:
 
 def _number(data: dict[str, Any], key: str) -> float:
     value = data.get(key)
-    return finite(value) or 0.0 if isinstance(value, int | float) else 0.0
+    return finite(value) or 0.0 if isinstance(value, (int, float)) else 0.0
 
 
 def _dict(data: object, key: str) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def _domain(document: dict[str, Any]) -> Domain | None:
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 63:
             setattr(domain, key, value)
     seconds = document.get("cpu_seconds")
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 <= seconds < 1e15:
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 1e15:
         domain.cpu_seconds = float(seconds)
     for key in ("autostart", "persistent"):
         if isinstance(document.get(key), bool):
@@ -65,7 +65,7 @@ def _domain(document: dict[str, Any]) -> Domain | None:
     counters, names = document.get("counters"), document.get("names")
     if isinstance(counters, dict):
         domain.counters = {str(k): float(v) for k, v in counters.items()
-                           if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e300}
+                           if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e300}
     if isinstance(names, dict):
         domain.names = {str(k): v for k, v in names.items() if isinstance(v, str)}
     return domain

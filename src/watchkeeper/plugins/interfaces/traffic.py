@@ -126,7 +126,7 @@ def _device_restarted(store: ValueStore, now: float, uptime_s: float | None) -> 
     boot = now - uptime_s
     last = store.get("device_boot")
     store["device_boot"] = boot
-    return isinstance(last, int | float) and boot > last + RESTART_SLACK_S
+    return isinstance(last, (int, float)) and boot > last + RESTART_SLACK_S
 
 
 def _check_members(members: tuple[tuple[str, str], ...], discovered: int) -> CheckResult:
@@ -146,7 +146,7 @@ def _check_members(members: tuple[tuple[str, str], ...], discovered: int) -> Che
 def _check_spike(params: TrafficParams, store: ValueStore, now: float, packets: float) -> CheckResult:
     since = store.setdefault("baseline_since", now)
     baseline = average(store, "packets_baseline", now, packets, BASELINE_HORIZON_S)
-    if params.spike_factor is None or not isinstance(since, int | float) or now - since < BASELINE_WARMUP_S:
+    if params.spike_factor is None or not isinstance(since, (int, float)) or now - since < BASELINE_WARMUP_S:
         return
     if packets >= params.spike_min_packets_per_second and packets > params.spike_factor * max(baseline, 1.0):
         yield Result(State.WARN, f"packet rate {render.per_second(packets)} is {packets / max(baseline, 1.0):.0f}x "

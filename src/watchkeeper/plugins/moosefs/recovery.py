@@ -58,13 +58,13 @@ def track(store: ValueStore, key: str, now: float, count: int, horizon_s: float 
         store.pop(f"{key}.rate", None)
         store.pop(f"{key}.since", None)
         return Recovery(Phase.CLEAN)
-    if not isinstance(started, int | float):
+    if not isinstance(started, (int, float)):
         started = now if not _was_positive(last) else _time_of(last, now)
         store[f"{key}.since"] = started
     since = max(now - float(started), 0.0)
     store[key] = [now, count]
     if not (isinstance(last, list) and len(last) == 2
-            and isinstance(last[0], int | float) and isinstance(last[1], int | float)) or now <= last[0]:
+            and isinstance(last[0], (int, float)) and isinstance(last[1], (int, float))) or now <= last[0]:
         return Recovery(Phase.FIRST, since_seconds=since)
     then, before = float(last[0]), float(last[1])
     change = (count - before) / (now - then)
@@ -80,10 +80,10 @@ def track(store: ValueStore, key: str, now: float, count: int, horizon_s: float 
 
 
 def _was_positive(last: object) -> bool:
-    return isinstance(last, list) and len(last) == 2 and isinstance(last[1], int | float) and last[1] > 0
+    return isinstance(last, list) and len(last) == 2 and isinstance(last[1], (int, float)) and last[1] > 0
 
 
 def _time_of(last: object, default: float) -> float:
-    if isinstance(last, list) and len(last) == 2 and isinstance(last[0], int | float):
+    if isinstance(last, list) and len(last) == 2 and isinstance(last[0], (int, float)):
         return float(last[0])
     return default

@@ -138,7 +138,7 @@ def check_replication(
 def _interval(store: ValueStore, now: float) -> float | None:
     last = store.get("last_check")
     store["last_check"] = now
-    if isinstance(last, int | float) and now > last:
+    if isinstance(last, (int, float)) and now > last:
         return now - float(last)
     return None
 

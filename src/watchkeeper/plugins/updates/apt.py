@@ -162,8 +162,8 @@ def _remembered_wait(store: ValueStore, updates: list[Update], signature: str, n
     """`remember_updates`, skipped while the list is the one remembered within the last hour:
     a host with a hundred pending updates would otherwise rewrite them all on every check."""
     oldest, since = store.get("apt.oldest_security"), store.get("apt.remembered_at")
-    if (store.get("apt.signature") == signature and isinstance(oldest, int | float)
-            and isinstance(since, int | float) and 0 <= now - since < REMEMBERED_S):
+    if (store.get("apt.signature") == signature and isinstance(oldest, (int, float))
+            and isinstance(since, (int, float)) and 0 <= now - since < REMEMBERED_S):
         return max(now - float(oldest), 0.0)
     waited = remember_updates(store, updates, now)
     store["apt.signature"], store["apt.remembered_at"], store["apt.oldest_security"] = signature, now, now - waited
@@ -185,13 +185,13 @@ def remember_updates(store: ValueStore, updates: list[Update], now: float) -> fl
                 store[f"installed.{package}"] = [kept[0], now]
     for key in [key for key in store if key.startswith("installed.")]:
         kept = store[key]
-        if not isinstance(kept, list) or len(kept) < 2 or not isinstance(kept[1], int | float) or (
+        if not isinstance(kept, list) or len(kept) < 2 or not isinstance(kept[1], (int, float)) or (
                 now - kept[1] > INSTALLED_KEPT_S) or key[len("installed."):] in pending:
             del store[key]
     oldest = now
     for package, update in pending.items():
         kept = store.get(f"pending.{package}")
-        first = kept[2] if isinstance(kept, list) and len(kept) == 3 and isinstance(kept[2], int | float) else now
+        first = kept[2] if isinstance(kept, list) and len(kept) == 3 and isinstance(kept[2], (int, float)) else now
         store[f"pending.{package}"] = [update.candidate, update.security, first]
         if update.security:
             oldest = min(oldest, float(first))

@@ -49,9 +49,9 @@ def check_uptime(item: str, params: UptimeParams, section: float, store: ValueSt
     boot = now - section
     last_boot, rebooted = store.get("boot"), store.get("rebooted_at")
     store["boot"] = boot
-    if isinstance(last_boot, int | float) and boot > last_boot + REBOOT_SLACK_S:
+    if isinstance(last_boot, (int, float)) and boot > last_boot + REBOOT_SLACK_S:
         store["rebooted_at"] = rebooted = boot
-    if isinstance(rebooted, int | float) and now - rebooted < params.reboot_warn_seconds:
+    if isinstance(rebooted, (int, float)) and now - rebooted < params.reboot_warn_seconds:
         yield Result(State.WARN, f"restarted at {render.datetime(rebooted)}, {render.timespan(now - rebooted)} ago")
     yield Result(State.OK, f"Up since {render.datetime(boot)}, uptime: {render.timespan(section)}")
     yield Metric("uptime_seconds", section)
