@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.store.test_store import cycle
+from watchkeeper.checkapi import Metric
 from watchkeeper.errors import StoreError
+from watchkeeper.model.cycles import HostCycle, Outcome
 from watchkeeper.store import metric_history
 from watchkeeper.store.database import Store
 from watchkeeper.store.metric_history import WINDOWS
@@ -171,3 +173,19 @@ def test_kill_9_loses_no_committed_sample_and_the_store_stays_whole(store: Store
     again.write_cycles([])
     coarse = buckets(again, 1)
     assert sum(b[1] for b in coarse) == sum(1 for b in kept if b[0] < coarse[-1][0] * 5 + 5)
+
+
+def test_a_series_first_seen_in_a_failed_batch_gets_its_own_id_when_written_again(store: Store) -> None:
+    def with_metric(now: float, metric: str, value: float, summary: str = "fine") -> HostCycle:
+        return HostCycle("web1", now, True, "", [Outcome("Memory", 0, summary, metrics=[Metric(metric, value)])])
+
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk fills after the series is made
+    with pytest.raises(StoreError):
+        store.write_cycles([with_metric(BASE, "swap_used_bytes", 1.0, summary="x" * 2_000_000)])
+    store.db.execute("PRAGMA max_page_count = 1073741823")
+    store.write_cycles([with_metric(BASE + 60, "mem_used_bytes", 2.0)])  # takes the id the failed batch had
+    store.write_cycles([with_metric(BASE + 120, "swap_used_bytes", 3.0)])
+    points = {metric: [p.avg for p in store.metric_points("web1", "Memory", metric, BASE, BASE + 600, now=BASE)]
+              for metric in ("mem_used_bytes", "swap_used_bytes")}
+    assert points == {"mem_used_bytes": [2.0], "swap_used_bytes": [3.0]}

@@ -128,7 +128,9 @@ class Store:
         except OSError as exc:
             raise StoreError(f"store {path}: cannot create its directory: {exc.strerror}") from exc
         convert_metric_points(self.db, self.transaction)  # a store of format 1, once
-        self._series: dict[tuple[str, str, str], int] = {}
+        self._series: dict[str, dict[str, dict[str, int]]] = {}
+        """host -> service -> metric -> series id, as written by this connection (nested: a lookup per
+        sample of one tuple of three strings was a sixth of writing a batch)."""
         self._states: dict[str, dict[str, tuple[int, int]]] = {}
         """Each host's services' (state, stale) as last committed by `write_cycles`, to tell a change
         without reading them back; dropped when `services_generation` moves."""
@@ -314,6 +316,8 @@ class Store:
         with self.transaction(f"storing {len(cycles)} host cycles") as db:
             updates: list[tuple[object, ...]] = []
             changes: list[tuple[object, ...]] = []
+            created: dict[tuple[str, str, str], int] = {}
+            """Series new in this batch: remembered once it has committed (a rolled-back id may be reused)."""
             stores: list[tuple[str, str, str]] = list(value_stores)
             samples: list[tuple[int, float, float]] = []
             named: list[NamedSample] | None = [] if self.outbox is not None else None
@@ -328,6 +332,7 @@ class Store:
             for cycle in cycles:
                 if not cycle.partial:
                     self._write_host_state(db, cycle, changes)
+                host_series = self._series.setdefault(cycle.host, {})
                 previous = current.get(cycle.host)
                 if previous is None:
                     remembered = self._states.get(cycle.host)
@@ -354,10 +359,20 @@ class Store:
                     if changed:
                         changes.append((cycle.host, outcome.name, now, outcome.state, int(outcome.stale),
                                         outcome.summary))
+                    if not outcome.metrics:
+                        continue
+                    service_series = host_series.get(outcome.name)
+                    if service_series is None:
+                        service_series = host_series[outcome.name] = {}
                     for metric in outcome.metrics:
                         value = metric.value
                         if math.isfinite(value):
-                            series = self._series_id(db, cycle.host, outcome.name, metric.name)
+                            series = service_series.get(metric.name)
+                            if series is None:
+                                key = (cycle.host, outcome.name, metric.name)
+                                series = created.get(key)
+                                if series is None:
+                                    series = created[key] = self._series_id(db, *key)
                             if levels.get(series, known_levels.get(series, False)) != metric.levels:
                                 levels[series] = metric.levels
                             samples.append((series, now, value))
@@ -384,6 +399,8 @@ class Store:
                            [(series, *(pair or (None, None))) for series, pair in levels.items()])
         # only once committed: a failed batch is written again, levels, states and samples too
         self._levels.update(levels)
+        for (host, service, metric_name), series in created.items():
+            self._series.setdefault(host, {}).setdefault(service, {})[metric_name] = series
         if self.services_generation == generation:
             self._states.update(current)
         written()
@@ -396,8 +413,7 @@ class Store:
     def forget_host(self, name: str) -> None:
         """Drop what this connection remembers of a host removed elsewhere (the CLI, another thread)."""
         self._states.pop(name, None)
-        gone = {series for key, series in self._series.items() if key[0] == name}
-        self._series = {key: value for key, value in self._series.items() if key[0] != name}
+        gone = {series for metrics in self._series.pop(name, {}).values() for series in metrics.values()}
         for series_id in gone:
             self._levels.pop(series_id, None)
         self.metrics.forget(gone)
@@ -417,15 +433,12 @@ class Store:
             changes.append((cycle.host, "", cycle.started, 0 if cycle.up else 2, 0,
                             f"host {state}" + (f": {cycle.error}" if cycle.error else "")))
 
-    def _series_id(self, db: sqlite3.Connection, host: str, service: str, metric: str) -> int:
+    @staticmethod
+    def _series_id(db: sqlite3.Connection, host: str, service: str, metric: str) -> int:
         key = (host, service, metric)
-        series = self._series.get(key)
-        if series is None:
-            db.execute("INSERT OR IGNORE INTO metric_series (host, service, metric) VALUES (?, ?, ?)", key)
-            series = int(db.execute("SELECT id FROM metric_series WHERE host = ? AND service = ? AND metric = ?",
-                                    key).fetchone()[0])
-            self._series[key] = series
-        return series
+        db.execute("INSERT OR IGNORE INTO metric_series (host, service, metric) VALUES (?, ?, ?)", key)
+        return int(db.execute("SELECT id FROM metric_series WHERE host = ? AND service = ? AND metric = ?",
+                              key).fetchone()[0])
 
     # ------------------------------------------------------------------ metrics
     def metric_names(self, host: str, service: str) -> list[str]:
