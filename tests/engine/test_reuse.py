@@ -42,8 +42,18 @@ SPECS = [ServiceSpec("Row a", "rows", "a")]
 
 
 def cycle(data: bytes, now: float, before: CycleResult | None = None) -> CycleResult:
+    """One cycle after `before`, handed what the daemon keeps of it."""
     return run_host_cycle("h", AgentOutput(data), SPECS, [], {}, now, catalog=CATALOG,
-                          discovery=before.discovery if before else None, previous=before.parsed if before else None)
+                          discovery=before.discovery if before else None,
+                          previous=before.parsed.for_next_cycle() if before and before.parsed else None)
+
+
+def test_what_is_kept_for_the_next_cycle_holds_no_parsed_value_of_a_changing_section() -> None:
+    first = cycle(b"<<<main>>>\na 1\n<<<other>>>\nx 1\n", 1000.0)
+    second = cycle(b"<<<main>>>\na 1\n<<<other>>>\nx 2\n", 1060.0, first)
+    assert second.parsed is not None and second.parsed.sections  # the cycle itself had them all
+    kept = second.parsed.for_next_cycle()
+    assert not kept.sections and set(kept.memo) == {"main"}  # "other" changed: its value goes with the cycle
 
 
 def test_an_unchanged_section_keeps_its_parsed_value_and_a_changed_one_is_parsed_again() -> None:

@@ -53,6 +53,14 @@ class ParsedHost:
     seen: dict[str, int] = field(default_factory=dict)
     """Every section's fingerprint in this output, to tell a stable section from a changing one."""
 
+    def for_next_cycle(self) -> ParsedHost:
+        """What the next cycle of the host reads of this one (`parse_host`'s `previous`): the memo
+        and fingerprints, not the values of the sections that change every time (the process
+        table, counters). Held from one cycle to the next, those were hundreds of objects per
+        host that outlived the garbage collector's young generation and burdened every full
+        collection; dropped now, they are freed when the cycle ends."""
+        return ParsedHost(memo=self.memo, fingerprints=self.fingerprints, seen=self.seen)
+
 
 @dataclass(frozen=True, slots=True)
 class Parsing:

@@ -358,7 +358,7 @@ class Scheduler:
                                     runtime.last_ok, discovery=result.discovery, previous=result.parsed,
                                     params_cache=runtime.params, baselines=baselines)
         runtime.discovery = result.discovery
-        runtime.parsed = result.parsed
+        runtime.parsed = result.parsed.for_next_cycle() if result.parsed is not None else None
         if result.piggyback is not None and (result.piggyback or self.piggyback.targets(name)):
             self._piggyback_arrived(name, started, result.piggyback, runtime.config.interval_s)
         cycle = result.cycle
