@@ -57,12 +57,12 @@ from watchkeeper.store.inventory_tables import InventoryTables
 log = logging.getLogger(__name__)
 
 CONFIG_POLL_S = 0.5
+"""How often the configuration counters are read: a change is applied within a second."""
 TICK_S = 0.02
 """Checks start on the loop's ticks: what falls due within one starts together, its plugin
 requests in one write to the helpers. At 500 plugins a second, a wake-up per plugin (in the
 daemon and in its helper) cost more than the rest of an active check; a check now starts at
 most this late, where Nagios's own latency is three times that."""
-"""How often the configuration counters are read: a change is applied within a second."""
 NEW_CHECK_SPREAD_S = 0.01
 """Checks added while the daemon runs start within this many seconds each (a new host shows data
 at once, a thousand new hosts spread over ten seconds); at start they spread over their interval."""
