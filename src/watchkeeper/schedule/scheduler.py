@@ -157,6 +157,7 @@ class Scheduler:
         self._wake_at = -math.inf
         """When the loop plans to look again: a check that falls due before that wakes it."""
         self.active_limit = active_concurrency
+        self._stopping = False
         self._active_running = 0
         self._active_idle = asyncio.Event()
         self._active_idle.set()
@@ -547,7 +548,7 @@ class Scheduler:
         check = runtime.check
         retry = False
         try:
-            if outcome is not None:
+            if outcome is not None and not self._stopping:
                 self.stats.plugins_run += 1
                 retry = self.sink.put_result(check, outcome, started)
         except Exception:  # our own bug: log it, keep the other checks going
@@ -625,13 +626,18 @@ class Scheduler:
     async def _shutdown(self) -> None:
         """Checks that finish within SHUTDOWN_GRACE_S are stored; the rest (hung agents or plugins,
         waiting for their own time-outs) are cancelled, which kills what they started."""
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=SHUTDOWN_GRACE_S)
-            if pending:
-                log.info("stopping %d checks still running (hung agents or plugins)", len(pending))
-                for task in pending:
-                    task.cancel()
-                await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
+        settled = asyncio.ensure_future(self.active_settled())  # plugins in the helpers are no tasks
+        _, pending = await asyncio.wait({*self._tasks, settled}, timeout=SHUTDOWN_GRACE_S)
+        settled.cancel()
+        pending.discard(settled)
+        running = len(pending) + self._active_running
+        self._stopping = True  # what the helpers answer from now on is not stored
+        if running:
+            log.info("stopping %d checks still running (hung agents or plugins)", running)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
         self.sink.close()
         for runtime in self.hosts.values():
             await runtime.transport.close()
