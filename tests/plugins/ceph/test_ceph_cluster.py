@@ -197,10 +197,13 @@ def test_slow_ops_name_their_osd(lab: CephLab, tmp_path: Path) -> None:
     writing.set()
 
     def write() -> None:
-        for index in range(3000):  # bounded: stops by itself if the test never clears the flag
-            if not writing.is_set():
-                return
-            lab.ceph_rados("slow", "put", f"slow-{index}", "/etc/services")
+        # Writes go on until the test has seen what it waits for (slow ops last only while
+        # operations come), bounded in time, over 500 objects written again and again.
+        stop_at = time.monotonic() + 400
+        index = 0
+        while writing.is_set() and time.monotonic() < stop_at:
+            lab.ceph_rados("slow", "put", f"slow-{index % 500}", "/etc/services")
+            index += 1
 
     writer = threading.Thread(target=write)
     writer.start()
