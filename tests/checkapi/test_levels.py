@@ -30,7 +30,7 @@ def test_checkapi_exports_exactly_the_plugin_api() -> None:
         "check_time_until_full", "derivative", "finite", "growth_rate", "json_list", "load_json", "prometheus_sample",
         "rate", "render",
         "seconds_until", "snmp_cell", "snmp_rows", "snmp_section", "snmp_text", "split_cached", "sysctl_values",
-        "to_float", "to_int", "to_ints",
+        "to_float", "to_int",
         "vanished",
     ]
 

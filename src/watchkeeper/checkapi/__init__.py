@@ -14,7 +14,6 @@ from watchkeeper.checkapi.parsing import (
     sysctl_values,
     to_float,
     to_int,
-    to_ints,
 )
 from watchkeeper.checkapi.plugin import AgentSection, CheckPlugin, NoParams, ParamsError, SectionUnparsed, build_params
 from watchkeeper.checkapi.snmp import SnmpRows, SnmpSection, SnmpTable, snmp_cell, snmp_rows, snmp_section, snmp_text
@@ -76,6 +75,5 @@ __all__ = [
     "sysctl_values",
     "to_float",
     "to_int",
-    "to_ints",
     "vanished",
 ]

@@ -32,15 +32,6 @@ def to_int(text: str | bytes | None) -> int | None:
     return int(text)
 
 
-def to_ints(fields: list[str]) -> list[int | None]:
-    """`to_int` of each field. A row of plain counters (the usual /proc line) is read by one
-    pass of C calls over the whole row instead of a call per field."""
-    joined = "".join(fields)
-    if joined.isdigit() and joined.isascii() and all(fields) and max(map(len, fields), default=0) <= MAX_DIGITS:
-        return list(map(int, fields))
-    return [to_int(field) for field in fields]
-
-
 _SUFFIX = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
 _SIZE = re.compile(r"^(\d{1,20}(?:\.\d{1,20})?) ?([KMGTPE]?)(?:I?B)?$")
 

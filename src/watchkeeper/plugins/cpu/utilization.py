@@ -26,7 +26,7 @@ from watchkeeper.checkapi import (
     check_levels,
     rate,
     render,
-    to_ints,
+    to_int,
 )
 
 
@@ -58,7 +58,7 @@ def parse_kernel_cpu(table: StringTable) -> CpuTicks | None:
         if not row or not row[0].startswith("cpu"):
             continue
         if row[0] == "cpu" and len(row) >= 5:
-            numbers = to_ints(row[1:])
+            numbers = [to_int(f) for f in row[1:]]
             if all(n is not None and n >= 0 for n in numbers):
                 ticks = [n for n in numbers if n is not None] + [0] * 8
         elif row[0][3:].isdecimal():

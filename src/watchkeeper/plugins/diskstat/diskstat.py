@@ -30,7 +30,7 @@ from watchkeeper.checkapi import (
     rate,
     render,
     to_float,
-    to_ints,
+    to_int,
 )
 
 WHOLE_DISK = re.compile(r"(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+|md\d+|dm-\d+"
@@ -73,7 +73,7 @@ def parse_diskstat(table: StringTable) -> Diskstats | None:
         if len(row) == 1 and row[0].isdecimal():
             timestamp = to_float(row[0])
             continue
-        numbers = to_ints(row[3:14])
+        numbers = [to_int(field) for field in row[3:14]]
         n = [number for number in numbers if number is not None and number >= 0]
         if len(row) < 14 or len(n) != 11:
             continue

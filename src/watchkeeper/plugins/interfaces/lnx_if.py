@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watchkeeper.checkapi import AgentSection, StringTable, to_int, to_ints
+from watchkeeper.checkapi import AgentSection, StringTable, to_int
 
 
 @dataclass(slots=True)
@@ -74,7 +74,7 @@ def parse_lnx_if(table: StringTable) -> Interfaces | None:
             continue
         if len(row) == 2:
             counters = row[1].split()
-            numbers = to_ints(counters)
+            numbers = [to_int(c) for c in counters]
             n = [number for number in numbers if number is not None and number >= 0]
             if len(counters) == 16 and len(n) == 16 and first:
                 nic = found.by_name.setdefault(first, Interface())
