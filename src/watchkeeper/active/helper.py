@@ -114,9 +114,8 @@ def serve(requests: int = 0, results: int = 1) -> None:
                 unwatch(fd)
                 if run.process.reap():  # something outside the group still holds the pipes
                     heapq.heappush(deadlines, (time.monotonic() + ESCAPE_GRACE_S, next(order), run, True))
-            elif run.process.read(fd):
-                unwatch(fd)
-                run.process.close(fd)
+            else:
+                run.process.read(fd, unwatch)
             finish(run)
         now = time.monotonic()
         while deadlines and deadlines[0][0] <= now:

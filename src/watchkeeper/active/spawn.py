@@ -45,8 +45,8 @@ def resolve(program: str) -> str | None:
 class PluginProcess:
     """One started plugin: its pipes, its pidfd, what it wrote, how it ended. Whatever loop
     watches the descriptors (asyncio in `run_plugin`, the helper's own epoll loop) calls
-    `read` when a pipe is readable and `reap` when the pidfd is, and stops watching a pipe
-    when `read` returns True."""
+    `read` when a pipe is readable and `reap` when the pidfd is; the methods that close a
+    descriptor are given the loop's way to stop watching it first."""
 
     def __init__(self, pid: int, out: int, err: int, limit: int, token: str) -> None:
         self.pid = pid
@@ -67,18 +67,20 @@ class PluginProcess:
     def done(self) -> bool:
         return self.status is not None and not self.open
 
-    def read(self, fd: int) -> bool:
-        """Read what the pipe holds; True at its end (the caller stops watching it, then `close`s it)."""
+    def read(self, fd: int, unwatch: Callable[[int], object]) -> None:
+        """Read what the pipe holds; at its end, stop watching it and close it."""
         buffer = self.buffers[fd]
         while True:
             try:
                 chunk = os.read(fd, _READ_SIZE)
             except BlockingIOError:
-                return False
+                return
             except OSError:
                 chunk = b""
             if not chunk:
-                return True
+                unwatch(fd)
+                self.close(fd)
+                return
             room = (self.limit if fd == self.out else 4096) - len(buffer)
             if room > 0:
                 buffer += chunk[:room]
@@ -187,10 +189,8 @@ async def run_plugin(argv: list[str], *, timeout_s: float = DEFAULT_PLUGIN_TIMEO
             done.set_result(None)
 
     def readable(fd: int) -> None:
-        if process.read(fd):
-            loop.remove_reader(fd)
-            process.close(fd)
-            finish()
+        process.read(fd, loop.remove_reader)
+        finish()
 
     def exited() -> None:
         nonlocal grace
