@@ -159,10 +159,11 @@ def metric_samples(store: Store) -> dict[str, float]:
     samples = sum(n for (data,) in store.query(f"SELECT data FROM {CHUNK_TABLES[0]}")
                   for _, n, *_ in chunks.decode(data))
     samples += sum(len(head_buckets(0, 0, data)) for (data,) in store.query(
-        "SELECT data FROM metric_heads WHERE tier = 0"))
+        "SELECT data FROM metric_heads WHERE tier = 0 UNION ALL "
+        "SELECT s.data FROM metric_segments s JOIN metric_heads h ON h.key = s.key WHERE h.tier = 0"))
     try:
-        size = store.query("SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_heads' OR name LIKE '%metric_chunks%'"
-                           )[0][0]
+        size = store.query("SELECT sum(pgsize) FROM dbstat WHERE name IN ('metric_heads', 'metric_segments', "
+                           "'metric_segments_key') OR name LIKE '%metric_chunks%'")[0][0]
     except StoreError:
         size = None
     return {"samples": samples, "bytes_per_sample": round(size / samples, 2) if size and samples else 0.0}

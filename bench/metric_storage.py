@@ -81,7 +81,8 @@ def run_format_2(home: Path, series: int, days: float, start: float, batch_minut
         done()
         cpu += time.thread_time() - began
         samples = []
-    tables = ("metric_heads", *CHUNK_TABLES, *(f"sqlite_autoindex_{table}_1" for table in CHUNK_TABLES))
+    tables = ("metric_heads", "metric_segments", "metric_segments_key", *CHUNK_TABLES,
+              *(f"sqlite_autoindex_{table}_1" for table in CHUNK_TABLES))
     return _figures(store.db, tables, path, series * minutes, cpu)
 
 

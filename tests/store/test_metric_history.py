@@ -15,7 +15,8 @@ import pytest
 from tests.store.test_store import cycle
 from watchkeeper.checkapi import Metric
 from watchkeeper.errors import StoreError
-from watchkeeper.model.cycles import HostCycle, Outcome
+from watchkeeper.model.cycles import HostCycle, Outcome, ServiceSpec
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.store import metric_history
 from watchkeeper.store.database import Store
 from watchkeeper.store.metric_history import WINDOWS
@@ -123,13 +124,41 @@ def test_a_damaged_chunk_is_left_out_and_named_and_the_rest_is_read(store: Store
     assert "damaged" in caplog.text and f"chunk at bucket {first}" in caplog.text
 
 
+def test_a_head_stays_short_its_records_moving_to_segments_until_its_window_closes(store: Store) -> None:
+    window = WINDOWS[0] * 60
+    start = metric_history.window_start(1, 0, int(BASE // 60)) * 60
+    for step in range(window // 15):  # a sample every 15 s: four to a bucket, a whole window
+        store.write_cycles([cycle(start + step * 15, 0, float(step % 4))])
+    assert max(size for (size,) in store.query("SELECT length(data) FROM metric_heads WHERE tier = 0")) <= \
+        metric_history.SEGMENT_BYTES
+    assert store.query("SELECT count(*) FROM metric_segments")[0][0] >= window // 15 // 32 - 1
+    held = buckets(store, 0)
+    assert [b[0] for b in held] == list(range(int(start // 60), int(start // 60) + WINDOWS[0]))
+    assert all(b[1:] == (4, 6.0, 0.0, 3.0) for b in held)  # every sample read back, once
+    store.write_cycles([cycle(start + window, 0, 9.0)])  # the next window: the head closes into a chunk
+    assert store.query("SELECT count(*) FROM metric_segments WHERE key = ?",
+                       (metric_history.head_key(series_id(store), 0),))[0][0] == 0
+    assert buckets(store, 0) == [*held, (int((start + window) // 60), 1, 9.0, 9.0, 9.0)]
+    assert store.query("SELECT count(*) FROM metric_chunks_1m")[0][0] == 1
+
+
+def test_a_host_back_with_its_history_kept_loses_nothing_of_the_open_window(store: Store) -> None:
+    for step in range(40):  # past one segment
+        store.write_cycles([cycle(BASE + step * 15, 0, 1.0)])
+    store.remove_host("web1", keep_history=True)
+    store.add_host(HostConfig("web1", "local"))
+    store.accept_services("web1", [ServiceSpec("Memory", "mem", "")])
+    store.write_cycles([cycle(BASE + 40 * 15, 0, 1.0)])
+    assert sum(b[1] for b in buckets(store, 0)) == 41
+
+
 def test_removing_a_host_removes_its_metric_history(store: Store) -> None:
     for minute in range(WINDOWS[0] + 5):
-        store.write_cycles([cycle(BASE + minute * 60, 0, 1.0)])
+        store.write_cycles([cycle(BASE + minute * 60, 0, 1.0), cycle(BASE + minute * 60 + 30, 0, 1.0)])
+    assert store.query("SELECT count(*) FROM metric_segments")[0][0] > 0
     store.remove_host("web1")
-    for table in CHUNK_TABLES:
+    for table in (*CHUNK_TABLES, "metric_heads", "metric_segments"):
         assert store.query(f"SELECT count(*) FROM {table}")[0][0] == 0
-    assert store.query("SELECT count(*) FROM metric_heads")[0][0] == 0
 
 
 WRITER = """
@@ -140,7 +169,8 @@ from watchkeeper.store.database import Store
 store = Store(Path(sys.argv[1]))
 base = float(sys.argv[2])
 for minute in range(100_000):  # bounded; killed long before
-    store.write_cycles([cycle(base + minute * 60, 0, float(minute))])
+    # two samples a minute: heads move their records to segments every 16 minutes
+    store.write_cycles([cycle(base + minute * 60, 0, float(minute)), cycle(base + minute * 60 + 30, 0, float(minute))])
     print(minute, flush=True)
 """
 
@@ -166,13 +196,13 @@ def test_kill_9_loses_no_committed_sample_and_the_store_stays_whole(store: Store
     kept = buckets(again, 0)
     first = int(BASE // 60)
     assert [b[0] - first for b in kept[:committed + 1]] == list(range(committed + 1))
-    assert all(b[2] == b[0] - first for b in kept)  # each minute's own value, none twice
+    assert all(b[1:3] == (2, 2 * (b[0] - first)) for b in kept)  # each minute's own values, none twice
     # after the restart the coarse tiers are folded in again from the 1-minute tier: complete, once
     last = kept[-1][0] - first
     again.write_cycles([cycle(BASE + (last + 120) * 60, 0, 0.0)])
     again.write_cycles([])
     coarse = buckets(again, 1)
-    assert sum(b[1] for b in coarse) == sum(1 for b in kept if b[0] < coarse[-1][0] * 5 + 5)
+    assert sum(b[1] for b in coarse) == sum(b[1] for b in kept if b[0] < coarse[-1][0] * 5 + 5)
 
 
 def test_a_series_first_seen_in_a_failed_batch_gets_its_own_id_when_written_again(store: Store) -> None:

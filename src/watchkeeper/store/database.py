@@ -212,8 +212,9 @@ class Store:
         series = [row[0] for row in db.execute("SELECT id FROM metric_series WHERE host = ?", (name,))]
         for table in CHUNK_TABLES:
             db.executemany(f"DELETE FROM {table} WHERE series = ?", [(s,) for s in series])
-        db.executemany("DELETE FROM metric_heads WHERE key BETWEEN ? AND ?",
-                       [(head_key(s, 0), head_key(s, len(METRIC_TIERS) - 1)) for s in series])
+        keys = [(head_key(s, 0), head_key(s, len(METRIC_TIERS) - 1)) for s in series]
+        db.executemany("DELETE FROM metric_heads WHERE key BETWEEN ? AND ?", keys)
+        db.executemany("DELETE FROM metric_segments WHERE key BETWEEN ? AND ?", keys)
         db.executemany("DELETE FROM metric_levels WHERE series = ?", [(s,) for s in series])
         db.execute("DELETE FROM metric_series WHERE host = ?", (name,))
         return True

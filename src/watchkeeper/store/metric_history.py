@@ -4,13 +4,15 @@ Each tier (`METRIC_TIERS`: 1-minute buckets for 48 h, 5-minute for 60 days, 1-ho
 years) cuts a series' time into windows of `WINDOWS` buckets. The current window is the
 series' **head** (`metric_heads`): each batch appends its samples to it as fixed-size records,
 one UPDATE per series, so a committed sample is on disk at once and a `kill -9` loses only
-the batch not yet committed. When a sample falls into the next window, the head is encoded
-into a **chunk** (`CHUNK_TABLES`, `chunks.encode`: a few bytes per bucket) in the same
-transaction, and chunks older than the tier keeps are deleted. Windows start at an offset per
-series, so the daemon's series do not all close their chunks in the same minute.
+the batch not yet committed. An append rewrites the whole row (and its page in the log), so a
+head is kept short: one that would grow past `SEGMENT_BYTES` first moves what it holds to a
+row of `metric_segments`. When a sample falls into the next window, the head and its segments
+are encoded into a **chunk** (`CHUNK_TABLES`, `chunks.encode`: a few bytes per bucket) in the
+same transaction, and chunks older than the tier keeps are deleted. Windows start at an offset
+per series, so the daemon's series do not all close their chunks in the same minute.
 
-Reading merges chunks and head; a bucket that appears twice (a restart inside it, a late
-sample, a window completed after a migration) is folded into one.
+Reading merges chunks, segments and head; a bucket that appears twice (a restart inside it, a
+late sample, a window completed after a migration) is folded into one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlite3
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from watchkeeper.errors import StoreError
 from watchkeeper.store import chunks
@@ -38,6 +41,11 @@ the metric tables after three days."""
 _SAMPLE = struct.Struct("<Hd")      # 1-minute head record: bucket offset in the window, value
 _BUCKET = struct.Struct("<HIddd")   # coarse head record: bucket offset, n, total, lo, hi
 _TIERS = len(METRIC_TIERS)
+
+SEGMENT_BYTES = 320
+"""The most a head holds before its records move to a segment: 32 samples or 10 coarse buckets.
+Without segments a head at a sample every 15 s grew to 480 samples (4.8 KB) by the end of its
+window, and an append cost 15.7 µs there against 4.6 µs at 300 bytes."""
 
 Sample = tuple[int, float, float]
 """(series, ts, value)."""
@@ -68,17 +76,26 @@ def read(db: sqlite3.Connection, series: int, tier: int, first: int, last: int) 
             found += chunks.decode(data)
         except StoreError as exc:
             log.warning("metric series %d, tier %d, chunk at bucket %d: %s", series, tier, start, exc)
-    head = db.execute("SELECT start, data FROM metric_heads WHERE key = ?", (head_key(series, tier),)).fetchone()
-    if head is not None:
-        found += head_buckets(tier, head[0], _whole_records(tier, head[1]))
+    found += open_window(db, series, tier)
     return [bucket for bucket in chunks.merge(found) if first <= bucket[0] <= last]
+
+
+def open_window(db: sqlite3.Connection, series: int, tier: int) -> list[Bucket]:
+    """What the head of a series and tier holds, with its segments."""
+    key = head_key(series, tier)
+    head = db.execute("SELECT start, data FROM metric_heads WHERE key = ?", (key,)).fetchone()
+    if head is None:
+        return []
+    data = b"".join(_whole_records(tier, part) for (part,) in db.execute(
+        "SELECT data FROM metric_segments WHERE key = ? ORDER BY id", (key,))) + _whole_records(tier, head[1])
+    return head_buckets(tier, head[0], data)
 
 
 def last_bucket(db: sqlite3.Connection, series: int, tier: int) -> int | None:
     """The newest bucket a tier holds for a series, if any."""
-    head = db.execute("SELECT start, data FROM metric_heads WHERE key = ?", (head_key(series, tier),)).fetchone()
-    if head is not None and head[1]:
-        return max(bucket[0] for bucket in head_buckets(tier, head[0], _whole_records(tier, head[1])))
+    held = open_window(db, series, tier)
+    if held:
+        return max(bucket[0] for bucket in held)
     row = db.execute(f"SELECT max(end) FROM {CHUNK_TABLES[tier]} WHERE series = ?", (series,)).fetchone()
     return None if row[0] is None else int(row[0])
 
@@ -121,6 +138,7 @@ def _whole_records(tier: int, data: bytes) -> bytes:
 class _Batch:
     """What one write changes in memory, applied only once its transaction has committed."""
     heads: dict[int, int] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)
     seen: set[int] = field(default_factory=set)
     catch_up: list[tuple[int, int, Bucket]] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
@@ -135,6 +153,8 @@ class MetricWriter:
         self.rollups = Rollups()
         self._heads: dict[int, int] | None = None
         """head key -> first bucket of its window; read from the store at the first write."""
+        self._sizes: dict[int, int] = {}
+        """head key -> bytes its head holds (without its segments)."""
         self._seen: set[int] = set()
 
     def write(self, db: sqlite3.Connection, samples: list[Sample]) -> Callable[[], None]:
@@ -142,7 +162,9 @@ class MetricWriter:
         returns what to call once it has committed."""
         heads = self._heads
         if heads is None:
-            heads = self._heads = {key: start for key, start in db.execute("SELECT key, start FROM metric_heads")}
+            heads = self._heads = {}
+            for key, start, size in db.execute("SELECT key, start, length(data) FROM metric_heads"):
+                heads[key], self._sizes[key] = start, size
         batch = _Batch(samples=samples, closed=len(self.rollups.closed))
         appends: dict[int, bytearray] = {}
         latest: dict[int, tuple[float, float]] = {}
@@ -173,23 +195,47 @@ class MetricWriter:
             if start is None or not start <= bucket < start + WINDOWS[tier]:
                 start = self._next_window(db, series, tier, bucket, start, coarse, batch)
             coarse.setdefault(key, bytearray()).extend(_BUCKET.pack(bucket - start, n, total, lo, hi))
-        # `||` makes text of two blobs; the cast gives back the same bytes as a blob
-        db.executemany("UPDATE metric_heads SET data = CAST(data || ? AS BLOB), last_ts = ?, last_value = ? "
-                       "WHERE key = ?",
-                       [(bytes(data), *latest[key], key) for key, data in appends.items()])
-        db.executemany("UPDATE metric_heads SET data = CAST(data || ? AS BLOB) WHERE key = ?",
-                       [(bytes(data), key) for key, data in coarse.items()])
+        self._append(db, appends, latest, batch)
+        self._append(db, coarse, None, batch)
         return lambda: self._committed(batch)
+
+    def _append(self, db: sqlite3.Connection, appends: dict[int, bytearray],
+                latest: dict[int, tuple[float, float]] | None, batch: _Batch) -> None:
+        """Append records to their heads; a head that would grow past `SEGMENT_BYTES` moves
+        what it holds to a segment first and holds only the new records."""
+        grown: list[tuple[Any, ...]] = []
+        moved: list[tuple[Any, ...]] = []
+        sizes = self._sizes
+        for key, data in appends.items():
+            size = batch.sizes.get(key)
+            if size is None:
+                size = sizes.get(key, 0)
+            row = (bytes(data), *latest[key], key) if latest is not None else (bytes(data), key)
+            if size and size + len(data) > SEGMENT_BYTES:
+                moved.append(row)
+                batch.sizes[key] = len(data)
+            else:
+                grown.append(row)
+                batch.sizes[key] = size + len(data)
+        if moved:
+            db.executemany("INSERT INTO metric_segments (key, data) SELECT key, data FROM metric_heads WHERE key = ?",
+                           [row[-1:] for row in moved])
+        fresh = ", last_ts = ?, last_value = ?" if latest is not None else ""
+        db.executemany(f"UPDATE metric_heads SET data = ?{fresh} WHERE key = ?", moved)
+        # `||` makes text of two blobs; the cast gives back the same bytes as a blob
+        db.executemany(f"UPDATE metric_heads SET data = CAST(data || ? AS BLOB){fresh} WHERE key = ?", grown)
 
     def forget(self, series: set[int]) -> None:
         if self._heads is not None:
             self._heads = {key: start for key, start in self._heads.items() if key // _TIERS not in series}
+            self._sizes = {key: size for key, size in self._sizes.items() if key // _TIERS not in series}
         self._seen -= series
         self.rollups.forget(series)
 
     def _committed(self, batch: _Batch) -> None:
         assert self._heads is not None
         self._heads.update(batch.heads)
+        self._sizes.update(batch.sizes)
         self._seen |= batch.seen
         rollups = self.rollups
         del rollups.closed[:batch.closed]
@@ -204,14 +250,19 @@ class MetricWriter:
         """Close the head's window into a chunk (with what this batch appended to it) and
         begin the window that holds `bucket`."""
         key = series * _TIERS + tier
+        if start is None:  # a new series, or one forgotten (its host removed with its history kept, then back)
+            row = db.execute("SELECT start FROM metric_heads WHERE key = ?", (key,)).fetchone()
+            start = None if row is None else int(row[0])
         if start is not None:
-            row = db.execute("SELECT data FROM metric_heads WHERE key = ?", (key,)).fetchone()
-            data = (row[0] if row else b"") + bytes(appends.pop(key, b""))
-            store_chunk(db, series, tier, start, head_buckets(tier, start, _whole_records(tier, data)))
+            held = open_window(db, series, tier)
+            pending = bytes(appends.pop(key, b""))
+            store_chunk(db, series, tier, start, held + head_buckets(tier, start, _whole_records(tier, pending)))
+            db.execute("DELETE FROM metric_segments WHERE key = ?", (key,))
         new = window_start(series, tier, bucket)
         db.execute("INSERT INTO metric_heads (key, series, tier, start, data) VALUES (?, ?, ?, ?, x'') "
                    "ON CONFLICT (key) DO UPDATE SET start = excluded.start, data = x''", (key, series, tier, new))
         batch.heads[key] = new
+        batch.sizes[key] = 0
         return new
 
     def _catch_up(self, db: sqlite3.Connection, series: int) -> list[tuple[int, int, Bucket]]:

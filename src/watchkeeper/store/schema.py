@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS metric_heads (
     last_value REAL,
     data       BLOB NOT NULL         -- fixed-size records, appended (metric_history.py)
 );
+CREATE TABLE IF NOT EXISTS metric_segments (  -- a head's earlier records, moved out in pieces of a few hundred bytes
+    id   INTEGER PRIMARY KEY,
+    key  INTEGER NOT NULL,                     -- the head's
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_segments_key ON metric_segments (key, id);
 """ + "".join(f"""
 CREATE TABLE IF NOT EXISTS {table} (
     id     INTEGER PRIMARY KEY,
