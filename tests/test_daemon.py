@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.notify.receivers import free_port, smtp_server
+from watchkeeper import daemon
 from watchkeeper.daemon import warn_about_unreachable_mail
 from watchkeeper.model.notifications import Channel
 from watchkeeper.store.database import Store
@@ -47,3 +51,36 @@ def test_at_start_a_mail_server_that_does_not_answer_is_a_warning_and_one_that_d
     assert warnings[0].startswith(f"notification channel backup: the mail server 127.0.0.1:{closed} is not "
                                   "reachable (")
     assert warnings[0].endswith("notifications wait in the spool and are retried")
+    gc.collect()  # a connection either side left open is a ResourceWarning here, not in a later test
+
+
+def test_a_server_that_is_no_mail_server_or_says_nothing_is_a_warning(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = NotifyTables(Store(tmp_path / "watchkeeper.db"))
+    monkeypatch.setattr(daemon, "MAIL_PROBE_S", 0.5)
+
+    async def ssh(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+        await reader.read()
+        writer.close()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    async def probe() -> list[str]:
+        servers = [await asyncio.start_server(handler, "127.0.0.1", 0) for handler in (ssh, silent)]
+        for name, server in zip(("ssh", "silent"), servers, strict=True):
+            port = server.sockets[0].getsockname()[1]
+            tables.set_channel(Channel(name, "email", {"host": "127.0.0.1", "port": port, "tls": "none"}))
+        try:
+            return await warn_about_unreachable_mail(tables)
+        finally:
+            for server in servers:
+                server.close()
+                await server.wait_closed()
+
+    warnings = sorted(asyncio.run(probe()))
+    assert len(warnings) == 2
+    assert "(it answered 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3', not a mail server's 220 greeting)" in warnings[1]
+    assert "(no answer within 0.5s)" in warnings[0]

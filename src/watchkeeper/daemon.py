@@ -16,6 +16,7 @@ import gc
 import logging
 import resource
 import signal
+import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,29 +70,61 @@ def raise_open_file_limit() -> tuple[int, int]:
 
 
 MAIL_PROBE_S = 5.0
+MAIL_GREETING_LINES = 20
 
 
 async def warn_about_unreachable_mail(tables: NotifyTables) -> list[str]:
-    """At start, each mail channel's server is tried once (a TCP connection, nothing sent): one
-    that does not answer is a warning in the log now, not a surprise at the first problem.
-    Returns the warnings (for tests)."""
+    """At start, each mail channel's server is greeted once (its 220 read, QUIT sent, nothing
+    else): one that does not answer is a warning in the log now, not a surprise at the first
+    problem. Returns the warnings (for tests)."""
     warnings = []
     for channel in tables.channels().values():
         if channel.kind != "email":
             continue
         host, port = str(channel.config.get("host", "localhost")), int(channel.config.get("port", 25))
+        context = None
+        if channel.config.get("tls") == "tls":
+            ca_file = channel.config.get("ca_file")
+            context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), MAIL_PROBE_S)
-        except (OSError, TimeoutError) as exc:
-            reason = f"no answer within {MAIL_PROBE_S:g}s" if isinstance(exc, TimeoutError) else str(exc) or repr(exc)
+            reason = await asyncio.wait_for(_greet_mail_server(host, port, context), MAIL_PROBE_S)
+        except TimeoutError:
+            reason = f"no answer within {MAIL_PROBE_S:g}s"
+        if reason is not None:
             warnings.append(f"notification channel {channel.name}: the mail server {host}:{port} is not reachable "
                             f"({reason}); notifications wait in the spool and are retried")
             log.warning("%s", warnings[-1])
-            continue
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
     return warnings
+
+
+async def _greet_mail_server(host: str, port: int, context: ssl.SSLContext | None) -> str | None:
+    """None when the server greets with 220 and closes after QUIT, else why not. A probe that
+    only connected and hung up would leave "lost connection after CONNECT" in the server's log."""
+    try:
+        reader, writer = await asyncio.open_connection(host, port, ssl=context)
+    except (OSError, ssl.SSLError) as exc:
+        return str(exc) or repr(exc)
+    try:
+        greeting = b""
+        for _ in range(MAIL_GREETING_LINES):  # a multi-line greeting is 220-… lines, then 220 …
+            line = await reader.readline()
+            greeting = greeting or line
+            if not line.startswith(b"220-"):
+                break
+        if not greeting.startswith(b"220"):
+            first = greeting.decode(errors="replace").strip()[:80]
+            return f"it answered {first!r}, not a mail server's 220 greeting" if first else "it closed at once"
+        writer.write(b"QUIT\r\n")
+        await writer.drain()
+        while await reader.read(4096):  # the server closes after its 221 (bounded by the probe's time)
+            pass
+        return None
+    except (OSError, ValueError, ssl.SSLError) as exc:  # ValueError: a line longer than the reader's limit
+        return str(exc) or repr(exc)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
 
 
 GC_THRESHOLDS = (50_000, 20, 10)
