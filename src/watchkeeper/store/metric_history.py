@@ -138,7 +138,6 @@ def _whole_records(tier: int, data: bytes) -> bytes:
 class _Batch:
     """What one write changes in memory, applied only once its transaction has committed."""
     heads: dict[int, int] = field(default_factory=dict)
-    sizes: dict[int, int] = field(default_factory=dict)
     seen: set[int] = field(default_factory=set)
     catch_up: list[tuple[int, int, Bucket]] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
@@ -154,7 +153,7 @@ class MetricWriter:
         self._heads: dict[int, int] | None = None
         """head key -> first bucket of its window; read from the store at the first write."""
         self._sizes: dict[int, int] = {}
-        """head key -> bytes its head holds (without its segments)."""
+        """head key -> bytes its head holds (without its segments): when to move them to a segment."""
         self._seen: set[int] = set()
 
     def write(self, db: sqlite3.Connection, samples: list[Sample]) -> Callable[[], None]:
@@ -195,28 +194,27 @@ class MetricWriter:
             if start is None or not start <= bucket < start + WINDOWS[tier]:
                 start = self._next_window(db, series, tier, bucket, start, coarse, batch)
             coarse.setdefault(key, bytearray()).extend(_BUCKET.pack(bucket - start, n, total, lo, hi))
-        self._append(db, appends, latest, batch)
-        self._append(db, coarse, None, batch)
+        self._append(db, appends, latest)
+        self._append(db, coarse, None)
         return lambda: self._committed(batch)
 
     def _append(self, db: sqlite3.Connection, appends: dict[int, bytearray],
-                latest: dict[int, tuple[float, float]] | None, batch: _Batch) -> None:
+                latest: dict[int, tuple[float, float]] | None) -> None:
         """Append records to their heads; a head that would grow past `SEGMENT_BYTES` moves
         what it holds to a segment first and holds only the new records."""
         grown: list[tuple[Any, ...]] = []
         moved: list[tuple[Any, ...]] = []
-        sizes = self._sizes
+        sizes = self._sizes  # a hint only, so kept up to date at once: after a rollback a head moves early or late
         for key, data in appends.items():
-            size = batch.sizes.get(key)
-            if size is None:
-                size = sizes.get(key, 0)
+            size = sizes.get(key, 0)
+            added = len(data)
             row = (bytes(data), *latest[key], key) if latest is not None else (bytes(data), key)
-            if size and size + len(data) > SEGMENT_BYTES:
+            if size and size + added > SEGMENT_BYTES:
                 moved.append(row)
-                batch.sizes[key] = len(data)
+                sizes[key] = added
             else:
                 grown.append(row)
-                batch.sizes[key] = size + len(data)
+                sizes[key] = size + added
         if moved:
             db.executemany("INSERT INTO metric_segments (key, data) SELECT key, data FROM metric_heads WHERE key = ?",
                            [row[-1:] for row in moved])
@@ -235,7 +233,6 @@ class MetricWriter:
     def _committed(self, batch: _Batch) -> None:
         assert self._heads is not None
         self._heads.update(batch.heads)
-        self._sizes.update(batch.sizes)
         self._seen |= batch.seen
         rollups = self.rollups
         del rollups.closed[:batch.closed]
@@ -262,7 +259,7 @@ class MetricWriter:
         db.execute("INSERT INTO metric_heads (key, series, tier, start, data) VALUES (?, ?, ?, ?, x'') "
                    "ON CONFLICT (key) DO UPDATE SET start = excluded.start, data = x''", (key, series, tier, new))
         batch.heads[key] = new
-        batch.sizes[key] = 0
+        self._sizes[key] = 0
         return new
 
     def _catch_up(self, db: sqlite3.Connection, series: int) -> list[tuple[int, int, Bucket]]:
