@@ -92,3 +92,15 @@ def test_a_section_that_changes_every_time_is_not_kept_between_cycles() -> None:
     assert second.parsed is not None and set(second.parsed.memo) == {"main"}  # a host keeps what is stable
     third = cycle(b"<<<main>>>\na 1\n<<<other>>>\nx 2\n", 1120.0, second)
     assert third.parsed is not None and set(third.parsed.memo) == {"main", "other"}  # stable again: kept
+
+
+def test_an_ignored_service_is_not_offered_and_the_discovery_service_counts_it() -> None:
+    output = AgentOutput(b"<<<main>>>\na 1\nb 1\nc 1\n")
+    result = run_host_cycle("h", output, SPECS, [], {}, 1000.0, catalog=CATALOG, ignored=frozenset({"Row b"}))
+    found = next(o for o in result.cycle.outcomes if o.name == "Service discovery")
+    assert found.state == State.WARN and "Row c" in found.summary and "Row b" not in found.summary
+    assert "1 ignored" in found.summary
+    all_left_out = run_host_cycle("h", output, SPECS, [], {}, 1000.0, catalog=CATALOG,
+                                  ignored=frozenset({"Row b", "Row c", "Row gone"}))
+    settled = next(o for o in all_left_out.cycle.outcomes if o.name == "Service discovery")
+    assert settled.state == State.OK and settled.summary.endswith("monitored, 2 ignored")

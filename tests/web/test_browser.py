@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import REPO, missing
 from tests.web.served import PASSWORD, seed, served
+from tests.web.test_configuration import Discovering
 from watchkeeper.model.cycles import HostCycle, Outcome
 
 CHROMIUM = "/usr/bin/chromium"
@@ -112,6 +113,35 @@ def test_every_page_is_usable_at_390_pixels_without_sideways_scrolling(browser: 
             page.screenshot(path=str(ARTIFACTS / f"390-{name}.png"), full_page=True)
             assert width <= 390, f"{path} is {width} px wide at 390"
         page.close()
+
+
+@pytest.mark.slow
+def test_discovery_service_by_service_and_the_audit_log_in_a_phone_sized_window(browser: Browser,
+                                                                                 tmp_path: Path) -> None:
+    store = seed(tmp_path / "wk.db", evil=False)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with served(tmp_path / "wk.db", Discovering()) as url:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        log_in(page, url)
+        page.goto(url + "/hosts/web1")
+        page.get_by_role("link", name="Service by service: accept, ignore, remove vanished").click()
+        expect(page.locator("h1")).to_have_text("Discovery of web1")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(ARTIFACTS / "390-discovery.png"), full_page=True)
+        page.get_by_label("Filesystem /srv").check()
+        page.get_by_role("button", name="Monitor the selected").click()
+        expect(page.get_by_label("Filesystem /srv")).to_have_count(0)
+        page.get_by_label("Interface eth0").check()
+        page.get_by_role("button", name="Ignore the selected (never offered again)").click()
+        expect(page.locator("section.discovery-part", has_text="Ignored").get_by_label("Interface eth0")
+               ).to_have_count(1)
+        page.goto(url + "/audit")
+        expect(page.locator("tr.audit-entry")).to_have_count(2)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(ARTIFACTS / "390-audit.png"), full_page=True)
+        page.close()
+    assert "Filesystem /srv" in {spec.name for spec in store.service_specs("web1")}
+    assert store.ignored_services("web1") == ["Interface eth0"]
 
 
 @pytest.mark.slow

@@ -7,15 +7,17 @@ import json
 import logging
 import os
 import re
+import shlex
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.model.states import NAMES
 from watchkeeper.paths import Paths
+from watchkeeper.store.audit_tables import AuditTables, cli_actor
 from watchkeeper.store.database import Store
 
 log = logging.getLogger("watchkeeper")
@@ -52,6 +54,11 @@ def short_span(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
+_opened: list[tuple[Store, dict[str, int]]] = []
+"""The stores this command opened, with their configuration counters then: what it changed is
+recorded in the audit log when it ends (`record_changes`)."""
+
+
 def open_store(args: argparse.Namespace) -> Store:
     paths = Paths.resolve(args.home)
     if not paths.database.exists():
@@ -59,7 +66,44 @@ def open_store(args: argparse.Namespace) -> Store:
                           "(or point --home / WATCHKEEPER_HOME at an existing one)")
     for change in paths.secure():
         log.warning("private store: %s", change)
-    return Store(paths.database)
+    store = Store(paths.database)
+    _opened.append((store, store.config_counters()))
+    return store
+
+
+_SECRET = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+
+
+def redacted(words: Sequence[str]) -> str:
+    """A command line fit for the audit log: the values of options and KEY=VALUE pairs whose
+    names speak of a password, secret, token or key are replaced."""
+    shown: list[str] = []
+    hide_next = False
+    for word in words:
+        name, sep, _ = word.partition("=")
+        if hide_next:
+            shown.append("***")
+        elif sep and _SECRET.search(name):
+            shown.append(f"{name}=***")
+        else:
+            shown.append(shlex.quote(word))
+        hide_next = word.startswith("-") and not sep and bool(_SECRET.search(word))
+    return " ".join(shown)
+
+
+def record_changes(words: Sequence[str], action: str) -> None:
+    """Every store this command opened whose configuration it changed gets an audit entry with
+    the command line (secrets left out) and the tables it changed."""
+    while _opened:
+        store, before = _opened.pop()
+        try:
+            after = store.config_counters()
+            changed = sorted(name for name, n in after.items() if before.get(name) != n)
+            if changed:
+                AuditTables(store).record(cli_actor(), action, "", f"{redacted(words)} (changed: "
+                                          f"{', '.join(changed)})")
+        except WatchkeeperError as exc:
+            log.error("the audit log could not record `%s`: %s", action, exc)
 
 
 def parse_options(pairs: Sequence[str]) -> dict[str, Any]:

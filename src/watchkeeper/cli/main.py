@@ -25,6 +25,7 @@ from watchkeeper.cli.commands import (
     setup,
     web_access,
 )
+from watchkeeper.cli.common import record_changes
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.paths import PRIVATE_UMASK
 
@@ -71,7 +72,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     finally:
+        if args.command not in LONG_RUNNING:
+            record_changes(words + ([] if tail is None else ["--", *tail]), command_name(args))
         os.umask(umask)  # main() is also called in-process (tests, plugin mode): leave the caller's umask
+
+
+LONG_RUNNING = ("run",)
+"""Commands whose own changes (the daemon accepting a new host's services) are no one's edit."""
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """`host add`, `notify channel add`: the command and its subcommands."""
+    return " ".join([args.command, *(value for key, value in vars(args).items()
+                                     if key.endswith("_command") and isinstance(value, str))])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ stale UNKNOWN that says for how long there has been no data: never silently OK.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,7 @@ def run_host_cycle(
     previous: ParsedHost | None = None,
     params_cache: dict[str, Any] | None = None,
     baselines: Mapping[str, Mapping[str, Baseline]] | None = None,
+    ignored: Collection[str] = (),
 ) -> CycleResult:
     """`acknowledged`: service name -> when it was acknowledged, for checks that clear what they
     keep on an acknowledgement (`CheckPlugin.reads_acknowledgements`). `discovery`: what
@@ -77,7 +78,8 @@ def run_host_cycle(
     the last cycle's parsed sections, whose unchanged ones are neither split nor parsed again;
     `params_cache`: each service's parameters, built once from rules and facts (the caller
     empties it when rules or services change; an acknowledged service's are built each time);
-    `baselines`: learned baselines by service and metric, judged beside the checks."""
+    `baselines`: learned baselines by service and metric, judged beside the checks; `ignored`:
+    services discovery finds and is told not to offer."""
     if isinstance(fetched, CollectError):
         return CycleResult(_stale_cycle(host, fetched, specs, now, last_ok), discovery, previous)
     catalog = builtin_catalog() if catalog is None else catalog
@@ -116,7 +118,7 @@ def run_host_cycle(
     sections = frozenset(split.sections)
     if discovery is None or not discovery.still_good(sections, now):
         discovery = Discovery(sections, discover_services(catalog.plugins, parsed, host, rules), now)
-    outcomes.append(_discovery_outcome(host, specs, discovery.found))
+    outcomes.append(_discovery_outcome(host, specs, discovery.found, ignored))
     return CycleResult(HostCycle(host, now, True, "", outcomes, used_stores), discovery, parsed, piggyback)
 
 
@@ -194,18 +196,23 @@ def _agent_outcome(fetched: AgentOutput, split: SplitOutput, known: frozenset[st
     return Outcome(AGENT_SERVICE, State.OK, summary, "\n".join(details))
 
 
-def _discovery_outcome(host: str, specs: Sequence[ServiceSpec], discovered: Sequence[ServiceSpec]) -> Outcome:
+def _discovery_outcome(host: str, specs: Sequence[ServiceSpec], discovered: Sequence[ServiceSpec],
+                       ignored: Collection[str]) -> Outcome:
     monitored = {spec.name for spec in specs}
     found = {spec.name for spec in discovered}
-    new, vanished = sorted(found - monitored), sorted(monitored - found)
+    left_out = found.intersection(ignored) - monitored
+    new, vanished = sorted(found - monitored - left_out), sorted(monitored - found)
+    skipped = f", {len(left_out)} ignored" if left_out else ""
     parts = []
     if new:
         parts.append(f"{len(new)} new service{'s' if len(new) > 1 else ''} not monitored: {_listing(new)}")
     if vanished:
         parts.append(f"{len(vanished)} vanished: {_listing(vanished)}")
     if not parts:
-        return Outcome(DISCOVERY_SERVICE, State.OK, f"all {len(monitored)} discovered services are monitored")
-    return Outcome(DISCOVERY_SERVICE, State.WARN, "; ".join(parts) + f"; run `watchkeeper discover {host}`")
+        return Outcome(DISCOVERY_SERVICE, State.OK, f"all {len(monitored)} discovered services are monitored"
+                       + skipped)
+    return Outcome(DISCOVERY_SERVICE, State.WARN, "; ".join(parts) + skipped +
+                   f"; run `watchkeeper discover {host}` or use the host's discovery page")
 
 
 def _number(text: str) -> bool:

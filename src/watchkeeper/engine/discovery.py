@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from watchkeeper.collect.sections import split_sections
@@ -19,6 +19,8 @@ class DiscoveryDiff:
     changed: list[tuple[ServiceSpec, ServiceSpec]] = field(default_factory=list)
     """(monitored, found) pairs whose discovered facts differ, such as a disk's serial."""
     unchanged: int = 0
+    ignored: list[ServiceSpec] = field(default_factory=list)
+    """Found, and ignored on purpose (`Store.ignore_services`): never offered as new."""
 
 
 def discover_in_output(data: bytes, host: str = "", catalog: Catalog | None = None,
@@ -28,13 +30,16 @@ def discover_in_output(data: bytes, host: str = "", catalog: Catalog | None = No
     return discover_services(catalog.plugins, parse_host(catalog, split_sections(data), host), host, rules)
 
 
-def diff_services(monitored: Sequence[ServiceSpec], found: Sequence[ServiceSpec]) -> DiscoveryDiff:
+def diff_services(monitored: Sequence[ServiceSpec], found: Sequence[ServiceSpec],
+                  ignored: Collection[str] = ()) -> DiscoveryDiff:
     diff = DiscoveryDiff()
     known = {spec.name: spec for spec in monitored}
     seen = {spec.name for spec in found}
     for spec in found:
         before = known.get(spec.name)
-        if before is None:
+        if before is None and spec.name in ignored:
+            diff.ignored.append(spec)
+        elif before is None:
             diff.new.append(spec)
         elif before.facts != spec.facts or before.plugin != spec.plugin:
             diff.changed.append((before, spec))

@@ -86,6 +86,8 @@ class HostRuntime:
     """The last output's parsed sections: unchanged ones are not parsed again."""
     params: dict[str, Any] = field(default_factory=dict)
     """Each service's parameters, built from rules and facts once per configuration epoch."""
+    ignored: frozenset[str] = frozenset()
+    """Services discovery is not to offer, read with `specs`."""
 
 
 @dataclass(slots=True)
@@ -129,7 +131,7 @@ class ConfigSnapshot:
 
 
 NOTIFY_TABLES = ("downtimes", "acknowledgements", "notify_channels", "notify_contacts", "notify_rules", "hosts")
-SERVICE_TABLES = ("services", "rules")
+SERVICE_TABLES = ("services", "rules", "ignored_services")
 CHECK_TABLES = ("active_checks",)
 """Removing a host removes its checks too: adding or changing one leaves the checks as they are."""
 APPLY_CHUNK = 5_000
@@ -340,6 +342,7 @@ class Scheduler:
             runtime.value_stores = self.store.value_stores(name)
         if runtime.specs_epoch != self.epoch:  # the configuration changed: services and discovery afresh
             runtime.specs = self.store.service_specs(name)
+            runtime.ignored = frozenset(self.store.ignored_services(name))
             runtime.specs_epoch = self.epoch
             runtime.discovery = None
             runtime.params = {}
@@ -349,15 +352,16 @@ class Scheduler:
         baselines = self.baselines.get(name)
         result = run_host_cycle(name, fetched, specs, rules, runtime.value_stores, started, runtime.last_ok,
                                 acknowledged=acked, discovery=runtime.discovery, previous=runtime.parsed,
-                                params_cache=runtime.params, baselines=baselines)
-        if not specs and result.discovered and self.auto_accept and result.cycle.up:
-            self.store.accept_services(name, result.discovered)
-            log.info("%s: new host, accepted %d discovered services", name, len(result.discovered))
+                                params_cache=runtime.params, baselines=baselines, ignored=runtime.ignored)
+        if not specs and result.discovered and self.auto_accept and result.cycle.up and (
+                offered := [spec for spec in result.discovered if spec.name not in runtime.ignored]):
+            self.store.accept_services(name, offered)
+            log.info("%s: new host, accepted %d discovered services", name, len(offered))
             # Check them at once from the same output, so a new host shows values, not PENDING.
             runtime.specs = self.store.service_specs(name)
             result = run_host_cycle(name, fetched, runtime.specs, rules, runtime.value_stores, started,
                                     runtime.last_ok, discovery=result.discovery, previous=result.parsed,
-                                    params_cache=runtime.params, baselines=baselines)
+                                    params_cache=runtime.params, baselines=baselines, ignored=runtime.ignored)
         runtime.discovery = result.discovery
         runtime.parsed = result.parsed.for_next_cycle() if result.parsed is not None else None
         if result.piggyback is not None and (result.piggyback or self.piggyback.targets(name)):

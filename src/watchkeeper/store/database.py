@@ -205,6 +205,7 @@ class Store:
         db.execute("DELETE FROM active_checks WHERE host = ?", (name,))
         db.execute("DELETE FROM passive_inbox WHERE host = ?", (name,))
         db.execute("DELETE FROM piggyback_targets WHERE source = ?", (name,))  # its VMs: no longer listed
+        db.execute("DELETE FROM ignored_services WHERE host = ?", (name,))
         self.forget_host(name)
         if keep_history:
             return True
@@ -254,6 +255,24 @@ class Store:
             names = [(host, name) for name in remove if name not in INTERNAL_SERVICES]
             db.executemany("DELETE FROM services WHERE host = ? AND name = ?", names)
             db.executemany("DELETE FROM value_store WHERE host = ? AND service = ?", names)
+
+    def ignored_services(self, host: str) -> list[str]:
+        """Names discovery finds on the host and is not to offer again."""
+        return [r[0] for r in self.query("SELECT name FROM ignored_services WHERE host = ? ORDER BY name", (host,))]
+
+    def ignore_services(self, host: str, names: Iterable[str], author: str) -> None:
+        """Never offered again by discovery; a monitored one among them stops being monitored."""
+        now = time.time()
+        rows = [(host, name) for name in names if name not in INTERNAL_SERVICES]
+        with self.transaction(f"ignoring services of {host}") as db:
+            db.executemany("INSERT OR IGNORE INTO ignored_services (host, name, author, created) VALUES (?, ?, ?, ?)",
+                           [(*row, author, now) for row in rows])
+            db.executemany("DELETE FROM services WHERE host = ? AND name = ?", rows)
+            db.executemany("DELETE FROM value_store WHERE host = ? AND service = ?", rows)
+
+    def unignore_services(self, host: str, names: Iterable[str]) -> None:
+        with self.transaction(f"offering ignored services of {host} again") as db:
+            db.executemany("DELETE FROM ignored_services WHERE host = ? AND name = ?", [(host, n) for n in names])
 
     def services(self, host: str | None = None) -> list[ServiceRow]:
         sql = ("SELECT host, name, plugin, item, state, stale, summary, details, last_check, last_change "

@@ -134,6 +134,22 @@ CREATE TABLE IF NOT EXISTS piggyback_targets (
     seen   REAL NOT NULL,
     PRIMARY KEY (source, target)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_log (
+    id     INTEGER PRIMARY KEY,
+    at     REAL NOT NULL,
+    actor  TEXT NOT NULL,  -- a web user, `token:NAME`, or `cli:USER`
+    action TEXT NOT NULL,  -- e.g. `host add`, `rule remove` (store/audit_tables.py)
+    target TEXT NOT NULL,  -- what it changed: a host, `host/service`, a rule's id
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at);
+CREATE TABLE IF NOT EXISTS ignored_services (
+    host    TEXT NOT NULL,  -- discovery finds the service, and is told not to offer it again
+    name    TEXT NOT NULL,
+    author  TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (host, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS baseline_rules (
     id       INTEGER PRIMARY KEY,
     settings TEXT NOT NULL,  -- JSON (model/baselines.py, BaselineRule)
@@ -273,7 +289,7 @@ def add_missing_columns(db: sqlite3.Connection) -> None:
 CONFIG_TABLES = {
     "hosts": "uri, interval_s, options", "services": "plugin, item, facts", "rules": "", "active_checks": "",
     "downtimes": "", "acknowledgements": "", "notify_channels": "", "notify_contacts": "", "notify_rules": "",
-    "baseline_rules": "", "metric_baselines": "",
+    "baseline_rules": "", "metric_baselines": "", "ignored_services": "",
 }
 """Tables whose changes the daemon applies (the columns that matter, or every column)."""
 

@@ -6,6 +6,7 @@ its own store connection (`StoreAccess`), so the daemon's event loop never waits
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -16,7 +17,6 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from watchkeeper.checkapi import build_params
 from watchkeeper.engine.catalog import plugins_by_name
-from watchkeeper.engine.discovery import diff_services
 from watchkeeper.model.active_checks import ActiveCheck
 from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.notifications import Downtime, NotificationRule
@@ -25,6 +25,7 @@ from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.patching.facts import fleet_facts
 from watchkeeper.patching.plan import plan
 from watchkeeper.store.active_tables import ActiveTables
+from watchkeeper.store.audit_tables import AuditTables
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.web import views
@@ -32,6 +33,7 @@ from watchkeeper.web.api_models import (
     Accepted,
     AckIn,
     AckOut,
+    AuditOut,
     CheckIn,
     CheckOut,
     DiscoveryAccept,
@@ -52,6 +54,16 @@ from watchkeeper.web.api_models import (
     ServiceOut,
 )
 from watchkeeper.web.auth import Caller, bearer, caller_from_token, session_of
+from watchkeeper.web.changes import (
+    accept_discovered,
+    audit,
+    described,
+    downtime_said,
+    ignore_services,
+    remove_downtime_recorded,
+    target_of,
+    unignore_services,
+)
 from watchkeeper.web.errors import ERROR_RESPONSES, ApiError
 from watchkeeper.web.link import DaemonLink
 from watchkeeper.web.series import RANGES
@@ -101,9 +113,11 @@ def list_hosts(request: Request, _: Read) -> list[HostOut]:
 
 @router.post("/hosts", tags=["hosts"], status_code=201, summary="Add a host (its services are discovered by "
              "the daemon on its first check)")
-def add_host(request: Request, body: HostIn, _: Admin) -> HostOut:
+def add_host(request: Request, body: HostIn, caller: Admin) -> HostOut:
     store = store_of(request)
-    store.add_host(HostConfig(body.name, body.uri, body.interval_s, body.options))
+    host = HostConfig(body.name, body.uri, body.interval_s, body.options)
+    store.add_host(host)
+    audit(store, caller.name, "host add", host.name, described(host))
     return views.host_out(store, body.name)
 
 
@@ -113,44 +127,73 @@ def get_host(request: Request, host: str, _: Read) -> HostOut:
 
 
 @router.patch("/hosts/{host}", tags=["hosts"], summary="Change a host's address, interval or options")
-def update_host(request: Request, host: str, body: HostUpdate, _: Admin) -> HostOut:
+def update_host(request: Request, host: str, body: HostUpdate, caller: Admin) -> HostOut:
     store = store_of(request)
     config = store.host(host).config
-    store.update_host(HostConfig(host, body.uri if body.uri is not None else config.uri,
-                                 body.interval_s if body.interval_s is not None else config.interval_s,
-                                 body.options if body.options is not None else config.options))
+    changed = HostConfig(host, body.uri if body.uri is not None else config.uri,
+                         body.interval_s if body.interval_s is not None else config.interval_s,
+                         body.options if body.options is not None else config.options)
+    store.update_host(changed)
+    audit(store, caller.name, "host edit", host, f"was {described(config)}; now {described(changed)}")
     return views.host_out(store, host)
 
 
 @router.delete("/hosts/{host}", tags=["hosts"], status_code=204,
                summary="Remove a host and its services; its history stays unless ?purge=true")
-def remove_host(request: Request, host: str, _: Admin, purge: bool = False) -> Response:
-    store_of(request).remove_host(host, keep_history=not purge)
+def remove_host(request: Request, host: str, caller: Admin, purge: bool = False) -> Response:
+    store = store_of(request)
+    store.remove_host(host, keep_history=not purge)
+    audit(store, caller.name, "host remove", host, "history deleted" if purge else "history kept")
     return Response(status_code=204)
 
 
 @router.post("/hosts/{host}/discovery", tags=["hosts"],
              summary="Discover now: what is new, vanished or changed (nothing is accepted)")
-async def discover(request: Request, host: str, _: Write) -> DiscoveryOut:
-    return await _discover(request, host, None)
+async def discover(request: Request, host: str, caller: Write) -> DiscoveryOut:
+    return await _discover(request, host, None, caller)
 
 
 @router.post("/hosts/{host}/discovery/accept", tags=["hosts"], summary="Discover now and accept the changes")
-async def accept_discovery(request: Request, host: str, body: DiscoveryAccept, _: Write) -> DiscoveryOut:
-    return await _discover(request, host, body)
+async def accept_discovery(request: Request, host: str, body: DiscoveryAccept, caller: Write) -> DiscoveryOut:
+    return await _discover(request, host, body, caller)
 
 
-async def _discover(request: Request, host: str, accept: DiscoveryAccept | None) -> DiscoveryOut:
+async def _discover(request: Request, host: str, accept: DiscoveryAccept | None, caller: Caller) -> DiscoveryOut:
     store = store_of(request)
     store.host(host)
     found = await daemon_of(request).discover(host)
-    diff = diff_services(store.service_specs(host), found)
-    if accept is not None:
-        add = (diff.new if accept.new else []) + ([spec for _, spec in diff.changed] if accept.changed else [])
-        store.accept_services(host, add, [spec.name for spec in diff.vanished] if accept.vanished else [])
+    if accept is None:
+        accept = DiscoveryAccept(new=False, only=None)
+    diff = accept_discovered(store, host, found, caller.name, new=accept.new, changed=accept.changed,
+                             vanished=accept.vanished, only=accept.only)
     return DiscoveryOut(host=host, new=[s.name for s in diff.new], vanished=[s.name for s in diff.vanished],
                         changed=[before.name for before, _ in diff.changed], unchanged=diff.unchanged,
-                        accepted=accept is not None)
+                        ignored=[s.name for s in diff.ignored], accepted=accept.new or accept.changed or
+                        accept.vanished)
+
+
+@router.get("/hosts/{host}/ignored", tags=["hosts"], summary="Services discovery finds and does not offer")
+def list_ignored(request: Request, host: str, _: Read) -> list[str]:
+    store = store_of(request)
+    store.host(host)
+    return store.ignored_services(host)
+
+
+@router.put("/hosts/{host}/ignored/{service:path}", tags=["hosts"], status_code=204,
+            summary="Ignore a service: discovery never offers it again (and it is no longer monitored)")
+def ignore_service(request: Request, host: str, service: str, caller: Write) -> Response:
+    ignore_services(store_of(request), host, [service], caller.name)
+    return Response(status_code=204)
+
+
+@router.delete("/hosts/{host}/ignored/{service:path}", tags=["hosts"], status_code=204,
+               summary="Offer an ignored service again")
+def unignore_service(request: Request, host: str, service: str, caller: Write) -> Response:
+    store = store_of(request)
+    if service not in store.ignored_services(host):
+        raise ApiError(404, f"{host} does not ignore {service!r}")
+    unignore_services(store, host, [service], caller.name)
+    return Response(status_code=204)
 
 
 @router.post("/hosts/{host}/reschedule", tags=["hosts"], summary="Check the host (or one service) now")
@@ -233,7 +276,7 @@ def list_rules(request: Request, _: Read) -> list[RuleOut]:
 
 
 @router.post("/rules", tags=["rules"], status_code=201, summary="Add a rule, e.g. df used_percent [85, 95]")
-def add_rule(request: Request, body: RuleIn, _: Admin) -> RuleOut:
+def add_rule(request: Request, body: RuleIn, caller: Admin) -> RuleOut:
     plugin = plugins_by_name().get(body.plugin)
     if plugin is None:
         raise ApiError(400, f"there is no check plugin {body.plugin!r}; known: {', '.join(sorted(plugins_by_name()))}")
@@ -241,14 +284,17 @@ def add_rule(request: Request, body: RuleIn, _: Admin) -> RuleOut:
         build_params(plugin.default_params, body.params)
     except (ValueError, TypeError) as exc:
         raise ApiError(400, f"the parameters do not fit {body.plugin}: {exc}") from None
-    rule_id = store_of(request).add_rule(body.plugin, body.params, body.host_glob, body.item_glob, body.comment,
-                                         body.host_labels)
+    store = store_of(request)
+    rule_id = store.add_rule(body.plugin, body.params, body.host_glob, body.item_glob, body.comment, body.host_labels)
+    audit(store, caller.name, "rule add", f"rule {rule_id}", json.dumps(body.model_dump(), sort_keys=True))
     return RuleOut(id=rule_id, **body.model_dump())
 
 
 @router.delete("/rules/{rule_id}", tags=["rules"], status_code=204)
-def remove_rule(request: Request, rule_id: RowId, _: Admin) -> Response:
-    store_of(request).remove_rule(rule_id)
+def remove_rule(request: Request, rule_id: RowId, caller: Admin) -> Response:
+    store = store_of(request)
+    store.remove_rule(rule_id)
+    audit(store, caller.name, "rule remove", f"rule {rule_id}")
     return Response(status_code=204)
 
 
@@ -277,15 +323,17 @@ def list_downtimes(request: Request, _: Read) -> list[DowntimeOut]:
              summary="A one-off downtime (start and end or duration_s) or a weekly window")
 def add_downtime(request: Request, body: DowntimeIn, caller: Write) -> DowntimeOut:
     now = time.time()
-    downtime = schedule_downtime(NotifyTables(store_of(request)), body.host, body.service, start=body.start,
+    store = store_of(request)
+    downtime = schedule_downtime(NotifyTables(store), body.host, body.service, start=body.start,
                                  end=body.end, duration_s=body.duration_s, weekly=body.weekly, zone=body.zone,
                                  author=caller.name, comment=body.comment, now=now, force=body.force)
+    audit(store, caller.name, "downtime add", target_of(body.host, body.service), downtime_said(downtime))
     return _downtime_out(downtime, now)
 
 
 @router.delete("/downtimes/{downtime_id}", tags=["downtimes"], status_code=204)
-def remove_downtime(request: Request, downtime_id: RowId, _: Write) -> Response:
-    NotifyTables(store_of(request)).remove_downtime(downtime_id)
+def remove_downtime(request: Request, downtime_id: RowId, caller: Write) -> Response:
+    remove_downtime_recorded(store_of(request), downtime_id, caller.name)
     return Response(status_code=204)
 
 
@@ -304,15 +352,19 @@ def list_acks(request: Request, _: Read) -> list[AckOut]:
 @router.post("/acknowledgements", tags=["acknowledgements"], status_code=201,
              summary="Acknowledge a problem: no more notifications for it until it changes (or for good, sticky)")
 def add_ack(request: Request, body: AckIn, caller: Write) -> AckOut:
-    ack = acknowledge(NotifyTables(store_of(request)), body.host, body.service, caller.name, body.comment,
+    store = store_of(request)
+    ack = acknowledge(NotifyTables(store), body.host, body.service, caller.name, body.comment,
                       sticky=body.sticky, expire_s=body.expire_s, now=time.time())
+    audit(store, caller.name, "acknowledge", target_of(body.host, body.service), body.comment)
     return _ack_out(ack)
 
 
 @router.delete("/acknowledgements", tags=["acknowledgements"], status_code=204)
-def remove_ack(request: Request, host: str, _: Write, service: str = "") -> Response:
-    if not NotifyTables(store_of(request)).remove_acknowledgement(host, service):
+def remove_ack(request: Request, host: str, caller: Write, service: str = "") -> Response:
+    store = store_of(request)
+    if not NotifyTables(store).remove_acknowledgement(host, service):
         raise ApiError(404, f"{host} {service or '(host)'} is not acknowledged")
+    audit(store, caller.name, "acknowledgement remove", target_of(host, service))
     return Response(status_code=204)
 
 
@@ -334,7 +386,7 @@ def list_checks(request: Request, _: Read, host: str | None = None) -> list[Chec
 
 @router.post("/hosts/{host}/checks", tags=["active and passive services"], status_code=201,
              summary="Add a Nagios plugin (argv, one word each) or a passive service")
-def add_check(request: Request, host: str, body: CheckIn, _: Admin) -> CheckOut:
+def add_check(request: Request, host: str, body: CheckIn, caller: Admin) -> CheckOut:
     check = ActiveCheck(host, body.name, tuple(body.argv), interval_s=body.interval_s,
                         retry_interval_s=body.retry_interval_s, max_attempts=body.max_attempts,
                         timeout_s=body.timeout_s, on=body.on, passive=body.passive, freshness_s=body.freshness_s,
@@ -342,13 +394,16 @@ def add_check(request: Request, host: str, body: CheckIn, _: Admin) -> CheckOut:
     tables = ActiveTables(store_of(request))
     tables.store.host(host)
     tables.add(check, replace=body.replace)
+    audit(tables.store, caller.name, "check add", target_of(host, check.name), json.dumps(check.to_json()))
     return CheckOut(host=host, name=check.name, argv=list(check.argv), on=check.on, passive=check.passive,
                     interval_s=check.interval_s, freshness_s=check.freshness_s)
 
 
 @router.delete("/hosts/{host}/checks/{name:path}", tags=["active and passive services"], status_code=204)
-def remove_check(request: Request, host: str, name: str, _: Admin) -> Response:
-    ActiveTables(store_of(request)).remove(host, name)
+def remove_check(request: Request, host: str, name: str, caller: Admin) -> Response:
+    store = store_of(request)
+    ActiveTables(store).remove(host, name)
+    audit(store, caller.name, "check remove", target_of(host, name))
     return Response(status_code=204)
 
 
@@ -360,17 +415,29 @@ def list_notification_rules(request: Request, _: Read) -> list[NotificationRuleO
 
 @router.post("/notification-rules", tags=["notification rules"], status_code=201,
              summary="Add a rule: who hears about which state changes, when and how")
-def add_notification_rule(request: Request, body: NotificationRuleIn, _: Admin) -> NotificationRuleOut:
+def add_notification_rule(request: Request, body: NotificationRuleIn, caller: Admin) -> NotificationRuleOut:
     tables = NotifyTables(store_of(request))
     rule = NotificationRule.from_json(0, body.model_dump())
     unknown = set(rule.contacts) - set(tables.contacts())
     if unknown:
         raise ApiError(400, f"unknown contact {', '.join(sorted(unknown))}; `watchkeeper notify list` shows them")
     rule_id = tables.add_rule(rule)
+    audit(tables.store, caller.name, "notification rule add", f"notification rule {rule_id}",
+          json.dumps(rule.to_json(), sort_keys=True))
     return NotificationRuleOut(id=rule_id, spec=rule.to_json())
 
 
 @router.delete("/notification-rules/{rule_id}", tags=["notification rules"], status_code=204)
-def remove_notification_rule(request: Request, rule_id: RowId, _: Admin) -> Response:
-    NotifyTables(store_of(request)).remove_rule(rule_id)
+def remove_notification_rule(request: Request, rule_id: RowId, caller: Admin) -> Response:
+    store = store_of(request)
+    NotifyTables(store).remove_rule(rule_id)
+    audit(store, caller.name, "notification rule remove", f"notification rule {rule_id}")
     return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------- audit log
+@router.get("/audit", tags=["audit"], summary="Who changed what, newest first")
+def audit_log(request: Request, _: Read, target: Annotated[str | None, Query(max_length=1000)] = None,
+              limit: Annotated[int, Query(ge=1, le=10000)] = 200) -> list[AuditOut]:
+    return [AuditOut(id=e.id, at=e.at, actor=e.actor, action=e.action, target=e.target, detail=e.detail)
+            for e in AuditTables(store_of(request)).entries(limit, target)]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +61,7 @@ class DiscoveryOut(BaseModel):
     vanished: list[str]
     changed: list[str]
     unchanged: int
+    ignored: list[str] = Field(default_factory=list, description="found, and ignored on purpose: never offered")
     accepted: bool
 
 
@@ -70,6 +71,17 @@ class DiscoveryAccept(Strict):
     """Accept changed discovery facts (a replaced disk): the checks compare against the new ones."""
     vanished: bool = False
     """Stop monitoring services that discovery no longer finds."""
+    only: list[Annotated[str, Field(max_length=1000)]] | None = Field(None, max_length=10000)
+    """Only these services (by name): accept some of what is new, not all of it."""
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: float
+    actor: str = Field(description="a web user, token:NAME, or cli:USER")
+    action: str
+    target: str
+    detail: str
 
 
 class HistoryOut(BaseModel):

@@ -17,11 +17,14 @@ from jinja2 import Environment, FileSystemLoader
 
 from watchkeeper.checkapi import render
 from watchkeeper.engine.discovery import diff_services
+from watchkeeper.errors import ConfigError
 from watchkeeper.model.cycles import DISCOVERY_SERVICE
+from watchkeeper.model.hosts import HostConfig
 from watchkeeper.model.states import NAMES
 from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.patching.facts import fleet_facts
 from watchkeeper.patching.plan import PATCH_NOW, WAIT, WINDOW, plan
+from watchkeeper.store.audit_tables import AuditTables
 from watchkeeper.store.baseline_tables import BaselineTables
 from watchkeeper.store.database import MetricPoint, Store
 from watchkeeper.store.notify_tables import NotifyTables
@@ -30,6 +33,16 @@ from watchkeeper.web import views
 from watchkeeper.web.api_models import ServiceOut
 from watchkeeper.web.auth import SESSION_COOKIE, check_csrf, session_of
 from watchkeeper.web.capacity import capacity
+from watchkeeper.web.changes import (
+    accept_discovered,
+    audit,
+    described,
+    downtime_said,
+    ignore_services,
+    remove_downtime_recorded,
+    target_of,
+    unignore_services,
+)
 from watchkeeper.web.errors import ApiError
 from watchkeeper.web.graph import draw, timeline
 from watchkeeper.web.graph_defs import charts
@@ -224,7 +237,8 @@ def host_page(request: Request, session: Logged, name: str) -> HTMLResponse:
                  downtimes=[d for d in marks.downtimes if d.host == name and d.end > marks.now],
                  checks=store.query("SELECT name, spec FROM active_checks WHERE host = ?", (name,)),
                  host_down_since=host.state_since if host.state == "DOWN" else None,
-                 durations=list(DOWNTIME_CHOICES))
+                 durations=list(DOWNTIME_CHOICES),
+                 labels_text=", ".join(f"{k}={v}" for k, v in sorted(host.options.get("labels", {}).items())))
 
 
 @router.get("/service")
@@ -260,10 +274,13 @@ def service_page(request: Request, session: Logged, host: str, service: str, ran
 
 
 # ---------------------------------------------------------------------- actions
-def _acting(request: Request, session: Session, csrf: str) -> NotifyTables:
+def _acting(request: Request, session: Session, csrf: str, need: str = "write") -> NotifyTables:
+    """Acknowledging, downtimes, discovery need the write scope; hosts need admin, as in the API."""
     check_csrf(session, csrf)
-    if not allows(session.scope, "write"):
-        raise ApiError(403, f"user {session.user} may only look (scope {session.scope}); acting needs write")
+    if not allows(session.scope, need):
+        raise ApiError(403, f"user {session.user} may only look (scope {session.scope}); acting needs write"
+                       if need == "write" else f"user {session.user} has the {session.scope} scope; changing "
+                       f"hosts needs {need}")
     return NotifyTables(_store(request))
 
 
@@ -272,15 +289,18 @@ def ack_action(request: Request, session: Logged, host: Annotated[str, Form()], 
                comment: Annotated[str, Form(max_length=2000)], service: Annotated[str, Form()] = "",
                sticky: Annotated[bool, Form()] = False, next: Annotated[str, Form()] = "/") -> Response:
     tables = _acting(request, session, csrf)
-    acknowledge(tables, host, service, session.user, comment or "acknowledged in the web UI", sticky=sticky,
-                expire_s=None, now=time.time())
+    comment = comment or "acknowledged in the web UI"
+    acknowledge(tables, host, service, session.user, comment, sticky=sticky, expire_s=None, now=time.time())
+    audit(tables.store, session.user, "acknowledge", target_of(host, service), comment)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/actions/unack")
 def unack_action(request: Request, session: Logged, host: Annotated[str, Form()], csrf: Annotated[str, Form()],
                  service: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
-    _acting(request, session, csrf).remove_acknowledgement(host, service)
+    tables = _acting(request, session, csrf)
+    if tables.remove_acknowledgement(host, service):
+        audit(tables.store, session.user, "acknowledgement remove", target_of(host, service))
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -291,8 +311,18 @@ def downtime_action(request: Request, session: Logged, host: Annotated[str, Form
     tables = _acting(request, session, csrf)
     if duration not in DOWNTIME_CHOICES:
         raise ApiError(400, f"duration {duration!r} is not one of {', '.join(DOWNTIME_CHOICES)}")
-    schedule_downtime(tables, host, service or None, start=None, end=None, duration_s=DOWNTIME_CHOICES[duration],
-                      weekly="", zone="UTC", author=session.user, comment=comment, now=time.time())
+    made = schedule_downtime(tables, host, service or None, start=None, end=None,
+                             duration_s=DOWNTIME_CHOICES[duration], weekly="", zone="UTC", author=session.user,
+                             comment=comment, now=time.time())
+    audit(tables.store, session.user, "downtime add", target_of(host, service), downtime_said(made))
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/actions/downtime-remove")
+def downtime_remove_action(request: Request, session: Logged, downtime: Annotated[int, Form(ge=1, le=2**63 - 1)],
+                           csrf: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    tables = _acting(request, session, csrf)
+    remove_downtime_recorded(tables.store, downtime, session.user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -307,13 +337,98 @@ def check_now_action(request: Request, session: Logged, host: Annotated[str, For
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
+DISCOVERY_DOINGS = ("accept", "ignore", "remove", "unignore")
+
+
 @router.post("/actions/discover")
-async def discover_action(request: Request, host: Annotated[str, Form()], csrf: Annotated[str, Form()]
-                          ) -> Response:
+async def discover_action(request: Request, host: Annotated[str, Form()], csrf: Annotated[str, Form()],
+                          do: Annotated[str, Form()] = "accept", picked: Annotated[bool, Form()] = False,
+                          service: Annotated[list[str] | None, Form(max_length=10000)] = None) -> Response:
+    """Discovery per service (`picked`: the discovery page's forms, acting on the ticked
+    `service`s only, none when none is ticked): accept new or changed ones, ignore (never
+    offered again), remove vanished ones, offer ignored ones again. Otherwise: accept
+    everything new (the host page's button)."""
     session = current_session(request)
-    _acting(request, session, csrf)
+    store = _acting(request, session, csrf).store
+    store.host(host)
+    if do not in DISCOVERY_DOINGS:
+        raise ApiError(400, f"{do!r} is not one of {', '.join(DISCOVERY_DOINGS)}")
+    names = service or []
+    if do == "ignore":
+        ignore_services(store, host, names, session.user)
+    elif do == "unignore":
+        unignore_services(store, host, names, session.user)
+    else:
+        found = await request.app.state.daemon.discover(host)
+        only = names if picked else None
+        accept_discovered(store, host, found, session.user, new=do == "accept", changed=do == "accept" and picked,
+                          vanished=do == "remove", only=only)
+    return RedirectResponse("/hosts/" + quote(host, safe="") + ("/discovery" if picked else ""), status_code=303)
+
+
+@router.get("/hosts/{name}/discovery")
+async def discovery_page(request: Request, name: str) -> HTMLResponse:
+    """What discovery finds now, service by service, with what can be done about each."""
+    session = current_session(request)
     store = _store(request)
-    found = await request.app.state.daemon.discover(host)
-    diff = diff_services(store.service_specs(host), found)
-    store.accept_services(host, diff.new)
-    return RedirectResponse("/hosts/" + quote(host, safe=""), status_code=303)
+    store.host(name)
+    found = await request.app.state.daemon.discover(name)
+    diff = diff_services(store.service_specs(name), found, store.ignored_services(name))
+    return _page(request, "discovery.html", session, host=name, diff=diff,
+                 ignored_gone=sorted(set(store.ignored_services(name)) - {s.name for s in diff.ignored}))
+
+
+def _labels(text: str) -> dict[str, str]:
+    """`role=storage, site=b`: the labels a host form carries."""
+    labels: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"label {pair!r} is not KEY=VALUE; separate labels with commas")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+@router.post("/actions/host-add")
+def host_add_action(request: Request, session: Logged, csrf: Annotated[str, Form()],
+                    name: Annotated[str, Form(max_length=253)], uri: Annotated[str, Form(max_length=1000)],
+                    interval_s: Annotated[float, Form(ge=1.0, le=86400.0)] = 60.0,
+                    labels: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    store = _acting(request, session, csrf, "admin").store
+    host = HostConfig(name.strip(), uri.strip(), interval_s, {"labels": _labels(labels)} if labels.strip() else {})
+    store.add_host(host)
+    audit(store, session.user, "host add", host.name, described(host))
+    return RedirectResponse("/hosts/" + quote(host.name, safe=""), status_code=303)
+
+
+@router.post("/actions/host-edit")
+def host_edit_action(request: Request, session: Logged, csrf: Annotated[str, Form()],
+                     name: Annotated[str, Form(max_length=253)], uri: Annotated[str, Form(max_length=1000)],
+                     interval_s: Annotated[float, Form(ge=1.0, le=86400.0)],
+                     labels: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    store = _acting(request, session, csrf, "admin").store
+    before = store.host(name).config
+    options = {key: value for key, value in before.options.items() if key != "labels"}
+    if labels.strip():
+        options["labels"] = _labels(labels)
+    changed = HostConfig(name, uri.strip(), interval_s, options)
+    if changed != before:
+        store.update_host(changed)
+        audit(store, session.user, "host edit", name, f"was {described(before)}; now {described(changed)}")
+    return RedirectResponse("/hosts/" + quote(name, safe=""), status_code=303)
+
+
+@router.post("/actions/host-remove")
+def host_remove_action(request: Request, session: Logged, csrf: Annotated[str, Form()],
+                       name: Annotated[str, Form(max_length=253)], purge: Annotated[bool, Form()] = False
+                       ) -> Response:
+    store = _acting(request, session, csrf, "admin").store
+    store.remove_host(name, keep_history=not purge)
+    audit(store, session.user, "host remove", name, "history deleted" if purge else "history kept")
+    return RedirectResponse("/hosts", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request, session: Logged, target: str = "") -> HTMLResponse:
+    return _page(request, "audit.html", session, target=target,
+                 entries=AuditTables(_store(request)).entries(500, target or None))

@@ -17,6 +17,7 @@ from watchkeeper.errors import CollectError, ConfigError
 from watchkeeper.model.hosts import HostConfig, parse_uri
 from watchkeeper.model.rules import Rule, rules_for_host
 from watchkeeper.paths import Paths
+from watchkeeper.store.audit_tables import cli_actor
 from watchkeeper.store.database import Store
 
 
@@ -144,6 +145,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
     for index, name in enumerate(names, 1):
         if progress:
             print(f"\r[{index}/{len(names)}] {name}\033[K", end="", file=sys.stderr, flush=True)
+        if not args.dry_run and (args.ignore or args.unignore):
+            store.host(name)
+            store.ignore_services(name, args.ignore, cli_actor())
+            store.unignore_services(name, args.unignore)
         try:
             output, _agent = asyncio.run(fetch_output(store, paths, name))
         except (CollectError, ConfigError) as exc:
@@ -151,7 +156,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
             print(("\n" if progress else "") + f"{name}: discovery failed: {exc}", file=sys.stderr)
             continue
         found = discover_in_output(output.data, name, rules=host_rules(store, name))
-        diff = diff_services(store.service_specs(name), found)
+        diff = diff_services(store.service_specs(name), found, store.ignored_services(name))
         _show_diff(name, diff, args)
         if not args.dry_run:
             add = diff.new + ([found for _, found in diff.changed] if args.accept_changed else [])
@@ -165,7 +170,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def _show_diff(name: str, diff: DiscoveryDiff, args: argparse.Namespace) -> None:
     verb = "would be" if args.dry_run else "is"
     print(f"{name}: {len(diff.new)} new, {len(diff.vanished)} vanished, {len(diff.changed)} changed, "
-          f"{diff.unchanged} unchanged")
+          f"{diff.unchanged} unchanged" + (f", {len(diff.ignored)} ignored" if diff.ignored else ""))
     for spec in diff.new:
         print(f"  + {spec.name}")
     for spec in diff.vanished:
@@ -217,4 +222,8 @@ def register(sub: Any) -> None:
     p.add_argument("--remove-vanished", action="store_true", help="stop monitoring services that vanished")
     p.add_argument("--accept-changed", action="store_true",
                    help="accept changed discovery facts (a replaced disk, new mount options)")
+    p.add_argument("--ignore", action="append", default=[], metavar="SERVICE",
+                   help="never offer this service again (and stop monitoring it); repeatable")
+    p.add_argument("--unignore", action="append", default=[], metavar="SERVICE",
+                   help="offer an ignored service again; repeatable")
     p.set_defaults(func=cmd_discover)

@@ -13,6 +13,7 @@ from typing import Any
 from watchkeeper.checkapi import render
 from watchkeeper.cli.common import open_store
 from watchkeeper.errors import ConfigError
+from watchkeeper.store.audit_tables import AuditTables, cli_actor
 from watchkeeper.store.database import Store
 from watchkeeper.store.web_tables import SCOPES, WebTables
 
@@ -38,8 +39,15 @@ def ensure_initial_user(store: Store, home: Path) -> Path | None:
     return path
 
 
+def _audit(tables: WebTables, action: str, target: str, detail: str = "") -> None:
+    """Access changes move no configuration counter, so they are recorded here (never a secret)."""
+    AuditTables(tables.store).record(cli_actor(), action, target, detail)
+
+
 def cmd_token_add(args: argparse.Namespace) -> int:
-    token_id, secret = _tables(args).add_token(args.name, args.scope)
+    tables = _tables(args)
+    token_id, secret = tables.add_token(args.name, args.scope)
+    _audit(tables, "token add", f"token {token_id}", f"{args.name}, scope {args.scope}")
     print(secret)
     print(f"Token {token_id} ({args.name}, scope {args.scope}). It is shown only now; send it as "
           "`Authorization: Bearer TOKEN`.", file=sys.stderr)
@@ -55,7 +63,9 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    _tables(args).revoke_token(args.id)
+    tables = _tables(args)
+    tables.revoke_token(args.id)
+    _audit(tables, "token revoke", f"token {args.id}")
     print(f"Token {args.id} revoked; requests with it are refused from now on.")
     return 0
 
@@ -74,6 +84,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_user_add(args: argparse.Namespace) -> int:
     tables = _tables(args)
     tables.set_user(args.name, _read_password(args), args.scope)
+    _audit(tables, "user add", f"user {args.name}", f"scope {args.scope}")
     print(f"User {args.name} ({args.scope}) saved; their other sessions are logged out.")
     return 0
 
@@ -85,7 +96,9 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_remove(args: argparse.Namespace) -> int:
-    _tables(args).remove_user(args.name)
+    tables = _tables(args)
+    tables.remove_user(args.name)
+    _audit(tables, "user remove", f"user {args.name}")
     return 0
 
 

@@ -1,0 +1,63 @@
+"""The audit log: who changed what in the configuration, from the web UI, the API or the CLI.
+
+An entry is written after the change it records has been committed, in its own transaction:
+a change whose entry could not be written stays made, and the failure is logged.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import time
+from dataclasses import dataclass
+
+from watchkeeper.errors import StoreError
+from watchkeeper.store.database import Store
+
+log = logging.getLogger(__name__)
+
+DETAIL_CHARS = 2000
+"""What an entry keeps of a change's detail (a comment, a host's options); the rest is cut."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: float
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+def cli_actor() -> str:
+    """The CLI's actor: the system user who ran the command."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container's arbitrary user)
+        return "cli:unknown"
+
+
+class AuditTables:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def record(self, actor: str, action: str, target: str, detail: str = "") -> None:
+        if len(detail) > DETAIL_CHARS:
+            detail = detail[:DETAIL_CHARS] + f" ... ({len(detail) - DETAIL_CHARS} more characters)"
+        try:
+            with self.store.transaction("writing the audit log") as db:
+                db.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                           (time.time(), actor, action, target, detail))
+        except StoreError as exc:
+            log.error("the audit log could not record %s %s by %s: %s", action, target, actor, exc)
+
+    def entries(self, limit: int = 200, target: str | None = None) -> list[AuditEntry]:
+        """Newest first; `target`: only entries about it (a host also matches its services)."""
+        where, args = "", tuple[str, ...]()
+        if target:
+            where, args = " WHERE target = ? OR target LIKE ? ESCAPE '\\'", (
+                target, target.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%")
+        rows = self.store.query(f"SELECT id, at, actor, action, target, detail FROM audit_log{where} "
+                                "ORDER BY id DESC LIMIT ?", (*args, limit))
+        return [AuditEntry(*row) for row in rows]
