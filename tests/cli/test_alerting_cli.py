@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli import REAL, wk
-from watchkeeper.cli.main import main
 from watchkeeper.model.cycles import HostCycle, Outcome
 from watchkeeper.store.database import Store
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> str:
-    home = str(tmp_path / "home")
-    assert main(["--home", home, "init", "--no-local"]) == 0
-    return home
 
 
 def run(home: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

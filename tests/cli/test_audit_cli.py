@@ -20,13 +20,6 @@ from watchkeeper.store.database import Store
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt")
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> str:
-    home = str(tmp_path / "home")
-    assert main(["--home", home, "init", "--no-local"]) == 0
-    return home
-
-
 def entries(home: str) -> list[tuple[str, str, str]]:
     store = Store(Paths.resolve(home).database)
     try:

@@ -23,13 +23,6 @@ from watchkeeper.store.database import Store
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt")
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> str:
-    home = str(tmp_path / "home")
-    assert main(["--home", home, "init", "--no-local"]) == 0
-    return home
-
-
 def wk(home: str, *args: str) -> int:
     return main(["--home", home, *args])
 

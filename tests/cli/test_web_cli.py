@@ -18,13 +18,6 @@ from watchkeeper.store.database import Store
 from watchkeeper.store.web_tables import WebTables
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> str:
-    home = str(tmp_path / "home")
-    assert main(["--home", home, "init", "--no-local"]) == 0
-    return home
-
-
 def test_init_makes_an_admin_whose_password_only_the_owner_can_read(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     home_dir = tmp_path / "h"
