@@ -11,10 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import agent_output
-from watchkeeper.cli.common import redacted
 from watchkeeper.cli.main import main
 from watchkeeper.paths import Paths
-from watchkeeper.store.audit_tables import AuditTables, cli_actor
+from watchkeeper.store.audit_tables import AuditTables, cli_actor, redacted
 from watchkeeper.store.database import Store
 
 REAL = agent_output("checkmk-1.4.0i2-debian12.txt")

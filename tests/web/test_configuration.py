@@ -139,7 +139,8 @@ def test_every_change_through_the_api_is_in_the_audit_log_with_its_token(tmp_pat
     calls = [
         ("POST", "/api/v1/hosts", {"name": "db1", "uri": "none"}, "host add", "db1"),
         ("PATCH", "/api/v1/hosts/{host}", {"interval_s": 30}, "host edit", "db1"),
-        ("POST", "/api/v1/hosts/{host}/checks", {"name": "PING", "argv": ["/bin/true"]}, "check add", "db1/PING"),
+        ("POST", "/api/v1/hosts/{host}/checks", {"name": "PING", "argv": ["/bin/true", "--password", "hunter2"]},
+         "check add", "db1/PING"),
         ("DELETE", "/api/v1/hosts/{host}/checks/{name}", None, "check remove", "db1/PING"),
         ("DELETE", "/api/v1/hosts/{host}", None, "host remove", "db1"),
         ("POST", "/api/v1/hosts/{host}/discovery/accept", {"only": ["Filesystem /srv"]}, "discovery accept", "web1"),
@@ -175,6 +176,7 @@ def test_every_change_through_the_api_is_in_the_audit_log_with_its_token(tmp_pat
         recorded = client.get("/api/v1/audit", headers=admin).json()
     assert [(e["action"], e["target"]) for e in reversed(recorded)] == expected
     assert {e["actor"] for e in recorded} == {"token:deploy"}
+    assert "hunter2" not in repr(recorded) and "/bin/true --password ***" in repr(recorded)
     changing = {(method, route.path.replace(":path}", "}")) for route in api.router.routes
                 if isinstance(route, APIRoute) for method in route.methods or ()
                 if method in ("POST", "PUT", "PATCH", "DELETE")}

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import shlex
 import socket
 import sys
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from typing import Any, TextIO
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.model.states import NAMES
 from watchkeeper.paths import Paths
-from watchkeeper.store.audit_tables import AuditTables, cli_actor
+from watchkeeper.store.audit_tables import AuditTables, cli_actor, redacted
 from watchkeeper.store.database import Store
 
 log = logging.getLogger("watchkeeper")
@@ -69,26 +68,6 @@ def open_store(args: argparse.Namespace) -> Store:
     store = Store(paths.database)
     _opened.append((store, store.config_counters()))
     return store
-
-
-_SECRET = re.compile(r"pass|secret|token|key", re.IGNORECASE)
-
-
-def redacted(words: Sequence[str]) -> str:
-    """A command line fit for the audit log: the values of options and KEY=VALUE pairs whose
-    names speak of a password, secret, token or key are replaced."""
-    shown: list[str] = []
-    hide_next = False
-    for word in words:
-        name, sep, _ = word.partition("=")
-        if hide_next:
-            shown.append("***")
-        elif sep and _SECRET.search(name):
-            shown.append(f"{name}=***")
-        else:
-            shown.append(shlex.quote(word))
-        hide_next = word.startswith("-") and not sep and bool(_SECRET.search(word))
-    return " ".join(shown)
 
 
 def record_changes(words: Sequence[str], action: str) -> None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
+import shlex
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watchkeeper.errors import StoreError
@@ -28,6 +31,26 @@ class AuditEntry:
     action: str
     target: str
     detail: str
+
+
+_SECRET = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+
+
+def redacted(words: Sequence[str]) -> str:
+    """A command line fit for the audit log: the values of options and KEY=VALUE pairs whose
+    names speak of a password, secret, token or key are replaced."""
+    shown: list[str] = []
+    hide_next = False
+    for word in words:
+        name, sep, _ = word.partition("=")
+        if hide_next:
+            shown.append("***")
+        elif sep and _SECRET.search(name):
+            shown.append(f"{name}=***")
+        else:
+            shown.append(shlex.quote(word))
+        hide_next = word.startswith("-") and not sep and bool(_SECRET.search(word))
+    return " ".join(shown)
 
 
 def cli_actor() -> str:

@@ -25,7 +25,7 @@ from watchkeeper.notify.actions import acknowledge, schedule_downtime
 from watchkeeper.patching.facts import fleet_facts
 from watchkeeper.patching.plan import plan
 from watchkeeper.store.active_tables import ActiveTables
-from watchkeeper.store.audit_tables import AuditTables
+from watchkeeper.store.audit_tables import AuditTables, redacted
 from watchkeeper.store.database import Store
 from watchkeeper.store.notify_tables import NotifyTables
 from watchkeeper.web import views
@@ -394,7 +394,7 @@ def add_check(request: Request, host: str, body: CheckIn, caller: Admin) -> Chec
     tables = ActiveTables(store_of(request))
     tables.store.host(host)
     tables.add(check, replace=body.replace)
-    audit(tables.store, caller.name, "check add", target_of(host, check.name), json.dumps(check.to_json()))
+    audit(tables.store, caller.name, "check add", target_of(host, check.name), redacted(check.argv))
     return CheckOut(host=host, name=check.name, argv=list(check.argv), on=check.on, passive=check.passive,
                     interval_s=check.interval_s, freshness_s=check.freshness_s)
 
