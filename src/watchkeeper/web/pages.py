@@ -373,9 +373,10 @@ async def discovery_page(request: Request, name: str) -> HTMLResponse:
     store = _store(request)
     store.host(name)
     found = await request.app.state.daemon.discover(name)
-    diff = diff_services(store.service_specs(name), found, store.ignored_services(name))
+    ignored = store.ignored_services(name)
+    diff = diff_services(store.service_specs(name), found, ignored)
     return _page(request, "discovery.html", session, host=name, diff=diff,
-                 ignored_gone=sorted(set(store.ignored_services(name)) - {s.name for s in diff.ignored}))
+                 ignored_gone=sorted(set(ignored) - {s.name for s in diff.ignored}))
 
 
 def _labels(text: str) -> dict[str, str]:
